@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { parseAppSet } from './parse-app-set';
+
+const valid = `
+apiVersion: flotilla.dev/v1alpha1
+kind: AppSet
+metadata:
+  name: web
+spec:
+  generators:
+    - clusters:
+        selector:
+          matchLabels: { env: prod }
+  template:
+    namespace: web
+    manifests:
+      - apiVersion: v1
+        kind: ConfigMap
+        metadata: { name: web }
+        data: { region: "{{ cluster.labels.region }}" }
+`;
+
+describe('parseAppSet', () => {
+  it('a valid AppSet parses to its document', () => {
+    const result = parseAppSet(valid);
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.value.metadata.name).toBe('web');
+  });
+
+  it.each([
+    { name: 'an empty document is refused', text: '', code: 'EMPTY_DOCUMENT', path: '' },
+    { name: 'broken YAML is refused', text: 'a: [1, 2', code: 'YAML_SYNTAX', path: '' },
+    { name: 'two documents are refused', text: `${valid}\n---\n${valid}`, code: 'MULTIPLE_DOCUMENTS', path: '' },
+    { name: 'a wrong apiVersion points at apiVersion', text: valid.replace('flotilla.dev/v1alpha1', 'argoproj.io/v1alpha1'), code: 'SCHEMA', path: 'apiVersion' },
+    { name: 'an unknown generator kind points at the generator', text: valid.replace('- clusters:', '- scm:'), code: 'SCHEMA', path: 'spec.generators[0].scm' },
+    { name: 'a missing template points at it', text: valid.replace(/ {2}template:[\s\S]*/, ''), code: 'SCHEMA', path: 'spec.template' },
+    { name: 'an AppSet name that is not a DNS label is refused', text: valid.replace('name: web\nspec', 'name: Web!\nspec'), code: 'SCHEMA', path: 'metadata.name' },
+    { name: 'a bad selector operator is refused', text: valid.replace('matchLabels: { env: prod }', 'matchExpressions: [{ key: env, operator: Like }]'), code: 'SCHEMA', path: 'spec.generators[0].clusters.selector.matchExpressions[0].operator' },
+    { name: 'a document over the size cap is refused before parsing', text: `# ${'x'.repeat(600 * 1024)}\n${valid}`, code: 'DOCUMENT_TOO_LARGE', path: '' },
+  ])('$name', ({ text, code, path }) => {
+    const result = parseAppSet(text);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues).toContainEqual(expect.objectContaining({ code, path }));
+  });
+
+  it('an alias bomb is refused', () => {
+    const bomb = `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]`;
+    const result = parseAppSet(bomb);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues[0]!.code).toBe('YAML_ALIAS_LIMIT');
+  });
+});

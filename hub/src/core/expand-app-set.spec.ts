@@ -1,0 +1,137 @@
+import { revisionOf } from '@flotilla/proto';
+import { describe, expect, it } from 'vitest';
+import type { AppSetDocument, GeneratorSpec } from './app-set/app-set-spec';
+import { expandAppSet } from './expand-app-set';
+import type { ClusterSnapshot } from './generators/param-set';
+
+const clusters: ClusterSnapshot[] = [
+  { name: 'us-1', labels: { region: 'us', env: 'prod' }, values: { tier: 'gold' } },
+  { name: 'eu-1', labels: { region: 'eu', env: 'prod' }, values: {} },
+  { name: 'eu-2', labels: { region: 'eu', env: 'dev' }, values: {} },
+];
+
+function appSet(generators: GeneratorSpec[], manifests: Record<string, unknown>[], extra: { name?: string; namespace?: string } = {}): AppSetDocument {
+  return {
+    apiVersion: 'flotilla.dev/v1alpha1',
+    kind: 'AppSet',
+    metadata: { name: 'web' },
+    spec: { generators, template: { ...extra, manifests } },
+  };
+}
+
+const configMap = (data: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-config' }, data });
+
+describe('expandAppSet', () => {
+  it('a clusters generator with a selector renders one App per matching cluster, sorted by cluster', () => {
+    const result = expandAppSet(
+      appSet([{ clusters: { selector: { matchLabels: { env: 'prod' } } } }], [configMap({ region: '{{ cluster.labels.region }}', who: '{{ cluster.name }}' })]),
+      clusters,
+    );
+    expect(result.issues).toEqual([]);
+    expect(result.apps.map((a) => [a.clusterName, a.appName, a.manifests[0]!['data']])).toEqual([
+      ['eu-1', 'web', { region: 'eu', who: 'eu-1' }],
+      ['us-1', 'web', { region: 'us', who: 'us-1' }],
+    ]);
+  });
+
+  it('a list generator exposes its element keys and the target cluster object', () => {
+    const result = expandAppSet(
+      appSet([{ list: { elements: [{ cluster: 'eu-2', replicas: 3, color: 'blue' }] } }], [configMap({ color: '{{ color }}', tier: '{{ cluster.labels.env }}' })]),
+      clusters,
+    );
+    expect(result.apps).toHaveLength(1);
+    expect(result.apps[0]!.manifests[0]!['data']).toEqual({ color: 'blue', tier: 'dev' });
+  });
+
+  it('a leaf that is exactly one expression keeps a number parameter a number', () => {
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: '{{ replicas }}' } };
+    const result = expandAppSet(appSet([{ list: { elements: [{ cluster: 'eu-1', replicas: 3 }] } }], [deployment]), clusters);
+    expect(result.apps[0]!.manifests[0]!['spec']).toEqual({ replicas: 3 });
+  });
+
+  it('the revision is the content hash of the rendered manifests', () => {
+    const result = expandAppSet(appSet([{ list: { elements: [{ cluster: 'eu-1' }] } }], [configMap({ a: '1' })]), clusters);
+    expect(result.apps[0]!.revision).toBe(revisionOf([configMap({ a: '1' })]));
+  });
+
+  it('generator values are rendered over the cluster parameters', () => {
+    const result = expandAppSet(
+      appSet([{ clusters: { selector: { matchLabels: { region: 'us' } }, values: { url: 'https://{{ cluster.name }}.example' } } }], [configMap({ url: '{{ values.url }}' })]),
+      clusters,
+    );
+    expect(result.apps[0]!.manifests[0]!['data']).toEqual({ url: 'https://us-1.example' });
+  });
+
+  it.each([
+    { name: 'a value holding YAML structure stays one string', value: 'x\nkind: Secret\n---\nfoo: &a [*a]' },
+    { name: 'a value holding template syntax is not rendered again', value: '{{ cluster.name }}' },
+    { name: 'a value holding a colon and a space stays one string', value: 'key: value' },
+  ])('$name', ({ value }) => {
+    const result = expandAppSet(appSet([{ list: { elements: [{ cluster: 'eu-1', evil: value }] } }], [configMap({ v: '{{ evil }}' })]), clusters);
+    expect(result.issues).toEqual([]);
+    expect(result.apps[0]!.manifests).toEqual([configMap({ v: value })]);
+  });
+
+  it.each<{ name: string; doc: AppSetDocument; code: string; path: string }>([
+    {
+      name: 'a missing parameter is an error, not an empty string',
+      doc: appSet([{ list: { elements: [{ cluster: 'eu-1' }] } }], [configMap({ v: '{{ nope }}' })]),
+      code: 'TEMPLATE_ERROR',
+      path: 'spec.template.manifests[0].data.v',
+    },
+    {
+      name: 'an unknown filter is an error',
+      doc: appSet([{ list: { elements: [{ cluster: 'eu-1' }] } }], [configMap({ v: '{{ cluster.name | shout }}' })]),
+      code: 'TEMPLATE_ERROR',
+      path: 'spec.template.manifests[0].data.v',
+    },
+    {
+      name: 'an include cannot read files',
+      doc: appSet([{ list: { elements: [{ cluster: 'eu-1' }] } }], [configMap({ v: "{% include '/etc/passwd' %}" })]),
+      code: 'TEMPLATE_ERROR',
+      path: 'spec.template.manifests[0].data.v',
+    },
+    {
+      name: 'a list element naming an unregistered cluster is an error',
+      doc: appSet([{ list: { elements: [{ cluster: 'nowhere' }] } }], [configMap({})]),
+      code: 'UNKNOWN_CLUSTER',
+      path: 'spec.generators[0].list.elements[0].cluster',
+    },
+    {
+      name: 'two generators producing the same App for one cluster is an error',
+      doc: appSet([{ list: { elements: [{ cluster: 'eu-1' }] } }, { clusters: { selector: { matchLabels: { region: 'eu' } } } }], [configMap({})]),
+      code: 'DUPLICATE_APP',
+      path: 'spec.generators[1].clusters[eu-1]',
+    },
+    {
+      name: 'an App name that is not a DNS label is an error',
+      doc: appSet([{ list: { elements: [{ cluster: 'eu-1' }] } }], [configMap({})], { name: 'Web_App' }),
+      code: 'INVALID_APP_NAME',
+      path: 'spec.template.name',
+    },
+  ])('$name', ({ doc, code, path }) => {
+    const result = expandAppSet(doc, clusters);
+    expect(result.apps).toEqual([]);
+    expect(result.issues).toContainEqual(expect.objectContaining({ code, path }));
+  });
+
+  it('one failing cluster yields no Apps at all (never a partial expansion)', () => {
+    const doc = appSet([{ clusters: {} }], [configMap({ v: '{{ cluster.values.tier }}' })]);
+    const result = expandAppSet(doc, clusters);
+    expect(result.apps).toEqual([]);
+    expect(result.issues.length).toBeGreaterThan(0);
+  });
+
+  it('more parameter sets than the cap is refused', () => {
+    const doc = appSet([{ clusters: {} }], [configMap({})]);
+    const result = expandAppSet(doc, clusters, { maxParamSets: 2, maxAppBytes: 1e6, maxTemplateChars: 1000, maxRenderMs: 100, maxRenderMemory: 1e6 });
+    expect(result.apps).toEqual([]);
+    expect(result.issues).toContainEqual(expect.objectContaining({ code: 'TOO_MANY_PARAM_SETS' }));
+  });
+
+  it('an App larger than the byte cap is refused', () => {
+    const doc = appSet([{ list: { elements: [{ cluster: 'eu-1' }] } }], [configMap({ big: 'x'.repeat(5000) })]);
+    const result = expandAppSet(doc, clusters, { maxParamSets: 10, maxAppBytes: 1000, maxTemplateChars: 1000, maxRenderMs: 100, maxRenderMemory: 1e6 });
+    expect(result.issues).toContainEqual(expect.objectContaining({ code: 'APP_TOO_LARGE' }));
+  });
+});
