@@ -1,5 +1,6 @@
 // @ts-check
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** Imports that would make a `core/` folder impure (DESIGN.md: core is pure). */
@@ -34,6 +35,9 @@ export default tseslint.config(
   { ignores: ['**/dist/**', '**/gen/**', '**/node_modules/**', '**/migrations/**', '.nx/**', '.tools/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+  },
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',

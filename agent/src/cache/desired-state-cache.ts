@@ -1,0 +1,207 @@
+import { readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LIMITS } from '@flotilla/proto';
+import type { Clock } from '../clock.js';
+import { tombstonesToPrune, type AcceptedApp, type DesiredEntry } from '../core/desired-state.js';
+import type { Logger } from '../log.js';
+import { ensurePrivateDir, writeFileAtomic } from './atomic-file.js';
+import { isMissing } from './credential-store.js';
+
+/** File name of the desired-state cache inside the state directory. */
+export const CACHE_FILE = 'desired-state.json';
+const FORMAT_VERSION = 1;
+
+/** Settings of {@link DesiredStateCache.open}. */
+export interface CacheOptions {
+  readonly stateDir: string;
+  readonly log: Logger;
+  readonly clock: Clock;
+  /** Most tombstones kept; the oldest removals are forgotten first. */
+  readonly maxTombstones?: number;
+}
+
+/**
+ * The last accepted desired state of every App (and the tombstones of removed Apps), in memory and in
+ * `<stateDir>/desired-state.json` (mode 0600, replaced atomically on every flush).
+ *
+ * Changes are made in memory with `set`/`delete` and made durable with `flush`, which group-commits:
+ * callers that flush while a write is running share the next write, so a burst of N changes costs at
+ * most two writes rather than N.
+ */
+export class DesiredStateCache {
+  readonly #entries: Map<string, DesiredEntry>;
+  readonly #path: string;
+  readonly #stateDir: string;
+  readonly #maxTombstones: number;
+  #writing: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
+
+  private constructor(stateDir: string, entries: Map<string, DesiredEntry>, maxTombstones: number) {
+    this.#stateDir = stateDir;
+    this.#path = join(stateDir, CACHE_FILE);
+    this.#entries = entries;
+    this.#maxTombstones = maxTombstones;
+  }
+
+  /**
+   * Loads the cache of `stateDir`, creating the directory (mode 0700) if needed. A missing file is an
+   * empty cache. An unreadable or foreign file is moved aside (`.corrupt-<time>`) and the cache starts
+   * empty: the hub then resends everything, which is safer than refusing to start. Entries that do not
+   * parse are skipped with a warning.
+   */
+  static async open(options: CacheOptions): Promise<DesiredStateCache> {
+    await ensurePrivateDir(options.stateDir);
+    const path = join(options.stateDir, CACHE_FILE);
+    const entries = new Map<string, DesiredEntry>();
+    let text: string | undefined;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+    if (text !== undefined) {
+      const parsed = parseCacheFile(text);
+      if (parsed === undefined) {
+        const aside = `${path}.corrupt-${options.clock.now()}`;
+        await rename(path, aside);
+        options.log.warn('desired-state cache is unreadable; moved aside, starting empty', { file: aside });
+      } else {
+        for (const entry of parsed.entries) entries.set(entry.appName, entry);
+        if (parsed.skipped > 0) options.log.warn('skipped malformed desired-state cache entries', { skipped: parsed.skipped });
+      }
+    }
+    return new DesiredStateCache(options.stateDir, entries, options.maxTombstones ?? LIMITS.maxInventoryApps);
+  }
+
+  /** The entry held for `appName`. */
+  get(appName: string): DesiredEntry | undefined {
+    return this.#entries.get(appName);
+  }
+
+  /** Every entry, sorted by App name. */
+  entries(): DesiredEntry[] {
+    return [...this.#entries.values()].sort((a, b) => (a.appName < b.appName ? -1 : a.appName > b.appName ? 1 : 0));
+  }
+
+  /** The accepted Apps (no tombstones), sorted by App name. */
+  acceptedApps(): AcceptedApp[] {
+    return this.entries().filter((entry): entry is AcceptedApp => entry.kind === 'app');
+  }
+
+  /** Number of accepted Apps held. */
+  get appCount(): number {
+    let count = 0;
+    for (const entry of this.#entries.values()) if (entry.kind === 'app') count += 1;
+    return count;
+  }
+
+  /** Holds `entry` for its App in memory (call `flush` to make it durable); prunes old tombstones. */
+  set(entry: DesiredEntry): void {
+    this.#entries.set(entry.appName, entry);
+    if (entry.kind === 'tombstone') {
+      for (const name of tombstonesToPrune(this.#entries.values(), this.#maxTombstones)) this.#entries.delete(name);
+    }
+  }
+
+  /** Forgets `appName` entirely (no tombstone) in memory. */
+  delete(appName: string): void {
+    this.#entries.delete(appName);
+  }
+
+  /** Resolves once everything set before this call is on disk; rejects if that write fails. */
+  flush(): Promise<void> {
+    if (this.#queued !== undefined) return this.#queued;
+    if (this.#writing === undefined) {
+      this.#writing = this.#write().finally(() => {
+        this.#writing = undefined;
+      });
+      return this.#writing;
+    }
+    // The running write took its snapshot before this change; one more write covers every caller
+    // that arrives until it starts.
+    this.#queued = this.#writing
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued = undefined;
+        return this.flush();
+      });
+    return this.#queued;
+  }
+
+  async #write(): Promise<void> {
+    // Serialise synchronously so that the snapshot is exactly the state at flush time.
+    const text = serializeCache(this.entries());
+    await ensurePrivateDir(this.#stateDir);
+    await writeFileAtomic(this.#path, text);
+  }
+}
+
+type StoredSyncPolicy = { mode: number; drift: number; preserveResourcesOnDeletion: boolean };
+type StoredEntry =
+  | (Omit<AcceptedApp, 'generation' | 'syncPolicy'> & { generation: string; syncPolicy: StoredSyncPolicy })
+  | { kind: 'tombstone'; appName: string; generation: string; preserveResources: boolean; removedAtUnixMs: number };
+
+/** The file's JSON text for `entries` (generations as decimal strings, since JSON has no 64-bit ints). */
+export function serializeCache(entries: readonly DesiredEntry[]): string {
+  const stored: StoredEntry[] = entries.map((entry) => ({ ...entry, generation: entry.generation.toString() }));
+  return `${JSON.stringify({ version: FORMAT_VERSION, entries: stored })}\n`;
+}
+
+/** Parses the file's text; `undefined` when it is not a cache file of this format version. */
+export function parseCacheFile(text: string): { entries: DesiredEntry[]; skipped: number } | undefined {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(document) || document['version'] !== FORMAT_VERSION || !Array.isArray(document['entries'])) return undefined;
+  const entries: DesiredEntry[] = [];
+  let skipped = 0;
+  for (const raw of document['entries']) {
+    const entry = parseEntry(raw);
+    if (entry === undefined) skipped += 1;
+    else entries.push(entry);
+  }
+  return { entries, skipped };
+}
+
+function parseEntry(raw: unknown): DesiredEntry | undefined {
+  if (!isRecord(raw) || typeof raw['appName'] !== 'string' || raw['appName'] === '') return undefined;
+  const generation = typeof raw['generation'] === 'string' && /^\d{1,20}$/.test(raw['generation']) ? BigInt(raw['generation']) : undefined;
+  if (generation === undefined) return undefined;
+  if (raw['kind'] === 'tombstone') {
+    if (typeof raw['preserveResources'] !== 'boolean' || typeof raw['removedAtUnixMs'] !== 'number') return undefined;
+    return { kind: 'tombstone', appName: raw['appName'], generation, preserveResources: raw['preserveResources'], removedAtUnixMs: raw['removedAtUnixMs'] };
+  }
+  const policy = raw['syncPolicy'];
+  if (
+    raw['kind'] !== 'app' ||
+    !isRecord(policy) ||
+    typeof policy['mode'] !== 'number' ||
+    typeof policy['drift'] !== 'number' ||
+    typeof policy['preserveResourcesOnDeletion'] !== 'boolean'
+  ) {
+    return undefined;
+  }
+  const text = (key: string): string | undefined => (typeof raw[key] === 'string' ? raw[key] : undefined);
+  const appSet = text('appSet');
+  const revision = text('revision');
+  const namespace = text('namespace');
+  const manifestsJson = text('manifestsJson');
+  if (appSet === undefined || revision === undefined || namespace === undefined || manifestsJson === undefined) return undefined;
+  return {
+    kind: 'app',
+    appName: raw['appName'],
+    appSet,
+    revision,
+    generation,
+    namespace,
+    manifestsJson,
+    syncPolicy: { mode: policy['mode'], drift: policy['drift'], preserveResourcesOnDeletion: policy['preserveResourcesOnDeletion'] },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

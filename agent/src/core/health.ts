@@ -1,0 +1,149 @@
+import { Health, LIMITS, SyncStatus, truncateText } from '@flotilla/proto';
+
+/**
+ * Health rules: how per-resource health adds up to App health, and how a Report stays bounded.
+ */
+
+/** The judged state of one managed object. */
+export interface ResourceHealth {
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** Empty for cluster-scoped objects. */
+  readonly namespace: string;
+  readonly name: string;
+  readonly health: Health;
+  readonly message: string;
+  /** Live state differs from the applied revision. */
+  readonly drifted: boolean;
+}
+
+/** Everything a Report says about one App, before bounding. */
+export interface ReportInput {
+  readonly appName: string;
+  /** The revision that was judged. */
+  readonly revision: string;
+  readonly generation: bigint;
+  readonly health: Health;
+  readonly syncStatus: SyncStatus;
+  /** Summary; when empty, one is derived from the resources. */
+  readonly message: string;
+  readonly resources: readonly ResourceHealth[];
+  /** When the judgement was made, milliseconds since the Unix epoch. */
+  readonly observedAtUnixMs: number;
+}
+
+/** The bounded content of a Report (fields of the `Report` message). */
+export interface ReportContent {
+  readonly appName: string;
+  readonly revision: string;
+  readonly generation: bigint;
+  readonly health: Health;
+  readonly syncStatus: SyncStatus;
+  readonly message: string;
+  readonly resources: readonly ResourceHealth[];
+  readonly resourcesTruncated: boolean;
+  readonly observedAtUnixMs: bigint;
+}
+
+/** Bounds applied by {@link buildReportContent}. */
+export interface ReportLimits {
+  readonly maxResources: number;
+  readonly maxTextChars: number;
+}
+
+/** The protocol's report bounds. */
+export const REPORT_LIMITS: ReportLimits = { maxResources: LIMITS.maxResourcesPerReport, maxTextChars: LIMITS.maxTextChars };
+
+// Higher is worse. UNSPECIFIED means nobody judged, which is as bad as UNKNOWN.
+const SEVERITY: Readonly<Record<Health, number>> = {
+  [Health.HEALTHY]: 0,
+  [Health.UNSPECIFIED]: 1,
+  [Health.UNKNOWN]: 1,
+  [Health.SUSPENDED]: 2,
+  [Health.PROGRESSING]: 3,
+  [Health.MISSING]: 4,
+  [Health.DEGRADED]: 5,
+};
+
+/** Display names of health values, as in the protocol and the API. */
+export const HEALTH_NAMES: Readonly<Record<Health, string>> = {
+  [Health.UNSPECIFIED]: 'UNKNOWN',
+  [Health.HEALTHY]: 'HEALTHY',
+  [Health.PROGRESSING]: 'PROGRESSING',
+  [Health.DEGRADED]: 'DEGRADED',
+  [Health.SUSPENDED]: 'SUSPENDED',
+  [Health.MISSING]: 'MISSING',
+  [Health.UNKNOWN]: 'UNKNOWN',
+};
+
+/** Rank of a health value: DEGRADED > MISSING > PROGRESSING > SUSPENDED > UNKNOWN > HEALTHY. */
+export function healthSeverity(health: Health): number {
+  return SEVERITY[health] ?? SEVERITY[Health.UNKNOWN];
+}
+
+/**
+ * App health from resource health: the worst value wins. No resources means nothing can be unhealthy,
+ * so an empty list is HEALTHY. UNSPECIFIED counts as, and is returned as, UNKNOWN.
+ */
+export function aggregateHealth(healths: Iterable<Health>): Health {
+  let worst: Health = Health.HEALTHY;
+  for (const health of healths) {
+    if (healthSeverity(health) > healthSeverity(worst)) worst = health;
+  }
+  return worst === Health.UNSPECIFIED ? Health.UNKNOWN : worst;
+}
+
+/** Orders resources worst health first, then by kind, namespace and name (a stable total order). */
+export function compareResources(a: ResourceHealth, b: ResourceHealth): number {
+  return (
+    healthSeverity(b.health) - healthSeverity(a.health) ||
+    compareText(a.kind, b.kind) ||
+    compareText(a.namespace, b.namespace) ||
+    compareText(a.name, b.name) ||
+    compareText(a.apiVersion, b.apiVersion)
+  );
+}
+
+/**
+ * Builds the content of a Report within `limits`: resources sorted by {@link compareResources} and cut
+ * to `maxResources` (so the unhealthy ones survive the cut), `resourcesTruncated` set when any were
+ * cut, and every message cut to `maxTextChars`. Does not mutate `input`.
+ */
+export function buildReportContent(input: ReportInput, limits: ReportLimits = REPORT_LIMITS): ReportContent {
+  const sorted = [...input.resources].sort(compareResources);
+  const kept = sorted.slice(0, Math.max(0, limits.maxResources));
+  const message = input.message !== '' ? input.message : summarizeResources(input.resources);
+  return {
+    appName: input.appName,
+    revision: input.revision,
+    generation: input.generation,
+    health: input.health,
+    syncStatus: input.syncStatus,
+    message: truncateText(message, limits.maxTextChars),
+    resources: kept.map((resource) => ({ ...resource, message: truncateText(resource.message, limits.maxTextChars) })),
+    resourcesTruncated: kept.length < sorted.length,
+    observedAtUnixMs: BigInt(Math.trunc(input.observedAtUnixMs)),
+  };
+}
+
+/**
+ * A one-line summary of resource health, e.g. `2 of 5 resources not healthy: 1 DEGRADED, 1 PROGRESSING`.
+ * Empty when every resource is healthy (or there are none).
+ */
+export function summarizeResources(resources: readonly ResourceHealth[]): string {
+  const counts = new Map<string, number>();
+  let unhealthy = 0;
+  for (const resource of [...resources].sort(compareResources)) {
+    if (resource.health === Health.HEALTHY) continue;
+    unhealthy += 1;
+    const name = HEALTH_NAMES[resource.health] ?? 'UNKNOWN';
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  if (unhealthy === 0) return '';
+  const parts = [...counts].map(([name, count]) => `${count} ${name}`);
+  return `${unhealthy} of ${resources.length} resources not healthy: ${parts.join(', ')}`;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,76 @@
+import type { Health, SyncStatus } from '@flotilla/proto';
+import type { Manifest, SyncPolicySpec } from '../core/desired-state.js';
+import type { ResourceHealth } from '../core/health.js';
+
+/**
+ * The cluster driver port: how the agent changes and observes one cluster. Two implementations are
+ * planned: `sim` (in memory, for demos and scale tests) and `kube` (server-side apply, prune by owner
+ * label, watch-based health and drift). Everything else in the agent sees only this file.
+ */
+
+/** One App to apply: a complete, verified desired state. */
+export interface AppSpec {
+  readonly appName: string;
+  readonly appSet: string;
+  /** Verified content hash of `manifests`. Statuses name it. */
+  readonly revision: string;
+  /** The release generation; statuses echo it so that a Report names the release it judged. */
+  readonly generation: bigint;
+  /** Namespace for namespaced objects that name none. */
+  readonly namespace: string;
+  readonly manifests: readonly Manifest[];
+  /** Mode decides create/update/prune; drift decides report vs heal; preserve applies to removal. */
+  readonly syncPolicy: SyncPolicySpec;
+}
+
+/** Options of {@link ClusterDriver.remove}. */
+export interface RemoveOptions {
+  /** Stop managing the App but leave its objects in the cluster. */
+  readonly preserveResources: boolean;
+}
+
+/**
+ * Outcome of an apply or remove. A driver reports cluster-side failures here (and in the App's
+ * status) rather than by throwing; `retryAfterMs` asks the caller to try the same work again later
+ * (for example after a conflict or an unreachable API server) unless newer work arrives first.
+ */
+export type DriverResult =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'unchanged' }
+  | { readonly kind: 'failed'; readonly message: string; readonly retryAfterMs?: number };
+
+/** The driver's current judgement of one App. Always names the revision (and generation) it judged. */
+export interface AppStatus {
+  readonly appName: string;
+  readonly revision: string;
+  readonly generation: bigint;
+  readonly health: Health;
+  readonly syncStatus: SyncStatus;
+  /** Short summary; may be empty when healthy. */
+  readonly message: string;
+  readonly resources: readonly ResourceHealth[];
+  /** When this judgement was made, milliseconds since the Unix epoch. */
+  readonly observedAtUnixMs: number;
+}
+
+/** Called with the new status of an App whenever the driver's judgement of it changes. */
+export type StatusListener = (status: AppStatus) => void;
+
+/**
+ * A cluster the agent manages. Contract:
+ * - `apply` is idempotent: applying the revision already applied returns `unchanged` (a newer
+ *   generation of the same revision only updates the generation statuses name).
+ * - The caller never runs two operations for the same App at once; different Apps may run concurrently.
+ * - After `apply` resolves, `status(appName)` names the applied revision; later changes (health,
+ *   drift, sync) arrive through `onStatusChange` listeners, called synchronously and in order.
+ * - After `remove` resolves, `status(appName)` is `undefined`.
+ * - `close` stops every timer and watch; afterwards apply/remove return `failed` without retry.
+ */
+export interface ClusterDriver {
+  apply(app: AppSpec): Promise<DriverResult>;
+  remove(appName: string, options: RemoveOptions): Promise<DriverResult>;
+  status(appName: string): AppStatus | undefined;
+  /** Registers a listener; returns the function that unregisters it. */
+  onStatusChange(listener: StatusListener): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,251 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  AckSchema,
+  ConnectRequestSchema,
+  HeartbeatSchema,
+  HelloSchema,
+  InventorySchema,
+  PROTOCOL_VERSION,
+  ReportSchema,
+  create,
+  truncateText,
+  type AgentServiceClient,
+  type ConnectRequest,
+  type ConnectResponse,
+  type Refusal,
+  type Welcome,
+} from '@flotilla/proto';
+import type { Clock, Timer } from '../clock.js';
+import type { ReportContent } from '../core/health.js';
+import type { Logger } from '../log.js';
+import type { HubLinkHandler } from './hub-link.js';
+
+/** Settings of one {@link GrpcSession}. */
+export interface GrpcSessionOptions {
+  readonly client: AgentServiceClient;
+  /** Sent as `authorization: Bearer <token>`; never logged. */
+  readonly token: string;
+  readonly handler: HubLinkHandler;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly clusterName: string;
+  readonly agentVersion: string;
+  /** How long to wait for Welcome before giving up on this stream. */
+  readonly welcomeTimeoutMs: number;
+  /** Intervals used when Welcome leaves them at 0. */
+  readonly defaultHeartbeatMs: number;
+  readonly defaultInventoryMs: number;
+  /** Called with Welcome before any later message is processed (the link stores the credential here). */
+  readonly onWelcome: (welcome: Welcome) => Promise<void>;
+}
+
+/** How a session ended. */
+export interface SessionOutcome {
+  readonly welcomed: boolean;
+  readonly refusal: Refusal | undefined;
+  readonly reason: string;
+  readonly durationMs: number;
+}
+
+// Flow control: stop reading from the hub while this many messages wait to be processed.
+const PAUSE_BACKLOG = 64;
+const RESUME_BACKLOG = 8;
+
+type RequestMessage = Exclude<ConnectRequest['message'], { case: undefined }>;
+
+/**
+ * One Connect stream, from Hello to its end. Hub messages are processed strictly one after another,
+ * so that Welcome (and its credential) is handled before any DesiredApp, and acks leave in order.
+ * Every timer belongs to the session and is cancelled when it ends.
+ */
+export class GrpcSession {
+  readonly #options: GrpcSessionOptions;
+  readonly #timers = new Set<Timer>();
+  readonly #startedAt: number;
+  #call: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse> | undefined;
+  #resolve: ((outcome: SessionOutcome) => void) | undefined;
+  #inbox: Promise<void> = Promise.resolve();
+  #backlog = 0;
+  #paused = false;
+  #welcomed = false;
+  #ended = false;
+  #closeReason: string | undefined;
+  #refusal: Refusal | undefined;
+  #unsubscribeReports: (() => void) | undefined;
+
+  constructor(options: GrpcSessionOptions) {
+    this.#options = options;
+    this.#startedAt = options.clock.now();
+  }
+
+  /** True between Welcome and the end of the stream. */
+  get isWelcomed(): boolean {
+    return this.#welcomed && !this.#ended;
+  }
+
+  /** Opens the stream, sends Hello, and resolves when the stream has ended for any reason. */
+  run(): Promise<SessionOutcome> {
+    const { client, token, handler } = this.#options;
+    return new Promise<SessionOutcome>((resolve) => {
+      this.#resolve = resolve;
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', `Bearer ${token}`);
+      const call = client.connect(metadata);
+      this.#call = call;
+      call.on('data', (message: ConnectResponse) => this.#receive(message));
+      // grpc-js always ends a call with 'status'; 'error' comes with it for non-OK codes.
+      call.on('error', (error: grpc.ServiceError) => this.#finish(`stream failed: ${grpc.status[error.code] ?? error.code} ${error.details}`));
+      call.on('status', (status: grpc.StatusObject) => this.#finish(`stream closed: ${grpc.status[status.code] ?? status.code} ${status.details}`));
+      this.#after(this.#options.welcomeTimeoutMs, () => this.close(`no Welcome within ${this.#options.welcomeTimeoutMs} ms`));
+      this.#send({
+        case: 'hello',
+        value: create(HelloSchema, {
+          protocolVersion: PROTOCOL_VERSION,
+          clusterName: this.#options.clusterName,
+          agentVersion: this.#options.agentVersion,
+          inventory: { apps: handler.inventory().map((ref) => ({ ...ref })) },
+        }),
+      });
+    });
+  }
+
+  /** Ends the stream from the agent's side; `run` then resolves with `reason`. */
+  close(reason: string): void {
+    if (this.#ended) return;
+    this.#closeReason ??= reason;
+    if (this.#call === undefined) {
+      this.#finish(reason);
+      return;
+    }
+    this.#call.end();
+    this.#call.cancel();
+  }
+
+  #receive(message: ConnectResponse): void {
+    if (this.#ended) return;
+    this.#backlog += 1;
+    if (this.#backlog >= PAUSE_BACKLOG && !this.#paused) {
+      this.#paused = true;
+      this.#call?.pause();
+    }
+    this.#inbox = this.#inbox
+      .then(() => this.#dispatch(message))
+      .catch((error: unknown) => this.#options.log.error('failed to process a hub message', { error }))
+      .finally(() => {
+        this.#backlog -= 1;
+        if (this.#paused && this.#backlog <= RESUME_BACKLOG) {
+          this.#paused = false;
+          this.#call?.resume();
+        }
+      });
+  }
+
+  async #dispatch(message: ConnectResponse): Promise<void> {
+    // Messages still queued when the stream ends are dropped: they cannot be acked, and the hub
+    // resends whatever differs after the next Hello.
+    if (this.#ended) return;
+    const { handler, log } = this.#options;
+    const inner = message.message;
+    switch (inner.case) {
+      case 'welcome':
+        return this.#onWelcome(inner.value);
+      case 'desiredApp':
+        return handler.handleDesiredApp(inner.value, (ack) => this.#send({ case: 'ack', value: create(AckSchema, ack) }));
+      case 'removeApp':
+        return handler.handleRemoveApp(inner.value, (ack) => this.#send({ case: 'ack', value: create(AckSchema, ack) }));
+      case 'refusal':
+        this.#refusal = inner.value;
+        log.warn('hub refused the connection', {
+          code: truncateText(inner.value.code, 64),
+          reason: truncateText(inner.value.message, 512),
+          retryable: inner.value.retryable,
+        });
+        this.close(`refused by the hub: ${truncateText(inner.value.code, 64)}`);
+        return;
+      case undefined:
+        log.warn('ignoring a hub message of an unknown kind (is the hub newer than this agent?)');
+        return;
+    }
+  }
+
+  async #onWelcome(welcome: Welcome): Promise<void> {
+    const { log, handler } = this.#options;
+    if (this.#welcomed) {
+      log.warn('ignoring a second Welcome on the same stream');
+      return;
+    }
+    if (welcome.protocolVersion !== PROTOCOL_VERSION) {
+      log.error('hub speaks another protocol version', { hubProtocolVersion: welcome.protocolVersion, agentProtocolVersion: PROTOCOL_VERSION });
+      this.close('protocol version mismatch');
+      return;
+    }
+    if (welcome.clusterName !== '' && welcome.clusterName !== this.#options.clusterName) {
+      log.warn('hub welcomed a different cluster name', { welcomedAs: truncateText(welcome.clusterName, 64) });
+    }
+    await this.#options.onWelcome(welcome);
+    if (this.#ended) return;
+    this.#welcomed = true;
+    this.#clearTimers();
+    log.info('agent connected', { cluster: this.#options.clusterName });
+
+    const heartbeatMs = welcome.heartbeatIntervalSeconds > 0 ? welcome.heartbeatIntervalSeconds * 1000 : this.#options.defaultHeartbeatMs;
+    const inventoryMs = welcome.inventoryIntervalSeconds > 0 ? welcome.inventoryIntervalSeconds * 1000 : this.#options.defaultInventoryMs;
+    this.#every(heartbeatMs, () =>
+      this.#send({ case: 'heartbeat', value: create(HeartbeatSchema, { sentAtUnixMs: BigInt(this.#options.clock.now()) }) }),
+    );
+    this.#every(inventoryMs, () =>
+      this.#send({ case: 'inventory', value: create(InventorySchema, { apps: handler.inventory().map((ref) => ({ ...ref })) }) }),
+    );
+    // Subscribe before the catch-up so that no change between the two is missed.
+    this.#unsubscribeReports = handler.onReport((report) => this.#sendReport(report));
+    for (const report of handler.currentReports()) this.#sendReport(report);
+  }
+
+  #sendReport(report: ReportContent): void {
+    if (!this.#welcomed) return;
+    this.#send({
+      case: 'report',
+      value: create(ReportSchema, { ...report, resources: report.resources.map((resource) => ({ ...resource })) }),
+    });
+  }
+
+  #send(message: RequestMessage): void {
+    const call = this.#call;
+    if (this.#ended || call === undefined || !call.writable) return;
+    call.write(create(ConnectRequestSchema, { message }));
+  }
+
+  #after(delayMs: number, callback: () => void): void {
+    const timer = this.#options.clock.setTimer(() => {
+      this.#timers.delete(timer);
+      if (!this.#ended) callback();
+    }, delayMs);
+    this.#timers.add(timer);
+  }
+
+  #every(intervalMs: number, callback: () => void): void {
+    this.#after(intervalMs, () => {
+      callback();
+      this.#every(intervalMs, callback);
+    });
+  }
+
+  #clearTimers(): void {
+    for (const timer of this.#timers) timer.cancel();
+    this.#timers.clear();
+  }
+
+  #finish(reason: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#clearTimers();
+    this.#unsubscribeReports?.();
+    this.#call?.cancel();
+    this.#resolve?.({
+      welcomed: this.#welcomed,
+      refusal: this.#refusal,
+      reason: this.#closeReason ?? reason,
+      durationMs: this.#options.clock.now() - this.#startedAt,
+    });
+  }
+}

@@ -1,0 +1,241 @@
+import { Health, SyncMode, SyncStatus } from '@flotilla/proto';
+import type { Clock, Timer } from '../clock.js';
+import { findMatchingPattern } from '../core/app-pattern.js';
+import type { Manifest } from '../core/desired-state.js';
+import { aggregateHealth, compareResources, type ResourceHealth } from '../core/health.js';
+import type { AppSpec, AppStatus, ClusterDriver, DriverResult, RemoveOptions, StatusListener } from '../driver/cluster-driver.js';
+
+/** Settings of {@link SimDriver}. */
+export interface SimDriverOptions {
+  /** Milliseconds from apply until the App settles HEALTHY (or DEGRADED). */
+  readonly healthyAfterMs: number;
+  /** App names or `*` globs that settle DEGRADED instead of HEALTHY. */
+  readonly failApps: readonly string[];
+  readonly clock: Clock;
+}
+
+/** One object held by the simulated cluster. */
+export interface SimObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly manifest: Manifest;
+}
+
+interface SimApp {
+  spec: AppSpec;
+  objects: Map<string, SimObject>;
+  /** The objects the applied revision declares (a subset of `objects` unless create-only kept old ones). */
+  desired: SimObject[];
+  status: AppStatus;
+  settleTimer: Timer | undefined;
+}
+
+// Kinds that live outside namespaces; every other kind gets the App's namespace when it names none.
+const CLUSTER_SCOPED_KINDS = new Set([
+  'APIService',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'IngressClass',
+  'MutatingWebhookConfiguration',
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'PriorityClass',
+  'RuntimeClass',
+  'StorageClass',
+  'ValidatingWebhookConfiguration',
+]);
+
+/**
+ * A simulated cluster that keeps objects in memory. After an apply, an App is PROGRESSING (sync
+ * APPLYING, then SYNCED) and settles `healthyAfterMs` later: HEALTHY, or DEGRADED when its name
+ * matches a `failApps` pattern. Sync modes behave as on a cluster: create-only keeps existing objects
+ * untouched, create-update never prunes, sync prunes objects that are no longer desired.
+ */
+export class SimDriver implements ClusterDriver {
+  readonly #apps = new Map<string, SimApp>();
+  readonly #listeners = new Set<StatusListener>();
+  readonly #options: SimDriverOptions;
+  #closed = false;
+
+  constructor(options: SimDriverOptions) {
+    this.#options = options;
+  }
+
+  async apply(spec: AppSpec): Promise<DriverResult> {
+    if (this.#closed) return { kind: 'failed', message: 'driver is closed' };
+    const current = this.#apps.get(spec.appName);
+    if (current !== undefined && current.spec.revision === spec.revision) {
+      if (current.spec.generation !== spec.generation) {
+        current.spec = spec;
+        this.#publish(current, { ...current.status, generation: spec.generation });
+      }
+      return { kind: 'unchanged' };
+    }
+
+    const desired = objectsOf(spec);
+    if (!desired.ok) {
+      const app = current ?? this.#track(spec);
+      app.settleTimer?.cancel();
+      app.spec = spec;
+      this.#publish(app, this.#statusOf(spec, Health.DEGRADED, SyncStatus.FAILED, desired.error, []));
+      return { kind: 'failed', message: desired.error };
+    }
+
+    const app = current ?? this.#track(spec);
+    app.settleTimer?.cancel();
+    app.spec = spec;
+    const progressing = resourcesOf(desired.objects, Health.PROGRESSING, '');
+    this.#publish(app, this.#statusOf(spec, Health.PROGRESSING, SyncStatus.APPLYING, '', progressing));
+    app.objects = mergeObjects(app.objects, desired.objects, spec.syncPolicy.mode);
+    app.desired = desired.objects.map((object) => app.objects.get(objectKey(object)) ?? object);
+    this.#publish(app, this.#statusOf(spec, Health.PROGRESSING, SyncStatus.SYNCED, '', progressing));
+    app.settleTimer = this.#options.clock.setTimer(() => this.#settle(spec.appName, spec.revision), this.#options.healthyAfterMs);
+    return { kind: 'done' };
+  }
+
+  async remove(appName: string, _options: RemoveOptions): Promise<DriverResult> {
+    if (this.#closed) return { kind: 'failed', message: 'driver is closed' };
+    const app = this.#apps.get(appName);
+    if (app === undefined) return { kind: 'unchanged' };
+    // Preserved objects would stay in a real cluster unmanaged; the simulation simply forgets them.
+    app.settleTimer?.cancel();
+    this.#apps.delete(appName);
+    return { kind: 'done' };
+  }
+
+  status(appName: string): AppStatus | undefined {
+    return this.#apps.get(appName)?.status;
+  }
+
+  /** The objects the simulated cluster holds for an App, sorted by kind, namespace and name. */
+  objects(appName: string): readonly SimObject[] {
+    const objects = [...(this.#apps.get(appName)?.objects.values() ?? [])];
+    return objects.sort((a, b) => compareKey(objectKey(a), objectKey(b)));
+  }
+
+  onStatusChange(listener: StatusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const app of this.#apps.values()) app.settleTimer?.cancel();
+    this.#listeners.clear();
+  }
+
+  #track(spec: AppSpec): SimApp {
+    const app: SimApp = {
+      spec,
+      objects: new Map(),
+      desired: [],
+      status: this.#statusOf(spec, Health.UNKNOWN, SyncStatus.OUT_OF_SYNC, '', []),
+      settleTimer: undefined,
+    };
+    this.#apps.set(spec.appName, app);
+    return app;
+  }
+
+  #settle(appName: string, revision: string): void {
+    const app = this.#apps.get(appName);
+    if (app === undefined || app.spec.revision !== revision || this.#closed) return;
+    app.settleTimer = undefined;
+    const pattern = findMatchingPattern(appName, this.#options.failApps);
+    const desired = app.desired;
+    if (pattern === undefined) {
+      const resources = resourcesOf(desired, Health.HEALTHY, '');
+      this.#publish(app, this.#statusOf(app.spec, aggregateHealth(resources.map((r) => r.health)), SyncStatus.SYNCED, '', resources));
+      return;
+    }
+    const message = `simulated failure: App matches FLOTILLA_SIM_FAIL_APPS pattern ${JSON.stringify(pattern)}`;
+    const resources = resourcesOf(desired, Health.HEALTHY, '').map((resource, index) =>
+      index === 0 ? { ...resource, health: Health.DEGRADED, message } : resource,
+    );
+    this.#publish(app, this.#statusOf(app.spec, Health.DEGRADED, SyncStatus.SYNCED, message, resources));
+  }
+
+  #statusOf(spec: AppSpec, health: Health, syncStatus: SyncStatus, message: string, resources: ResourceHealth[]): AppStatus {
+    return {
+      appName: spec.appName,
+      revision: spec.revision,
+      generation: spec.generation,
+      health,
+      syncStatus,
+      message,
+      resources,
+      observedAtUnixMs: this.#options.clock.now(),
+    };
+  }
+
+  #publish(app: SimApp, status: AppStatus): void {
+    app.status = status;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(status);
+      } catch {
+        // A listener's failure is its own; the simulated cluster keeps going for the others.
+      }
+    }
+  }
+}
+
+type ObjectsResult = { readonly ok: true; readonly objects: SimObject[] } | { readonly ok: false; readonly error: string };
+
+function objectsOf(spec: AppSpec): ObjectsResult {
+  const objects: SimObject[] = [];
+  for (const [index, manifest] of spec.manifests.entries()) {
+    const metadata = isRecord(manifest['metadata']) ? manifest['metadata'] : {};
+    const kind = manifest['kind'];
+    const name = metadata['name'];
+    if (typeof kind !== 'string' || kind === '' || typeof name !== 'string' || name === '') {
+      return { ok: false, error: `manifests[${index}] needs a kind and metadata.name` };
+    }
+    const declared = metadata['namespace'];
+    const namespace =
+      typeof declared === 'string' && declared !== '' ? declared : CLUSTER_SCOPED_KINDS.has(kind) ? '' : spec.namespace;
+    const apiVersion = typeof manifest['apiVersion'] === 'string' ? manifest['apiVersion'] : '';
+    objects.push({ apiVersion, kind, namespace, name, manifest });
+  }
+  // An object declared twice is one object; the later declaration wins, as a second apply would.
+  return { ok: true, objects: [...new Map(objects.map((object) => [objectKey(object), object])).values()] };
+}
+
+function mergeObjects(live: ReadonlyMap<string, SimObject>, desired: readonly SimObject[], mode: SyncMode): Map<string, SimObject> {
+  const merged = new Map(mode === SyncMode.SYNC ? [] : live);
+  for (const object of desired) {
+    const key = objectKey(object);
+    const existing = live.get(key);
+    merged.set(key, mode === SyncMode.CREATE_ONLY && existing !== undefined ? existing : object);
+  }
+  return merged;
+}
+
+function resourcesOf(objects: readonly SimObject[], health: Health, message: string): ResourceHealth[] {
+  return objects
+    .map((object) => ({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.namespace,
+      name: object.name,
+      health,
+      message,
+      drifted: false,
+    }))
+    .sort(compareResources);
+}
+
+function objectKey(object: { apiVersion: string; kind: string; namespace: string; name: string }): string {
+  return `${object.kind}/${object.namespace}/${object.name}/${object.apiVersion}`;
+}
+
+function compareKey(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

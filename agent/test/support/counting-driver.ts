@@ -1,0 +1,30 @@
+import type { AppSpec, AppStatus, ClusterDriver, DriverResult, RemoveOptions, StatusListener } from '../../src/driver/cluster-driver.js';
+
+/** Wraps a driver and records every apply and remove it is asked to do. */
+export class CountingDriver implements ClusterDriver {
+  readonly applied: string[] = [];
+  readonly removed: string[] = [];
+  readonly #inner: ClusterDriver;
+
+  constructor(inner: ClusterDriver) {
+    this.#inner = inner;
+  }
+
+  apply(app: AppSpec): Promise<DriverResult> {
+    this.applied.push(`${app.appName}#${app.generation}`);
+    return this.#inner.apply(app);
+  }
+  remove(appName: string, options: RemoveOptions): Promise<DriverResult> {
+    this.removed.push(appName);
+    return this.#inner.remove(appName, options);
+  }
+  status(appName: string): AppStatus | undefined {
+    return this.#inner.status(appName);
+  }
+  onStatusChange(listener: StatusListener): () => void {
+    return this.#inner.onStatusChange(listener);
+  }
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}

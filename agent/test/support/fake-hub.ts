@@ -1,0 +1,148 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  ConnectResponseSchema,
+  PROTOCOL_VERSION,
+  WelcomeSchema,
+  agentServiceDefinition,
+  create,
+  type Ack,
+  type ConnectRequest,
+  type ConnectResponse,
+  type Heartbeat,
+  type Hello,
+  type Inventory,
+  type Report,
+  type Welcome,
+} from '@flotilla/proto';
+
+type ResponseMessage = Exclude<ConnectResponse['message'], { case: undefined }>;
+type RequestCase = Exclude<ConnectRequest['message']['case'], undefined>;
+type RequestValue<C extends RequestCase> = Extract<ConnectRequest['message'], { case: C }>['value'];
+
+/** One agent stream as the fake hub sees it. */
+export class FakeConnection {
+  readonly received: ConnectRequest[] = [];
+  ended = false;
+  readonly #call: grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>;
+
+  constructor(call: grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>) {
+    this.#call = call;
+  }
+
+  /** The bearer token the agent presented. */
+  get token(): string | undefined {
+    const value = this.#call.metadata.get('authorization')[0];
+    return typeof value === 'string' ? value.replace(/^Bearer /, '') : undefined;
+  }
+
+  get hello(): Hello | undefined {
+    return this.#all('hello')[0];
+  }
+  get acks(): Ack[] {
+    return this.#all('ack');
+  }
+  get reports(): Report[] {
+    return this.#all('report');
+  }
+  get heartbeats(): Heartbeat[] {
+    return this.#all('heartbeat');
+  }
+  get inventories(): Inventory[] {
+    return this.#all('inventory');
+  }
+
+  send(message: ResponseMessage): void {
+    if (!this.ended) this.#call.write(create(ConnectResponseSchema, { message }));
+  }
+
+  /** Closes the stream from the hub's side with status OK. */
+  end(): void {
+    if (!this.ended) this.#call.end();
+  }
+
+  #all<C extends RequestCase>(kind: C): RequestValue<C>[] {
+    return this.received.filter((request) => request.message.case === kind).map((request) => request.message.value as RequestValue<C>);
+  }
+}
+
+/** Welcome fields a test may set. */
+export type WelcomeFields = Partial<Pick<Welcome, 'protocolVersion' | 'clusterName' | 'agentCredential' | 'heartbeatIntervalSeconds' | 'inventoryIntervalSeconds'>>;
+
+/** Settings of {@link FakeHub.start}. */
+export interface FakeHubOptions {
+  /** Port to bind on 127.0.0.1 (0 picks a free one). */
+  readonly port?: number;
+  /** Welcome to answer each Hello with; `undefined` welcomes with defaults, a function decides per stream. */
+  readonly welcome?: (connection: FakeConnection, index: number) => WelcomeFields | 'none';
+}
+
+/** A minimal hub over real gRPC that records what agents send and sends what a test asks. */
+export class FakeHub {
+  readonly connections: FakeConnection[] = [];
+  readonly #server: grpc.Server;
+  readonly port: number;
+
+  private constructor(server: grpc.Server, port: number) {
+    this.#server = server;
+    this.port = port;
+  }
+
+  static async start(options: FakeHubOptions = {}): Promise<FakeHub> {
+    const server = new grpc.Server();
+    let hub: FakeHub | undefined;
+    const connect = (call: grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>): void => {
+      const connection = new FakeConnection(call);
+      const index = hub?.connections.push(connection) ?? 0;
+      call.on('data', (request: ConnectRequest) => {
+        connection.received.push(request);
+        if (request.message.case !== 'hello') return;
+        const welcome = options.welcome?.(connection, index - 1) ?? {};
+        if (welcome === 'none') return;
+        connection.send({
+          case: 'welcome',
+          value: create(WelcomeSchema, {
+            protocolVersion: PROTOCOL_VERSION,
+            clusterName: request.message.value.clusterName,
+            heartbeatIntervalSeconds: 30,
+            inventoryIntervalSeconds: 30,
+            ...welcome,
+          }),
+        });
+      });
+      const finish = (): void => {
+        connection.ended = true;
+      };
+      call.on('end', () => {
+        finish();
+        call.end();
+      });
+      call.on('cancelled', finish);
+      call.on('error', finish);
+    };
+    server.addService(agentServiceDefinition, { connect });
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error === null ? resolve(bound) : reject(error),
+      );
+    });
+    hub = new FakeHub(server, port);
+    return hub;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** The most recent stream. */
+  get last(): FakeConnection {
+    const connection = this.connections.at(-1);
+    if (connection === undefined) throw new Error('no agent connected yet');
+    return connection;
+  }
+
+  /** Drops every stream and releases the port. */
+  stop(): void {
+    for (const connection of this.connections) connection.ended = true;
+    this.#server.forceShutdown();
+  }
+}

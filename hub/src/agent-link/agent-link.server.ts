@@ -1,0 +1,85 @@
+import * as grpc from '@grpc/grpc-js';
+import { GRPC_CHANNEL_OPTIONS, agentServiceDefinition, type ConnectRequest, type ConnectResponse } from '@flotilla/proto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Clock } from '../clock';
+import { ClustersService } from '../clusters/clusters.service';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { Metrics } from '../observability/metrics';
+import { ReportsService } from '../reports/reports.service';
+import { AgentSessions } from './agent-sessions';
+import { AgentStream } from './agent-stream';
+import { DesiredStateService } from './desired-state.service';
+import { OutboxRelay } from './outbox-relay.service';
+
+const SHUTDOWN_GRACE_MS = 3000;
+
+/** The gRPC server agents connect to (`flotilla.agent.v1.AgentService`). */
+@Injectable()
+export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('AgentLink');
+  private server: grpc.Server | undefined;
+  private boundPort = 0;
+
+  constructor(
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    private readonly clusters: ClustersService,
+    private readonly reports: ReportsService,
+    private readonly desired: DesiredStateService,
+    private readonly relay: OutboxRelay,
+    private readonly sessions: AgentSessions,
+    private readonly metrics: Metrics,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The port the server listens on (useful when configured with port 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const server = new grpc.Server({
+      ...GRPC_CHANNEL_OPTIONS,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+      'grpc.max_concurrent_streams': 4,
+    });
+    server.addService(agentServiceDefinition, {
+      connect: (call: grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>) => {
+        new AgentStream(call, {
+          config: this.config,
+          clusters: this.clusters,
+          reports: this.reports,
+          desired: this.desired,
+          relay: this.relay,
+          sessions: this.sessions,
+          metrics: this.metrics,
+          log: this.log,
+          now: () => this.clock.now(),
+        });
+      },
+    });
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${this.config.grpcHost}:${this.config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
+        error ? reject(error) : resolve(port),
+      ),
+    );
+    this.server = server;
+    this.log.log(`agent link (gRPC) listening on ${this.config.grpcHost}:${this.boundPort}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.sessions.closeAll('hub shutting down');
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+}

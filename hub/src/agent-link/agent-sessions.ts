@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import type { ConnectResponse } from '@flotilla/proto';
+
+/** One live agent stream on this replica, as the rest of the hub sees it. */
+export interface AgentSession {
+  readonly clusterId: string;
+  readonly clusterName: string;
+  /** Queues a message on the stream; false if the stream is gone. */
+  send(message: ConnectResponse): boolean;
+  /** Ends the stream (a newer stream for the same cluster replaced it, or shutdown). */
+  close(reason: string): void;
+}
+
+/** The agent streams connected to this replica, at most one per cluster (the newest wins). */
+@Injectable()
+export class AgentSessions {
+  private readonly byCluster = new Map<string, AgentSession>();
+
+  /** Registers a session; an older session of the same cluster is closed. */
+  add(session: AgentSession): void {
+    const previous = this.byCluster.get(session.clusterId);
+    this.byCluster.set(session.clusterId, session);
+    if (previous && previous !== session) previous.close('replaced by a newer connection of the same cluster');
+  }
+
+  /** Removes a session if it is still the registered one; returns whether it was. */
+  remove(session: AgentSession): boolean {
+    if (this.byCluster.get(session.clusterId) !== session) return false;
+    this.byCluster.delete(session.clusterId);
+    return true;
+  }
+
+  get(clusterId: string): AgentSession | undefined {
+    return this.byCluster.get(clusterId);
+  }
+
+  clusterIds(): string[] {
+    return [...this.byCluster.keys()];
+  }
+
+  get size(): number {
+    return this.byCluster.size;
+  }
+
+  closeAll(reason: string): void {
+    for (const session of [...this.byCluster.values()]) session.close(reason);
+    this.byCluster.clear();
+  }
+}

@@ -1,0 +1,209 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  ConnectResponseSchema,
+  LIMITS,
+  PROTOCOL_VERSION,
+  create,
+  truncateText,
+  type ConnectRequest,
+  type ConnectResponse,
+  type Hello,
+  type Inventory,
+} from '@flotilla/proto';
+import type { Logger } from '@nestjs/common';
+import type { ClustersService } from '../clusters/clusters.service';
+import type { HubConfig } from '../config/hub-config';
+import { planResync } from '../core/agent-sync/plan-resync';
+import { FlotillaError } from '../errors';
+import type { Metrics } from '../observability/metrics';
+import type { ReportsService } from '../reports/reports.service';
+import type { AgentSession, AgentSessions } from './agent-sessions';
+import type { DesiredStateService } from './desired-state.service';
+import type { OutboxRelay } from './outbox-relay.service';
+
+/** What one stream needs from the hub. */
+export interface AgentStreamDeps {
+  readonly config: HubConfig;
+  readonly clusters: ClustersService;
+  readonly reports: ReportsService;
+  readonly desired: DesiredStateService;
+  readonly relay: OutboxRelay;
+  readonly sessions: AgentSessions;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly now: () => Date;
+}
+
+type Call = grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>;
+
+const HELLO_TIMEOUT_MS = 10_000;
+/** Messages received but not yet processed; beyond this the agent is flooding and is cut off. */
+const MAX_PENDING = 1000;
+
+/**
+ * One agent stream: waits for Hello, authenticates it, registers the session, resyncs, then handles
+ * Acks, Reports, Heartbeats and Inventories in arrival order. Every way out ends in `close()`.
+ */
+export class AgentStream implements AgentSession {
+  clusterId = '';
+  clusterName = '';
+  private state: 'hello' | 'ready' | 'closed' = 'hello';
+  private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private lastSeenWrite = 0;
+  private readonly helloTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly call: Call,
+    private readonly deps: AgentStreamDeps,
+  ) {
+    this.helloTimer = setTimeout(() => this.refuse('HELLO_TIMEOUT', 'No Hello within 10 s.', true, grpc.status.DEADLINE_EXCEEDED), HELLO_TIMEOUT_MS);
+    call.on('data', (message: ConnectRequest) => this.enqueue(message));
+    call.on('end', () => this.close('agent ended the stream'));
+    call.on('error', () => this.close('stream error'));
+    call.on('cancelled', () => this.close('stream cancelled'));
+  }
+
+  send(message: ConnectResponse): boolean {
+    if (this.state === 'closed') return false;
+    this.call.write(message);
+    return true;
+  }
+
+  close(reason: string): void {
+    if (this.state === 'closed') return;
+    const wasReady = this.state === 'ready';
+    this.state = 'closed';
+    clearTimeout(this.helloTimer);
+    this.deps.log.debug?.(`stream of ${this.clusterName || 'unauthenticated agent'} closed: ${reason}`);
+    try {
+      this.call.end();
+    } catch {
+      // already ended by the peer
+    }
+    if (wasReady && this.deps.sessions.remove(this)) {
+      this.deps.metrics.connectedAgents.set(this.deps.sessions.size);
+      void this.deps.clusters.markDisconnected(this.clusterId).catch(() => undefined);
+    }
+  }
+
+  private enqueue(message: ConnectRequest): void {
+    if (this.state === 'closed') return;
+    if (++this.pending > MAX_PENDING) {
+      this.refuse('FLOODING', `More than ${MAX_PENDING} messages are waiting; slow down.`, true, grpc.status.RESOURCE_EXHAUSTED);
+      return;
+    }
+    this.chain = this.chain
+      .then(() => (this.state === 'closed' ? undefined : this.handle(message)))
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => this.pending--);
+  }
+
+  private async handle(message: ConnectRequest): Promise<void> {
+    const { case: kind, value } = message.message;
+    if (this.state === 'hello') {
+      if (kind !== 'hello') return this.refuse('HELLO_FIRST', 'The first message must be Hello.', false, grpc.status.FAILED_PRECONDITION);
+      return this.hello(value);
+    }
+    switch (kind) {
+      case 'ack':
+        return this.deps.reports.recordAck(this.clusterId, value);
+      case 'report':
+        return this.deps.reports.recordReport(this.clusterId, value);
+      case 'heartbeat':
+        return this.touch();
+      case 'inventory':
+        await this.touch();
+        return this.resync(value);
+      case 'hello':
+        return this.refuse('HELLO_TWICE', 'Hello may be sent once per stream.', false, grpc.status.FAILED_PRECONDITION);
+      default:
+        return; // an unknown message from a newer agent: ignore it
+    }
+  }
+
+  private async hello(hello: Hello): Promise<void> {
+    clearTimeout(this.helloTimer);
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      return this.refuse('PROTOCOL_VERSION', `The hub speaks protocol ${PROTOCOL_VERSION}; the agent sent ${hello.protocolVersion}.`, false, grpc.status.FAILED_PRECONDITION);
+    }
+    const header = this.call.metadata.get('authorization')[0];
+    const secret = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    const now = this.deps.now();
+    const identity = await this.deps.clusters.authenticateAgent(secret, hello.clusterName, now).catch((error: unknown) => {
+      if (error instanceof FlotillaError) return undefined;
+      throw error;
+    });
+    if (!identity) return this.refuse('UNAUTHENTICATED', 'The agent credential is not valid for this cluster.', false, grpc.status.UNAUTHENTICATED);
+    if (this.state === 'closed') return;
+    this.clusterId = identity.clusterId;
+    this.clusterName = identity.clusterName;
+    this.state = 'ready';
+    this.deps.sessions.add(this);
+    this.deps.metrics.connectedAgents.set(this.deps.sessions.size);
+    await this.deps.clusters.markConnected(this.clusterId, hello.agentVersion, now);
+    this.lastSeenWrite = now.getTime();
+    this.send(
+      create(ConnectResponseSchema, {
+        message: {
+          case: 'welcome',
+          value: {
+            protocolVersion: PROTOCOL_VERSION,
+            clusterName: this.clusterName,
+            agentCredential: identity.issuedCredential ?? '',
+            heartbeatIntervalSeconds: this.deps.config.heartbeatIntervalSeconds,
+            inventoryIntervalSeconds: this.deps.config.inventoryIntervalSeconds,
+          },
+        },
+      }),
+    );
+    this.deps.log.log(`agent ${this.clusterName} connected (${hello.agentVersion || 'unknown version'})`);
+    await this.resync(hello.inventory);
+  }
+
+  /** Sends only what differs between what the hub released and what the agent holds. */
+  private async resync(inventory: Inventory | undefined): Promise<void> {
+    const held = (inventory?.apps ?? []).slice(0, LIMITS.maxInventoryApps).map((a) => ({ appName: a.appName, revision: a.revision, generation: a.generation }));
+    await this.deps.relay.discardForCluster(this.clusterId);
+    const plan = planResync(await this.deps.desired.released(this.clusterId), held);
+    const messages = await this.deps.desired.messages(this.clusterId, plan.send);
+    for (const removal of plan.remove) {
+      messages.push(
+        removal.generation === null
+          ? await this.deps.desired.removalOfUnknown(removal.appName)
+          : await this.deps.desired.removal(this.clusterId, removal.appName, removal.generation),
+      );
+    }
+    for (const message of messages) {
+      if (this.send(message)) this.deps.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'resync' });
+    }
+    if (plan.forget.length > 0) {
+      await this.deps.desired.forgetRemoved(this.clusterId, plan.forget);
+    }
+  }
+
+  private async touch(): Promise<void> {
+    const now = this.deps.now();
+    // One write per half heartbeat interval is enough to keep `connected` fresh.
+    if (now.getTime() - this.lastSeenWrite < (this.deps.config.heartbeatIntervalSeconds * 1000) / 2) return;
+    this.lastSeenWrite = now.getTime();
+    await this.deps.clusters.markSeen(this.clusterId, now);
+  }
+
+  private refuse(code: string, message: string, retryable: boolean, status: grpc.status): void {
+    if (this.state === 'closed') return;
+    this.deps.metrics.refusedStreams.inc({ reason: code });
+    this.deps.log.warn(`refused agent stream${this.clusterName ? ` of ${this.clusterName}` : ''}: ${code}`);
+    this.call.write(create(ConnectResponseSchema, { message: { case: 'refusal', value: { code, message: truncateText(message), retryable } } }));
+    const wasReady = this.state === 'ready';
+    this.state = 'closed';
+    clearTimeout(this.helloTimer);
+    this.call.emit('error', { code: status, details: message });
+    if (wasReady && this.deps.sessions.remove(this)) void this.deps.clusters.markDisconnected(this.clusterId).catch(() => undefined);
+  }
+
+  private fail(error: unknown): void {
+    this.deps.log.error(`agent stream of ${this.clusterName || 'unauthenticated agent'} failed: ${String(error)}`);
+    this.refuse('INTERNAL', 'The hub could not process a message; reconnect.', true, grpc.status.UNAVAILABLE);
+  }
+}

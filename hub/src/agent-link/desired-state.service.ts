@@ -1,0 +1,118 @@
+import { Injectable } from '@nestjs/common';
+import {
+  ConnectResponseSchema,
+  DriftPolicy,
+  SyncMode,
+  create,
+  type ConnectResponse,
+} from '@flotilla/proto';
+import { DataSource } from 'typeorm';
+import type { SyncPolicy } from '../core/app-set/app-set-spec';
+import type { ReleasedApp } from '../core/agent-sync/plan-resync';
+
+interface ReleasedRow {
+  name: string;
+  app_set: string;
+  released_revision: string | null;
+  released_generation: string;
+  released_namespace: string;
+  released_sync_policy: SyncPolicy | null;
+  manifests_json: string | null;
+}
+
+const SYNC_MODE: Record<SyncPolicy['mode'], SyncMode> = {
+  'create-only': SyncMode.CREATE_ONLY,
+  'create-update': SyncMode.CREATE_UPDATE,
+  sync: SyncMode.SYNC,
+};
+const DRIFT: Record<SyncPolicy['drift'], DriftPolicy> = { report: DriftPolicy.REPORT, heal: DriftPolicy.HEAL };
+
+/** Reads what has been released to a cluster and turns it into protocol messages. */
+@Injectable()
+export class DesiredStateService {
+  constructor(private readonly db: DataSource) {}
+
+  /** Every released App (and released removal) of a cluster, for resync planning. */
+  async released(clusterId: string): Promise<ReleasedApp[]> {
+    const rows: { name: string; released_revision: string | null; released_generation: string }[] = await this.db.query(
+      `SELECT name, released_revision, released_generation FROM apps WHERE cluster_id = $1 AND released_generation IS NOT NULL`,
+      [clusterId],
+    );
+    return rows.map((r) => ({ appName: r.name, revision: r.released_revision, generation: BigInt(r.released_generation) }));
+  }
+
+  /**
+   * The current message for each named App of a cluster: DesiredApp for a released revision,
+   * RemoveApp for a released removal. Apps with nothing released are skipped.
+   */
+  async messages(clusterId: string, appNames: readonly string[]): Promise<ConnectResponse[]> {
+    if (appNames.length === 0) return [];
+    const rows: ReleasedRow[] = await this.db.query(
+      `SELECT a.name, s.name AS app_set, a.released_revision, a.released_generation, a.released_namespace,
+              a.released_sync_policy, b.manifests_json
+       FROM apps a JOIN app_sets s ON s.id = a.app_set_id
+       LEFT JOIN manifest_bundles b ON b.revision = a.released_revision
+       WHERE a.cluster_id = $1 AND a.name = ANY($2) AND a.released_generation IS NOT NULL
+       ORDER BY a.name`,
+      [clusterId, appNames],
+    );
+    return rows.map((row) => toMessage(row));
+  }
+
+  /** Forgets released removals that the agent no longer holds (it removed them, or never had them). */
+  async forgetRemoved(clusterId: string, appNames: readonly string[]): Promise<void> {
+    await this.db.query(`DELETE FROM apps WHERE cluster_id = $1 AND name = ANY($2) AND released_revision IS NULL AND staged_revision IS NULL`, [
+      clusterId,
+      appNames,
+    ]);
+  }
+
+  /** A RemoveApp for an App the hub has no record of, with a fresh generation from the sequence. */
+  async removalOfUnknown(appName: string): Promise<ConnectResponse> {
+    const [{ generation }] = (await this.db.query(`SELECT nextval('release_generation')::text AS generation`)) as { generation: string }[];
+    return create(ConnectResponseSchema, {
+      message: { case: 'removeApp', value: { appName, generation: BigInt(generation!), preserveResources: false } },
+    });
+  }
+
+  /** A RemoveApp for a released removal of known generation. */
+  async removal(clusterId: string, appName: string, generation: bigint): Promise<ConnectResponse> {
+    const [row] = (await this.db.query(`SELECT released_sync_policy FROM apps WHERE cluster_id = $1 AND name = $2`, [clusterId, appName])) as {
+      released_sync_policy: SyncPolicy | null;
+    }[];
+    return create(ConnectResponseSchema, {
+      message: { case: 'removeApp', value: { appName, generation, preserveResources: row?.released_sync_policy?.preserveResourcesOnDeletion ?? false } },
+    });
+  }
+}
+
+function toMessage(row: ReleasedRow): ConnectResponse {
+  const generation = BigInt(row.released_generation);
+  if (row.released_revision === null) {
+    return create(ConnectResponseSchema, {
+      message: {
+        case: 'removeApp',
+        value: { appName: row.name, generation, preserveResources: row.released_sync_policy?.preserveResourcesOnDeletion ?? false },
+      },
+    });
+  }
+  const policy = row.released_sync_policy;
+  return create(ConnectResponseSchema, {
+    message: {
+      case: 'desiredApp',
+      value: {
+        appName: row.name,
+        appSet: row.app_set,
+        revision: row.released_revision.trim(),
+        generation,
+        namespace: row.released_namespace,
+        manifestsJson: row.manifests_json ?? '[]',
+        syncPolicy: {
+          mode: policy ? SYNC_MODE[policy.mode] : SyncMode.SYNC,
+          drift: policy ? DRIFT[policy.drift] : DriftPolicy.REPORT,
+          preserveResourcesOnDeletion: policy?.preserveResourcesOnDeletion ?? false,
+        },
+      },
+    },
+  });
+}

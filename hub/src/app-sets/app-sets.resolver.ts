@@ -1,0 +1,56 @@
+import { Args, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { stringify } from 'yaml';
+import { AppModel } from '../graphql/app.model';
+import { PageArgs, checkPage } from '../graphql/page.args';
+import { AppViewsService } from '../reports/app-views.service';
+import { RolloutModel } from '../rollouts/rollout.model';
+import { RolloutsService } from '../rollouts/rollouts.service';
+import { AppSetModel, AppSetRevisionModel, ApplyAppSetPayload } from './app-set.model';
+import { AppSetsService } from './app-sets.service';
+
+const ANONYMOUS = 'anonymous';
+
+@Resolver(() => AppSetModel)
+export class AppSetsResolver {
+  constructor(
+    private readonly appSetService: AppSetsService,
+    private readonly views: AppViewsService,
+    private readonly rolloutService: RolloutsService,
+  ) {}
+
+  @Query(() => [AppSetModel])
+  async appSets(): Promise<AppSetModel[]> {
+    return (await this.appSetService.list()).map(AppSetModel.from);
+  }
+
+  @Query(() => AppSetModel, { nullable: true })
+  async appSet(@Args('name') name: string): Promise<AppSetModel | null> {
+    const found = await this.appSetService.find(name);
+    return found && AppSetModel.from(found);
+  }
+
+  @Mutation(() => ApplyAppSetPayload, {
+    description: 'Creates or updates an AppSet from a YAML document and stages its Apps. Nothing reaches a cluster until a rollout.',
+  })
+  async applyAppSet(@Args('yaml') yaml: string, @Args('message', { nullable: true }) message?: string): Promise<ApplyAppSetPayload> {
+    const outcome = await this.appSetService.apply(yaml, ANONYMOUS, message ?? '');
+    return { appSet: outcome.appSet && AppSetModel.from(outcome.appSet), issues: [...outcome.issues], changed: outcome.changed };
+  }
+
+  @ResolveField(() => [AppModel], { description: 'The Apps of this AppSet, by cluster.' })
+  async apps(@Parent() appSet: AppSetModel, @Args() page: PageArgs): Promise<AppModel[]> {
+    const { first, offset } = checkPage(page);
+    return (await this.views.ofAppSet(appSet.id, first, offset)).map(AppModel.from);
+  }
+
+  @ResolveField(() => [AppSetRevisionModel], { description: 'Revisions, newest first.' })
+  async revisions(@Parent() appSet: AppSetModel, @Args() page: PageArgs): Promise<AppSetRevisionModel[]> {
+    const { first, offset } = checkPage(page);
+    return (await this.appSetService.revisions(appSet.id, first, offset)).map((r) => ({ ...r, yaml: stringify(r.document) }));
+  }
+
+  @ResolveField(() => [RolloutModel], { description: 'Rollouts of this AppSet, newest first.' })
+  async rollouts(@Parent() appSet: AppSetModel, @Args('first', { type: () => Int, defaultValue: 20 }) first: number): Promise<RolloutModel[]> {
+    return (await this.rolloutService.listForAppSet(appSet.id, Math.min(Math.max(first, 0), 100))).map((r) => RolloutModel.from(r, appSet.name));
+  }
+}

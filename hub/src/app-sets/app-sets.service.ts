@@ -1,0 +1,182 @@
+import { Injectable } from '@nestjs/common';
+import { canonicalJson, sha256Hex } from '@flotilla/proto';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import { ClustersService } from '../clusters/clusters.service';
+import { ClusterEntity } from '../clusters/cluster.entity';
+import { parseAppSet } from '../core/app-set/parse-app-set';
+import { expandAppSet, type RenderedApp } from '../core/expand-app-set';
+import { issue, type Issue } from '../core/issues';
+import { FlotillaError } from '../errors';
+import { AppSetRevisionEntity } from './app-set-revision.entity';
+import { AppSetEntity } from './app-set.entity';
+import { AppEntity } from './app.entity';
+import { ManifestBundleEntity } from './manifest-bundle.entity';
+
+export interface ApplyAppSetOutcome {
+  readonly appSet: AppSetEntity | null;
+  readonly issues: readonly Issue[];
+  /** False when the document equals the current revision (nothing new was stored). */
+  readonly changed: boolean;
+}
+
+const CHUNK = 500;
+
+@Injectable()
+export class AppSetsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clusters: ClustersService,
+  ) {}
+
+  /**
+   * Stores an AppSet document as a new immutable revision and stages its Apps on every target cluster.
+   * All or nothing: a document or expansion with any issue stores and stages nothing. Staging sends
+   * nothing to clusters; a rollout releases what is staged.
+   */
+  async apply(yaml: string, author: string, message = ''): Promise<ApplyAppSetOutcome> {
+    const parsed = parseAppSet(yaml);
+    if (!parsed.ok) return { appSet: null, issues: parsed.issues, changed: false };
+    const document = parsed.value;
+    const contentHash = sha256Hex(canonicalJson(document));
+    return this.db.transaction(async (tx) => {
+      // Serialise applies of one AppSet: lock its row (or the name, for a new AppSet).
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-set:${document.metadata.name}`]);
+      let appSet = await tx.findOne(AppSetEntity, { where: { name: document.metadata.name } });
+      if (appSet) {
+        const current = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
+        if (current.contentHash === contentHash) return { appSet, issues: [], changed: false };
+      }
+      const expansion = expandAppSet(document, await this.clusters.snapshot(tx));
+      if (expansion.issues.length > 0) return { appSet: null, issues: expansion.issues, changed: false };
+      const number = (appSet?.currentRevision ?? 0) + 1;
+      appSet = await tx.save(tx.create(AppSetEntity, { ...(appSet ?? { name: document.metadata.name }), currentRevision: number }));
+      await tx.save(Object.assign(new AppSetRevisionEntity(), { appSetId: appSet.id, number, document, contentHash, author, message }));
+      const conflicts = await this.stage(tx, appSet, number, expansion.apps);
+      if (conflicts.length > 0) {
+        // Roll the whole transaction back: nothing is half-applied.
+        throw new StagingConflict(conflicts);
+      }
+      return { appSet, issues: [], changed: true };
+    }).catch((error: unknown) => {
+      if (error instanceof StagingConflict) return { appSet: null, issues: error.issues, changed: false };
+      throw error;
+    });
+  }
+
+  /** Re-expands every AppSet at its current revision over the current clusters (after a cluster change). */
+  async restageAll(): Promise<void> {
+    const appSets = await this.db.getRepository(AppSetEntity).find({ order: { name: 'ASC' } });
+    for (const appSet of appSets) {
+      await this.db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-set:${appSet.name}`]);
+        const revision = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
+        const expansion = expandAppSet(revision.document, await this.clusters.snapshot(tx));
+        // A failed re-expansion stages nothing: a transient problem must never remove Apps.
+        if (expansion.issues.length === 0) await this.stage(tx, appSet, revision.number, expansion.apps);
+      });
+    }
+  }
+
+  async list(): Promise<AppSetEntity[]> {
+    return this.db.getRepository(AppSetEntity).find({ order: { name: 'ASC' } });
+  }
+
+  async byId(id: string): Promise<AppSetEntity> {
+    return this.db.getRepository(AppSetEntity).findOneOrFail({ where: { id } });
+  }
+
+  async find(name: string): Promise<AppSetEntity | null> {
+    return this.db.getRepository(AppSetEntity).findOne({ where: { name } });
+  }
+
+  async get(name: string): Promise<AppSetEntity> {
+    const appSet = await this.find(name);
+    if (!appSet) throw new FlotillaError('NOT_FOUND', `AppSet "${name}" does not exist.`);
+    return appSet;
+  }
+
+  async revisions(appSetId: string, first: number, offset: number): Promise<AppSetRevisionEntity[]> {
+    return this.db.getRepository(AppSetRevisionEntity).find({ where: { appSetId }, order: { number: 'DESC' }, take: first, skip: offset });
+  }
+
+  async revision(appSetId: string, number: number): Promise<AppSetRevisionEntity | null> {
+    return this.db.getRepository(AppSetRevisionEntity).findOne({ where: { appSetId, number } });
+  }
+
+  /**
+   * Writes the staged half of every App row of `appSet`: rendered Apps are upserted, rows the
+   * expansion no longer produces are staged for removal (or deleted if they were never released).
+   * Returns conflicts with Apps of other AppSets (same name on the same cluster).
+   */
+  private async stage(tx: EntityManager, appSet: AppSetEntity, revision: number, apps: readonly RenderedApp[]): Promise<Issue[]> {
+    const clusterIds = new Map((await tx.find(ClusterEntity, { select: { id: true, name: true } })).map((c) => [c.name, c.id]));
+    const existing = await tx.find(AppEntity, { where: { appSetId: appSet.id } });
+    const byKey = new Map(existing.map((a) => [`${a.clusterId}/${a.name}`, a]));
+    const conflicts = await this.findConflicts(tx, appSet.id, apps, clusterIds);
+    if (conflicts.length > 0) return conflicts;
+
+    for (let i = 0; i < apps.length; i += CHUNK) {
+      const chunk = apps.slice(i, i + CHUNK);
+      await tx
+        .createQueryBuilder()
+        .insert()
+        .into(ManifestBundleEntity)
+        .values(dedupeByRevision(chunk).map((a) => ({ revision: a.revision, manifestsJson: canonicalJson(a.manifests), sizeBytes: a.manifestBytes })))
+        .orIgnore()
+        .execute();
+      await tx
+        .createQueryBuilder()
+        .insert()
+        .into(AppEntity)
+        .values(
+          chunk.map((a) => ({
+            appSetId: appSet.id,
+            clusterId: clusterIds.get(a.clusterName)!,
+            name: a.appName,
+            stagedRevision: a.revision,
+            stagedNamespace: a.namespace,
+            stagedSyncPolicy: a.syncPolicy,
+            stagedFromRevision: revision,
+          })),
+        )
+        .orUpdate(['staged_revision', 'staged_namespace', 'staged_sync_policy', 'staged_from_revision'], ['cluster_id', 'name'])
+        .execute();
+    }
+    const wanted = new Set(apps.map((a) => `${clusterIds.get(a.clusterName)}/${a.appName}`));
+    const gone = [...byKey.entries()].filter(([key]) => !wanted.has(key)).map(([, app]) => app);
+    const neverReleased = gone.filter((a) => a.releasedGeneration === null).map((a) => a.id);
+    const toRemove = gone.filter((a) => a.releasedGeneration !== null).map((a) => a.id);
+    for (let i = 0; i < neverReleased.length; i += CHUNK) await tx.delete(AppEntity, { id: In(neverReleased.slice(i, i + CHUNK)) });
+    for (let i = 0; i < toRemove.length; i += CHUNK) {
+      await tx.update(AppEntity, { id: In(toRemove.slice(i, i + CHUNK)) }, { stagedRevision: null, stagedSyncPolicy: null, stagedFromRevision: revision });
+    }
+    return [];
+  }
+
+  private async findConflicts(tx: EntityManager, appSetId: string, apps: readonly RenderedApp[], clusterIds: Map<string, string>): Promise<Issue[]> {
+    const names = [...new Set(apps.map((a) => a.appName))];
+    if (names.length === 0) return [];
+    const others = await tx.find(AppEntity, { where: { name: In(names) }, relations: { appSet: true, cluster: true } });
+    const taken = new Map(others.filter((o) => o.appSetId !== appSetId).map((o) => [`${o.clusterId}/${o.name}`, o]));
+    const issues: Issue[] = [];
+    for (const app of apps) {
+      const other = taken.get(`${clusterIds.get(app.clusterName)}/${app.appName}`);
+      if (other) {
+        issues.push(issue('APP_NAME_CONFLICT', 'spec.template.name', `App "${app.appName}" on cluster ${app.clusterName} already belongs to AppSet "${other.appSet.name}".`));
+      }
+    }
+    return issues;
+  }
+}
+
+class StagingConflict extends Error {
+  constructor(readonly issues: Issue[]) {
+    super('staging conflict');
+  }
+}
+
+function dedupeByRevision(apps: readonly RenderedApp[]): RenderedApp[] {
+  const seen = new Map<string, RenderedApp>();
+  for (const app of apps) if (!seen.has(app.revision)) seen.set(app.revision, app);
+  return [...seen.values()];
+}

@@ -1,0 +1,68 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AgentLinkServer } from './agent-link/agent-link.server';
+import { AgentSessions } from './agent-link/agent-sessions';
+import { DesiredStateService } from './agent-link/desired-state.service';
+import { OutboxRelay } from './agent-link/outbox-relay.service';
+import { AppSetsService } from './app-sets/app-sets.service';
+import { Clock } from './clock';
+import { ClustersService } from './clusters/clusters.service';
+import { HUB_CONFIG, type HubConfig } from './config/hub-config';
+import { dataSourceOptions } from './database/data-source-options';
+import { GraphqlErrorsFilter } from './graphql/errors.filter';
+import { RESOLVERS, SCALARS } from './graphql/resolvers';
+import { Metrics } from './observability/metrics';
+import { ObservabilityController } from './observability/observability.controller';
+import { AppViewsService } from './reports/app-views.service';
+import { ReportsService } from './reports/reports.service';
+import { RolloutsService } from './rollouts/rollouts.service';
+
+/** Largest accepted GraphQL query depth; deeper queries are refused before execution. */
+const MAX_QUERY_DEPTH = 12;
+
+/**
+ * The hub as one Nest module. Features keep their own folders (service, resolver, entity, model); they
+ * are wired here rather than in per-feature modules because their services call each other in both
+ * directions (staging needs clusters, cluster registration re-stages AppSets), which Nest modules
+ * would only express with forwardRef.
+ */
+@Module({})
+export class AppModule {
+  /** `databaseUrl` is the resolved URL: the configured one, or the embedded database's. */
+  static forRoot(config: HubConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
+        GraphQLModule.forRoot<MercuriusDriverConfig>({
+          driver: MercuriusDriver,
+          autoSchemaFile: true,
+          sortSchema: true,
+          graphiql: true,
+          queryDepth: MAX_QUERY_DEPTH,
+        }),
+      ],
+      controllers: [ObservabilityController],
+      providers: [
+        { provide: HUB_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: GraphqlErrorsFilter },
+        Clock,
+        Metrics,
+        ClustersService,
+        AppSetsService,
+        RolloutsService,
+        ReportsService,
+        AppViewsService,
+        AgentSessions,
+        DesiredStateService,
+        OutboxRelay,
+        AgentLinkServer,
+        ...RESOLVERS,
+        ...SCALARS,
+      ],
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import { Column, CreateDateColumn, Entity, Index, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { ClusterEntity } from './cluster.entity';
+
+export type AgentTokenKind = 'bootstrap' | 'credential';
+
+/**
+ * A secret an agent presents: a one-time bootstrap token (expires, consumed on first use) or the
+ * durable credential issued in exchange. Only the sha256 of the secret is stored.
+ */
+@Entity('agent_tokens')
+export class AgentTokenEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @ManyToOne(() => ClusterEntity, { onDelete: 'CASCADE', nullable: false })
+  cluster: ClusterEntity;
+
+  @Column({ type: 'uuid' })
+  clusterId: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  kind: AgentTokenKind;
+
+  @Index({ unique: true })
+  @Column({ type: 'char', length: 64 })
+  secretHash: string;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  usedAt: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+}

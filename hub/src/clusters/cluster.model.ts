@@ -1,0 +1,67 @@
+import { Field, InputType, ObjectType } from '@nestjs/graphql';
+import { JsonObjectScalar } from '../graphql/json-object.scalar';
+import type { ClusterEntity } from './cluster.entity';
+
+@ObjectType('Cluster', { description: 'A registered Kubernetes cluster and its agent.' })
+export class ClusterModel {
+  @Field()
+  name: string;
+
+  @Field(() => JsonObjectScalar, { description: 'Labels used by selectors and waves, e.g. { region: "eu-west" }.' })
+  labels: Record<string, string>;
+
+  @Field(() => JsonObjectScalar, { description: 'Free-form values that templates read as `cluster.values.<key>`.' })
+  values: Record<string, string>;
+
+  @Field({ description: 'True while the agent holds a stream to a hub replica and was heard from recently.' })
+  connected: boolean;
+
+  @Field(() => Date, { nullable: true, description: 'When the agent was last heard from.' })
+  lastSeen: Date | null;
+
+  @Field(() => String, { nullable: true })
+  agentVersion: string | null;
+
+  @Field()
+  createdAt: Date;
+
+  /** Internal id, used by field resolvers; not exposed. */
+  id: string;
+
+  static from(entity: ClusterEntity, connected: boolean): ClusterModel {
+    return Object.assign(new ClusterModel(), {
+      id: entity.id,
+      name: entity.name,
+      labels: entity.labels,
+      values: entity.values,
+      connected,
+      lastSeen: entity.lastSeenAt,
+      agentVersion: entity.agentVersion,
+      createdAt: entity.createdAt,
+    });
+  }
+}
+
+@InputType()
+export class RegisterClusterInput {
+  @Field({ description: 'Unique DNS-1123 label, e.g. "eu-west-1a".' })
+  name: string;
+
+  @Field(() => JsonObjectScalar, { nullable: true, description: 'Kubernetes-style labels, e.g. { region: "eu-west", env: "prod" }.' })
+  labels?: Record<string, string>;
+
+  @Field(() => JsonObjectScalar, { nullable: true, description: 'Free-form string values for templates.' })
+  values?: Record<string, string>;
+}
+
+@ObjectType()
+export class RegisterClusterPayload {
+  @Field(() => ClusterModel)
+  cluster: ClusterModel;
+
+  @Field({ description: 'One-time token the agent exchanges for its credential on first connect. Shown once; stored hashed.' })
+  bootstrapToken: string;
+
+  @Field({ description: 'When the bootstrap token expires.' })
+  bootstrapTokenExpiresAt: Date;
+}

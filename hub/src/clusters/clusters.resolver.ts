@@ -1,0 +1,60 @@
+import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { AppSetsService } from '../app-sets/app-sets.service';
+import { Clock } from '../clock';
+import { AppModel } from '../graphql/app.model';
+import { JsonObjectScalar } from '../graphql/json-object.scalar';
+import { PageArgs, checkPage } from '../graphql/page.args';
+import { AppViewsService } from '../reports/app-views.service';
+import { ClusterModel, RegisterClusterInput, RegisterClusterPayload } from './cluster.model';
+import { ClustersService } from './clusters.service';
+
+@Resolver(() => ClusterModel)
+export class ClustersResolver {
+  constructor(
+    private readonly clusterService: ClustersService,
+    private readonly appSetService: AppSetsService,
+    private readonly views: AppViewsService,
+    private readonly clock: Clock,
+  ) {}
+
+  @Query(() => [ClusterModel], { description: 'Registered clusters, by name.' })
+  async clusters(@Args() page: PageArgs): Promise<ClusterModel[]> {
+    const { first, offset } = checkPage(page);
+    const now = this.clock.now();
+    return (await this.clusterService.list(first, offset)).map((c) => ClusterModel.from(c, this.clusterService.isConnected(c, now)));
+  }
+
+  @Query(() => ClusterModel, { nullable: true })
+  async cluster(@Args('name') name: string): Promise<ClusterModel | null> {
+    const found = await this.clusterService.find(name);
+    return found && ClusterModel.from(found, this.clusterService.isConnected(found, this.clock.now()));
+  }
+
+  @ResolveField(() => [AppModel], { description: 'Apps released or staged on this cluster.' })
+  async apps(@Parent() cluster: ClusterModel, @Args() page: PageArgs): Promise<AppModel[]> {
+    const { first, offset } = checkPage(page);
+    return (await this.views.ofCluster(cluster.id, first, offset)).map(AppModel.from);
+  }
+
+  @Mutation(() => RegisterClusterPayload, { description: 'Registers a cluster; returns a one-time bootstrap token for its agent.' })
+  async registerCluster(@Args('input') input: RegisterClusterInput): Promise<RegisterClusterPayload> {
+    const now = this.clock.now();
+    const { cluster, bootstrapToken, expiresAt } = await this.clusterService.register(input, now);
+    await this.appSetService.restageAll();
+    return { cluster: ClusterModel.from(cluster, false), bootstrapToken, bootstrapTokenExpiresAt: expiresAt };
+  }
+
+  @Mutation(() => RegisterClusterPayload, { description: 'Issues a fresh one-time bootstrap token (reinstall, or the first one expired).' })
+  async issueBootstrapToken(@Args('cluster') name: string): Promise<RegisterClusterPayload> {
+    const now = this.clock.now();
+    const { cluster, bootstrapToken, expiresAt } = await this.clusterService.issueBootstrapToken(name, now);
+    return { cluster: ClusterModel.from(cluster, this.clusterService.isConnected(cluster, now)), bootstrapToken, bootstrapTokenExpiresAt: expiresAt };
+  }
+
+  @Mutation(() => ClusterModel, { description: 'Replaces the labels of a cluster; AppSets are re-staged over the new labels.' })
+  async setClusterLabels(@Args('cluster') name: string, @Args('labels', { type: () => JsonObjectScalar }) labels: Record<string, string>): Promise<ClusterModel> {
+    const cluster = await this.clusterService.setLabels(name, labels);
+    await this.appSetService.restageAll();
+    return ClusterModel.from(cluster, this.clusterService.isConnected(cluster, this.clock.now()));
+  }
+}

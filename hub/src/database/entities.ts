@@ -1,0 +1,26 @@
+import { AgentTokenEntity } from '../clusters/agent-token.entity';
+import { ClusterEntity } from '../clusters/cluster.entity';
+import { AppSetRevisionEntity } from '../app-sets/app-set-revision.entity';
+import { AppSetEntity } from '../app-sets/app-set.entity';
+import { AppEntity } from '../app-sets/app.entity';
+import { ManifestBundleEntity } from '../app-sets/manifest-bundle.entity';
+import { OutboxEntity } from '../agent-link/outbox.entity';
+import { AppStatusEntity } from '../reports/app-status.entity';
+import { RolloutEventEntity } from '../rollouts/rollout-event.entity';
+import { RolloutTargetEntity } from '../rollouts/rollout-target.entity';
+import { RolloutEntity } from '../rollouts/rollout.entity';
+
+/** Every entity of the hub, for the data source and the migration generator. */
+export const ENTITIES = [
+  ClusterEntity,
+  AgentTokenEntity,
+  AppSetEntity,
+  AppSetRevisionEntity,
+  ManifestBundleEntity,
+  AppEntity,
+  AppStatusEntity,
+  OutboxEntity,
+  RolloutEntity,
+  RolloutTargetEntity,
+  RolloutEventEntity,
+];

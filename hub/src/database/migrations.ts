@@ -1,0 +1,9 @@
+import type { MigrationInterface } from 'typeorm';
+import { CreateSchema1795425707116 } from './migrations/1795425707116-create-schema';
+import { CreateReleaseGeneration1795425707117 } from './migrations/1795425707117-create-release-generation';
+
+/** Every migration, oldest first. `npm run migration:generate -w hub -- <name>` appends to this list. */
+export const MIGRATIONS: (new () => MigrationInterface)[] = [
+  CreateSchema1795425707116,
+  CreateReleaseGeneration1795425707117,
+];

@@ -1,0 +1,64 @@
+import 'reflect-metadata';
+import { Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DataSource } from 'typeorm';
+import { AgentLinkServer } from './agent-link/agent-link.server';
+import { AppModule } from './app.module';
+import type { HubConfig } from './config/hub-config';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database';
+import { migrate } from './database/migrate';
+
+/** A running hub. */
+export interface RunningHub {
+  readonly app: NestFastifyApplication;
+  readonly graphqlUrl: string;
+  readonly grpcPort: number;
+  stop(): Promise<void>;
+}
+
+const LEVELS: Record<HubConfig['logLevel'], LogLevel[]> = {
+  debug: ['error', 'warn', 'log', 'debug'],
+  info: ['error', 'warn', 'log'],
+  warn: ['error', 'warn'],
+  error: ['error'],
+};
+
+/**
+ * Starts the hub: the database (embedded PGlite when no DATABASE_URL), migrations under an advisory
+ * lock, then GraphQL/HTTP and the gRPC agent link. `stop()` closes everything in reverse order.
+ */
+export async function startHub(config: HubConfig): Promise<RunningHub> {
+  const log = new Logger('Hub');
+  let embedded: EmbeddedDatabase | undefined;
+  if (!config.databaseUrl) {
+    embedded = await startEmbeddedDatabase(config.dataDir);
+    log.log(`using the embedded database in ${config.dataDir}`);
+  }
+  const databaseUrl = config.databaseUrl ?? embedded!.url;
+  try {
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), new FastifyAdapter({ bodyLimit: 2 * 1024 * 1024 }), {
+      logger: LEVELS[config.logLevel],
+      abortOnError: false,
+    });
+    app.enableShutdownHooks();
+    const ran = await migrate(app.get(DataSource));
+    if (ran.length > 0) log.log(`applied migrations: ${ran.join(', ')}`);
+    await app.listen(config.port, config.host);
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
+    return {
+      app,
+      graphqlUrl: `http://${shownHost}:${port}/graphql`,
+      grpcPort: app.get(AgentLinkServer).port,
+      async stop() {
+        await app.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}

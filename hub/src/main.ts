@@ -1,0 +1,42 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { HubConfigError, loadHubConfig } from './config/hub-config';
+import { startDemo } from './demo/demo-fleet';
+import { startHub } from './hub';
+
+const log = new Logger('Hub');
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadHubConfig(process.env, process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof HubConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const hub = await startHub(config);
+  log.log(`GraphQL ready at ${hub.graphqlUrl} (GraphiQL at ${hub.graphqlUrl.replace(/graphql$/, 'graphiql')})`);
+  const demo = config.demo ? await startDemo(hub, config) : undefined;
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.log(`${signal}: shutting down`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await demo?.stop();
+    await hub.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+/** An App on a cluster with what was staged, released, and last reported about it. */
+export interface AppView {
+  readonly clusterName: string;
+  readonly appSetName: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly stagedRevision: string | null;
+  readonly releasedRevision: string | null;
+  readonly generation: string | null;
+  readonly health: string | null;
+  readonly syncStatus: string | null;
+  /** The revision the health was judged for. */
+  readonly healthRevision: string | null;
+  readonly healthGeneration: string | null;
+  readonly message: string | null;
+  readonly ackError: string | null;
+  readonly observedAt: Date | null;
+}
+
+const SELECT = `SELECT c.name AS cluster_name, s.name AS app_set_name, a.name, a.released_namespace AS namespace,
+    a.staged_revision, a.released_revision, a.released_generation AS generation,
+    st.health, st.sync_status, st.revision AS health_revision, st.generation AS health_generation,
+    st.message, st.ack_error, st.observed_at
+  FROM apps a
+  JOIN clusters c ON c.id = a.cluster_id
+  JOIN app_sets s ON s.id = a.app_set_id
+  LEFT JOIN app_statuses st ON st.cluster_id = a.cluster_id AND st.app_name = a.name`;
+
+/** Read models joining Apps with their latest status, for the API. */
+@Injectable()
+export class AppViewsService {
+  constructor(private readonly db: DataSource) {}
+
+  async ofCluster(clusterId: string, first: number, offset: number): Promise<AppView[]> {
+    return this.query(`${SELECT} WHERE a.cluster_id = $1 ORDER BY a.name LIMIT $2 OFFSET $3`, [clusterId, first, offset]);
+  }
+
+  async ofAppSet(appSetId: string, first: number, offset: number): Promise<AppView[]> {
+    return this.query(`${SELECT} WHERE a.app_set_id = $1 ORDER BY c.name, a.name LIMIT $2 OFFSET $3`, [appSetId, first, offset]);
+  }
+
+  private async query(sql: string, params: unknown[]): Promise<AppView[]> {
+    const rows: Record<string, unknown>[] = await this.db.query(sql, params);
+    const text = (v: unknown) => (v === null || v === undefined ? null : String(v).trim());
+    return rows.map((r) => ({
+      clusterName: String(r['cluster_name']),
+      appSetName: String(r['app_set_name']),
+      name: String(r['name']),
+      namespace: String(r['namespace'] ?? ''),
+      stagedRevision: text(r['staged_revision']),
+      releasedRevision: text(r['released_revision']),
+      generation: text(r['generation']),
+      health: text(r['health']),
+      syncStatus: text(r['sync_status']),
+      healthRevision: text(r['health_revision']),
+      healthGeneration: text(r['health_generation']),
+      message: text(r['message']),
+      ackError: text(r['ack_error']),
+      observedAt: (r['observed_at'] as Date | null) ?? null,
+    }));
+  }
+}
