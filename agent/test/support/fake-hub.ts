@@ -78,25 +78,26 @@ export interface FakeHubOptions {
 
 /** A minimal hub over real gRPC that records what agents send and sends what a test asks. */
 export class FakeHub {
-  readonly connections: FakeConnection[] = [];
+  readonly connections: FakeConnection[];
   readonly #server: grpc.Server;
   readonly port: number;
 
-  private constructor(server: grpc.Server, port: number) {
+  private constructor(server: grpc.Server, port: number, connections: FakeConnection[]) {
     this.#server = server;
     this.port = port;
+    this.connections = connections;
   }
 
   static async start(options: FakeHubOptions = {}): Promise<FakeHub> {
     const server = new grpc.Server();
-    let hub: FakeHub | undefined;
+    const connections: FakeConnection[] = [];
     const connect = (call: grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>): void => {
       const connection = new FakeConnection(call);
-      const index = hub?.connections.push(connection) ?? 0;
+      const index = connections.push(connection) - 1;
       call.on('data', (request: ConnectRequest) => {
         connection.received.push(request);
         if (request.message.case !== 'hello') return;
-        const welcome = options.welcome?.(connection, index - 1) ?? {};
+        const welcome = options.welcome?.(connection, index) ?? {};
         if (welcome === 'none') return;
         connection.send({
           case: 'welcome',
@@ -125,8 +126,7 @@ export class FakeHub {
         error === null ? resolve(bound) : reject(error),
       );
     });
-    hub = new FakeHub(server, port);
-    return hub;
+    return new FakeHub(server, port, connections);
   }
 
   get address(): string {

@@ -73,8 +73,8 @@ export class ReportsService {
     const observedAt = report.observedAtUnixMs > 0n ? new Date(Number(report.observedAtUnixMs)) : new Date();
     const rows: unknown[] = await this.db.query(
       `INSERT INTO app_statuses (cluster_id, app_name, revision, generation, health, sync_status, message, resources, resources_truncated, observed_at)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10
-       FROM apps a WHERE a.cluster_id = $1 AND a.name = $2 AND a.released_revision = $3 AND a.released_generation <= $4
+       SELECT $1::uuid, $2::varchar, $3::char(64), $4::bigint, $5::varchar, $6::varchar, $7::text, $8::jsonb, $9::boolean, $10::timestamptz
+       FROM apps a WHERE a.cluster_id = $1::uuid AND a.name = $2::varchar AND a.released_revision = $3::char(64) AND a.released_generation <= $4::bigint
        ON CONFLICT (cluster_id, app_name) DO UPDATE SET
          revision = EXCLUDED.revision, generation = EXCLUDED.generation, health = EXCLUDED.health,
          sync_status = EXCLUDED.sync_status, message = EXCLUDED.message, resources = EXCLUDED.resources,

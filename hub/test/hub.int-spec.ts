@@ -1,0 +1,184 @@
+import { Health, revisionOf } from '@flotilla/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadHubConfig } from '../src/config/hub-config';
+import { startHub, type RunningHub } from '../src/hub';
+import { FakeAgent } from './support/fake-agent';
+import { eventually, graphqlClient } from './support/graphql-client';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+const appSetYaml = (value: string, selector = 'env: prod') => `
+apiVersion: flotilla.dev/v1alpha1
+kind: AppSet
+metadata: { name: web }
+spec:
+  generators:
+    - clusters: { selector: { matchLabels: { ${selector} } } }
+  template:
+    namespace: web
+    manifests:
+      - apiVersion: v1
+        kind: ConfigMap
+        metadata: { name: web }
+        data: { region: "{{ cluster.labels.region }}", value: "${value}" }
+`;
+
+describe('hub on real PostgreSQL with agents over real gRPC', () => {
+  let db: TestDatabase;
+  let hub: RunningHub;
+  let gql: ReturnType<typeof graphqlClient>;
+  const agents: FakeAgent[] = [];
+  const agentFor = (cluster: string, secret: string) => {
+    const agent = new FakeAgent(`127.0.0.1:${hub.grpcPort}`, cluster, secret);
+    agents.push(agent);
+    return agent;
+  };
+  const register = async (name: string, region: string): Promise<string> => {
+    const res = await gql<{ registerCluster: { bootstrapToken: string } }>(
+      `mutation($name: String!, $labels: JSONObject) { registerCluster(input: { name: $name, labels: $labels }) { bootstrapToken } }`,
+      { name, labels: { region, env: 'prod' } },
+    );
+    expect(res.errors).toBeUndefined();
+    return res.data!.registerCluster.bootstrapToken;
+  };
+  const apply = (yaml: string) => gql<{ applyAppSet: { changed: boolean; issues: { code: string }[] } }>(`mutation($y: String!) { applyAppSet(yaml: $y) { changed issues { code } } }`, { y: yaml });
+  const rollout = async () => {
+    const res = await gql<{ startRollout: { id: string } }>(`mutation { startRollout(appSet: "web") { id } }`);
+    expect(res.errors).toBeUndefined();
+    return res.data!.startRollout.id;
+  };
+  const phase = async (id: string) =>
+    (await gql<{ rollout: { phase: string; counts: { healthy: number; total: number } } }>(`query($id: ID!) { rollout(id: $id) { phase counts { healthy total } } }`, { id })).data!.rollout;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    hub = await startHub(loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_OUTBOX_SCAN_MS: '200', FLOTILLA_LOG_LEVEL: 'error' }));
+    gql = graphqlClient(hub.graphqlUrl);
+  });
+
+  afterAll(async () => {
+    for (const agent of agents) agent.close();
+    await hub?.stop();
+    await db?.drop();
+  });
+
+  it('a registered agent exchanges its bootstrap token for a credential, receives the release, and the rollout succeeds on its report', async () => {
+    const token = await register('eu-1', 'eu');
+    expect((await apply(appSetYaml('one'))).data!.applyAppSet).toMatchObject({ changed: true, issues: [] });
+    const agent = agentFor('eu-1', token);
+    agent.connect();
+    const credential = await eventually(async () => agent.welcomeCredential(), { what: 'welcome' });
+    expect(credential).toMatch(/^flt_agent_/);
+
+    const id = await rollout();
+    const [desired] = await eventually(async () => (agent.desired().length > 0 ? agent.desired() : undefined), { what: 'DesiredApp' });
+    expect(desired!.appName).toBe('web');
+    expect(revisionOf(JSON.parse(desired!.manifestsJson))).toBe(desired!.revision);
+    expect(JSON.parse(desired!.manifestsJson)[0].data).toEqual({ region: 'eu', value: 'one' });
+
+    agent.applyAndReport(desired!, Health.HEALTHY);
+    await eventually(async () => (await phase(id)).phase === 'SUCCEEDED', { what: 'rollout SUCCEEDED' });
+    const cluster = await gql<{ cluster: { connected: boolean; apps: { revision: string; health: string; upToDate: boolean }[] } }>(
+      `{ cluster(name: "eu-1") { connected apps { revision health upToDate } } }`,
+    );
+    expect(cluster.data!.cluster).toEqual({ connected: true, apps: [{ revision: desired!.revision, health: 'HEALTHY', upToDate: true }] });
+  });
+
+  it('a bootstrap token cannot be used twice', async () => {
+    const token = await register('eu-2', 'eu');
+    const first = agentFor('eu-2', token);
+    first.connect();
+    await eventually(async () => first.welcomeCredential(), { what: 'first welcome' });
+    const second = agentFor('eu-2', token);
+    second.connect();
+    await eventually(async () => second.refusal(), { what: 'refusal' });
+    expect(second.refusal()).toBe('UNAUTHENTICATED');
+  });
+
+  it.each([
+    { name: 'a credential of one cluster is refused for another cluster', claim: 'us-9' },
+    { name: 'an unknown secret is refused', claim: 'eu-3', secret: 'flt_agent_nope' },
+    { name: 'no secret at all is refused', claim: 'eu-3', secret: '' },
+  ])('$name', async ({ claim, secret }) => {
+    await register(claim, 'us').catch(() => undefined);
+    const token = await register(`${claim}-owner-${Math.random().toString(36).slice(2, 6)}`, 'us');
+    const agent = agentFor(claim, secret ?? token);
+    agent.connect();
+    await eventually(async () => agent.refusal(), { what: 'refusal' });
+    expect(agent.refusal()).toBe('UNAUTHENTICATED');
+    expect(agent.desired()).toEqual([]);
+  });
+
+  it('an agent speaking another protocol version is refused with a clear code', async () => {
+    const token = await register('eu-4', 'eu');
+    const agent = agentFor('eu-4', token);
+    agent.connect([], 99);
+    await eventually(async () => agent.refusal(), { what: 'refusal' });
+    expect(agent.refusal()).toBe('PROTOCOL_VERSION');
+  });
+
+  it('a reconnecting agent that already holds the released revision is sent nothing; one holding an App the hub never released is told to remove it', async () => {
+    const token = await register('eu-5', 'eu');
+    const first = agentFor('eu-5', token);
+    first.connect();
+    const credential = await eventually(async () => first.welcomeCredential(), { what: 'welcome' });
+    await rollout();
+    const [desired] = await eventually(async () => (first.desired().length > 0 ? first.desired() : undefined), { what: 'DesiredApp' });
+    first.applyAndReport(desired!, Health.HEALTHY);
+    first.close();
+
+    const again = agentFor('eu-5', credential!);
+    again.connect([
+      { appName: 'web', revision: desired!.revision, generation: desired!.generation },
+      { appName: 'stray', revision: 'f'.repeat(64), generation: 1n },
+    ]);
+    await eventually(async () => (again.removals().length > 0 ? true : undefined), { what: 'RemoveApp' });
+    expect(again.removals()).toEqual(['stray']);
+    expect(again.desired()).toEqual([]);
+  });
+
+  it('a report naming an older revision never overwrites the health of the released one', async () => {
+    const token = await register('eu-6', 'eu');
+    const agent = agentFor('eu-6', token);
+    agent.connect();
+    await eventually(async () => agent.welcomeCredential(), { what: 'welcome' });
+    await apply(appSetYaml('two'));
+    const id = await rollout();
+    const newest = await eventually(async () => agent.desired().find((d) => JSON.parse(d.manifestsJson)[0].data.value === 'two'), { what: 'revision two' });
+    agent.applyAndReport({ ...newest, revision: 'a'.repeat(64) }, Health.DEGRADED);
+    agent.applyAndReport(newest, Health.PROGRESSING);
+    await eventually(async () => (await phase(id)).counts.total > 0, { what: 'counts' });
+    await eventually(async () => {
+      const res = await gql<{ cluster: { apps: { health: string; healthRevision: string }[] } }>(`{ cluster(name: "eu-6") { apps { health healthRevision } } }`);
+      return res.data!.cluster.apps[0]?.health === 'PROGRESSING';
+    }, { what: 'PROGRESSING' });
+    const final = await gql<{ cluster: { apps: { health: string; healthRevision: string }[] } }>(`{ cluster(name: "eu-6") { apps { health healthRevision } } }`);
+    expect(final.data!.cluster.apps).toEqual([{ health: 'PROGRESSING', healthRevision: newest.revision }]);
+  });
+
+  it('an AppSet with a template error is refused with a path and stages nothing', async () => {
+    const before = await gql<{ appSet: { revision: number } }>(`{ appSet(name: "web") { revision } }`);
+    const res = await gql<{ applyAppSet: { changed: boolean; issues: { code: string; path: string }[] } }>(
+      `mutation($y: String!) { applyAppSet(yaml: $y) { changed issues { code path } } }`,
+      { y: appSetYaml('{{ missing }}') },
+    );
+    expect(res.data!.applyAppSet.changed).toBe(false);
+    expect(res.data!.applyAppSet.issues).toContainEqual({ code: 'TEMPLATE_ERROR', path: 'spec.template.manifests[0].data.value' });
+    const after = await gql<{ appSet: { revision: number } }>(`{ appSet(name: "web") { revision } }`);
+    expect(after.data!.appSet.revision).toBe(before.data!.appSet.revision);
+  });
+
+  it('an unknown rollout id and a malformed one look the same', async () => {
+    const unknown = await gql(`{ rollout(id: "00000000-0000-0000-0000-000000000000") { id } }`);
+    const malformed = await gql(`{ rollout(id: "../../etc") { id } }`);
+    expect(unknown).toEqual({ data: { rollout: null } });
+    expect(malformed).toEqual({ data: { rollout: null } });
+  });
+
+  it('/healthz answers ok and /metrics counts connected agents', async () => {
+    const base = hub.graphqlUrl.replace(/\/graphql$/, '');
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/flotilla_connected_agents \d+/);
+    expect(metrics).toContain('flotilla_releases_total');
+  });
+});

@@ -1,0 +1,91 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  AgentServiceClient,
+  ConnectRequestSchema,
+  GRPC_CHANNEL_OPTIONS,
+  Health,
+  PROTOCOL_VERSION,
+  SyncStatus,
+  create,
+  type ConnectRequest,
+  type ConnectResponse,
+  type DesiredApp,
+} from '@flotilla/proto';
+
+/**
+ * A scripted agent speaking the real protocol over real gRPC, for hub tests: it records what the hub
+ * sends and answers only when told to.
+ */
+export class FakeAgent {
+  readonly received: ConnectResponse[] = [];
+  status: grpc.StatusObject | undefined;
+  private readonly client: AgentServiceClient;
+  private stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse> | undefined;
+
+  constructor(
+    address: string,
+    private readonly clusterName: string,
+    private readonly secret: string,
+  ) {
+    this.client = new AgentServiceClient(address, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
+  }
+
+  /** Opens the stream and sends Hello with the given inventory. */
+  connect(inventory: { appName: string; revision: string; generation: bigint }[] = [], protocolVersion = PROTOCOL_VERSION): void {
+    const metadata = new grpc.Metadata();
+    if (this.secret) metadata.set('authorization', `Bearer ${this.secret}`);
+    const stream = this.client.connect(metadata);
+    stream.on('data', (message: ConnectResponse) => this.received.push(message));
+    stream.on('status', (status: grpc.StatusObject) => (this.status = status));
+    stream.on('error', () => undefined);
+    this.stream = stream;
+    this.send({ case: 'hello', value: { protocolVersion, clusterName: this.clusterName, agentVersion: 'fake', inventory: { apps: inventory } } });
+  }
+
+  send(message: ConnectRequest['message']): void {
+    this.stream?.write(create(ConnectRequestSchema, { message }));
+  }
+
+  desired(): DesiredApp[] {
+    return this.received.flatMap((m) => (m.message.case === 'desiredApp' ? [m.message.value] : []));
+  }
+
+  removals(): string[] {
+    return this.received.flatMap((m) => (m.message.case === 'removeApp' ? [m.message.value.appName] : []));
+  }
+
+  welcomeCredential(): string | undefined {
+    for (const m of this.received) if (m.message.case === 'welcome') return m.message.value.agentCredential;
+    return undefined;
+  }
+
+  refusal(): string | undefined {
+    for (const m of this.received) if (m.message.case === 'refusal') return m.message.value.code;
+    return undefined;
+  }
+
+  /** Acks and reports an App at a health, as a real agent would after applying it. */
+  applyAndReport(app: DesiredApp, health: Health): void {
+    this.send({ case: 'ack', value: { appName: app.appName, revision: app.revision, generation: app.generation, accepted: true, error: '' } });
+    this.send({
+      case: 'report',
+      value: {
+        appName: app.appName,
+        revision: app.revision,
+        generation: app.generation,
+        health,
+        syncStatus: SyncStatus.SYNCED,
+        message: '',
+        resources: [],
+        resourcesTruncated: false,
+        observedAtUnixMs: BigInt(Date.now()),
+      },
+    });
+  }
+
+  close(): void {
+    this.stream?.end();
+    this.stream?.cancel();
+    this.client.close();
+  }
+}
