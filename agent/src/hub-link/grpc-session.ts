@@ -209,6 +209,8 @@ export class GrpcSession {
     });
   }
 
+  // Writes are not awaited: what can be buffered is bounded by the Apps held (one report and one ack
+  // per App at most per change), and keepalive ends a stream whose peer stopped reading.
   #send(message: RequestMessage): void {
     const call = this.#call;
     if (this.#ended || call === undefined || !call.writable) return;

@@ -1,0 +1,35 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from '../harness/eventually.js';
+import { graphqlClient } from '../harness/graphql.js';
+import { startHub, type HubProcess } from '../harness/processes.js';
+
+interface ClusterView {
+  name: string;
+  connected: boolean;
+  apps: { name: string; revision: string | null; health: string; upToDate: boolean }[];
+}
+
+describe('the demo (npm start)', () => {
+  let hub: HubProcess | undefined;
+
+  afterAll(async () => {
+    await hub?.stop('SIGTERM', 15_000);
+  });
+
+  it('serves GraphQL and shows three demo clusters connected with their Apps HEALTHY at the released revision within a minute', async () => {
+    const started = Date.now();
+    hub = await startHub({ args: ['--demo'], env: { FLOTILLA_HEARTBEAT_SECONDS: '10' } });
+    const api = graphqlClient(hub.graphqlUrl);
+    const clusters = await eventually(
+      async () => {
+        const { clusters } = await api.must<{ clusters: ClusterView[] }>(`{ clusters { name connected apps { name revision health upToDate } } }`);
+        const ready = clusters.length === 3 && clusters.every((c) => c.connected && c.apps.length === 1 && c.apps[0]!.health === 'HEALTHY' && c.apps[0]!.upToDate);
+        return ready ? clusters : undefined;
+      },
+      { timeoutMs: 60_000, what: 'three demo clusters HEALTHY' },
+    );
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(clusters.map((c) => c.name).sort()).toEqual(['demo-ap-south', 'demo-eu-west', 'demo-us-east']);
+    expect(clusters.every((c) => c.apps[0]!.name === 'guestbook')).toBe(true);
+  });
+});
