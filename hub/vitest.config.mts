@@ -6,7 +6,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
   resolve: {
-    alias: { '@flotilla/proto': fileURLToPath(new URL('../proto/src/index.ts', import.meta.url)) },
+    alias: [
+      { find: /^@flotilla\/proto$/, replacement: fileURLToPath(new URL('../proto/src/index.ts', import.meta.url)) },
+      { find: /^@flotilla\/proto\/grpc$/, replacement: fileURLToPath(new URL('../proto/src/grpc.ts', import.meta.url)) },
+    ],
   },
   test: {
     name: 'hub',

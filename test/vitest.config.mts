@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Each file starts its own processes and databases on free ports; two at a time suits 2 cores.
     maxWorkers: 2,
+    // After the unit and integration projects, which are faster and fail sooner.
+    sequence: { groupOrder: 1 },
   },
 });

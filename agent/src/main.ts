@@ -35,6 +35,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // Started by a parent with an IPC channel (the hub's demo fleet): stop when the parent goes away,
+  // even if it was killed without a chance to stop us.
+  if (process.send) process.once('disconnect', () => shutdown('parent exited'));
 }
 
 function printIssues(issues: readonly ConfigIssue[]): void {

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { AgentServiceClient, GRPC_CHANNEL_OPTIONS, type Welcome } from '@flotilla/proto';
+import type { Welcome } from '@flotilla/proto';
+import { AgentServiceClient, GRPC_CHANNEL_OPTIONS } from '@flotilla/proto/grpc';
 import type { Clock, Timer } from '../clock.js';
 import { nextBackoffMs, type BackoffOptions } from '../core/backoff.js';
 import type { Logger } from '../log.js';

@@ -9,12 +9,12 @@ import {
   ReportSchema,
   create,
   truncateText,
-  type AgentServiceClient,
   type ConnectRequest,
   type ConnectResponse,
   type Refusal,
   type Welcome,
 } from '@flotilla/proto';
+import type { AgentServiceClient } from '@flotilla/proto/grpc';
 import type { Clock, Timer } from '../clock.js';
 import type { ReportContent } from '../core/health.js';
 import type { Logger } from '../log.js';

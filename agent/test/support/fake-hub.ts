@@ -3,7 +3,6 @@ import {
   ConnectResponseSchema,
   PROTOCOL_VERSION,
   WelcomeSchema,
-  agentServiceDefinition,
   create,
   type Ack,
   type ConnectRequest,
@@ -14,6 +13,7 @@ import {
   type Report,
   type Welcome,
 } from '@flotilla/proto';
+import { agentServiceDefinition } from '@flotilla/proto/grpc';
 
 type ResponseMessage = Exclude<ConnectResponse['message'], { case: undefined }>;
 type RequestCase = Exclude<ConnectRequest['message']['case'], undefined>;

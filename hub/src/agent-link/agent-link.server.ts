@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { GRPC_CHANNEL_OPTIONS, agentServiceDefinition, type ConnectRequest, type ConnectResponse } from '@flotilla/proto';
+import type { ConnectRequest, ConnectResponse } from '@flotilla/proto';
+import { GRPC_CHANNEL_OPTIONS, agentServiceDefinition } from '@flotilla/proto/grpc';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../clock';
 import { ClustersService } from '../clusters/clusters.service';

@@ -1,8 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import {
-  AgentServiceClient,
   ConnectRequestSchema,
-  GRPC_CHANNEL_OPTIONS,
   Health,
   PROTOCOL_VERSION,
   SyncStatus,
@@ -11,6 +10,7 @@ import {
   type ConnectResponse,
   type DesiredApp,
 } from '@flotilla/proto';
+import { AgentServiceClient, GRPC_CHANNEL_OPTIONS } from '@flotilla/proto/grpc';
 
 /**
  * A scripted agent speaking the real protocol over real gRPC, for hub tests: it records what the hub
@@ -42,7 +42,7 @@ export class FakeAgent {
     this.send({ case: 'hello', value: { protocolVersion, clusterName: this.clusterName, agentVersion: 'fake', inventory: { apps: inventory } } });
   }
 
-  send(message: ConnectRequest['message']): void {
+  send(message: NonNullable<MessageInitShape<typeof ConnectRequestSchema>['message']>): void {
     this.stream?.write(create(ConnectRequestSchema, { message }));
   }
 
