@@ -1,4 +1,5 @@
 import { Health, revisionOf } from '@flotilla/proto';
+import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
@@ -153,6 +154,31 @@ describe('hub on real PostgreSQL with agents over real gRPC', () => {
     }, { what: 'PROGRESSING' });
     const final = await gql<{ cluster: { apps: { health: string; healthRevision: string }[] } }>(`{ cluster(name: "eu-6") { apps { health healthRevision } } }`);
     expect(final.data!.cluster.apps).toEqual([{ health: 'PROGRESSING', healthRevision: newest.revision }]);
+  });
+
+  it('a release committed by another process without any wake-up reaches the connected agent through the periodic outbox scan', async () => {
+    const token = await register('eu-7', 'eu');
+    const agent = agentFor('eu-7', token);
+    agent.connect();
+    await eventually(async () => agent.welcomeCredential(), { what: 'welcome' });
+    await apply(appSetYaml('three'));
+    // Release the way another replica would: direct SQL in one transaction, no NOTIFY, no local wake.
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    try {
+      await pg.query('BEGIN');
+      await pg.query(
+        `UPDATE apps SET released_revision = staged_revision, released_namespace = staged_namespace,
+           released_sync_policy = staged_sync_policy, released_generation = nextval('release_generation'), released_at = now()
+         WHERE cluster_id = (SELECT id FROM clusters WHERE name = 'eu-7')`,
+      );
+      await pg.query(`INSERT INTO outbox (cluster_id, app_name) SELECT cluster_id, name FROM apps WHERE cluster_id = (SELECT id FROM clusters WHERE name = 'eu-7')`);
+      await pg.query('COMMIT');
+    } finally {
+      await pg.end();
+    }
+    const delivered = await eventually(async () => agent.desired().find((d) => JSON.parse(d.manifestsJson)[0].data.value === 'three'), { what: 'delivery by scan' });
+    expect(delivered.appName).toBe('web');
   });
 
   it('an AppSet with a template error is refused with a path and stages nothing', async () => {

@@ -55,4 +55,6 @@ export const GRPC_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 20_000,
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.keepalive_permit_without_calls': 1,
+  // One connection per client, even when several agents (simulated fleets, tests) share a process.
+  'grpc.use_local_subchannel_pool': 1,
 };

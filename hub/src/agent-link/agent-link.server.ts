@@ -42,7 +42,6 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
       ...GRPC_CHANNEL_OPTIONS,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
-      'grpc.max_concurrent_streams': 4,
     });
     server.addService(agentServiceDefinition, {
       connect: (call: grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>) => {

@@ -66,8 +66,14 @@ export class AgentStream implements AgentSession {
 
   send(message: ConnectResponse): boolean {
     if (this.state === 'closed') return false;
-    this.call.write(message);
-    return true;
+    try {
+      this.call.write(message);
+      return true;
+    } catch {
+      // The peer went away between our check and the write; its next Hello resyncs it.
+      this.close('write failed');
+      return false;
+    }
   }
 
   close(reason: string): void {

@@ -99,8 +99,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       for (const [clusterId, names] of byCluster) {
         const session = this.sessions.get(clusterId);
         if (!session) continue; // disconnected meanwhile: its next Hello resyncs it
-        for (const message of await this.desired.messages(clusterId, [...names])) {
-          if (session.send(message)) this.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'release' });
+        try {
+          for (const message of await this.desired.messages(clusterId, [...names])) {
+            if (session.send(message)) this.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'release' });
+          }
+        } catch (error) {
+          // One cluster's failure must not hold back the others; anti-entropy heals this one.
+          this.log.warn(`delivery to cluster ${session.clusterName} failed: ${String(error)}`);
         }
       }
       if (claimed.length < BATCH) return;
