@@ -18,6 +18,7 @@ import { Metrics } from './observability/metrics';
 import { ObservabilityController } from './observability/observability.controller';
 import { AppViewsService } from './reports/app-views.service';
 import { ReportsService } from './reports/reports.service';
+import { RolloutEngine } from './rollouts/rollout-engine.service';
 import { RolloutsService } from './rollouts/rollouts.service';
 
 /** Largest accepted GraphQL query depth; deeper queries are refused before execution. */
@@ -54,6 +55,7 @@ export class AppModule {
         ClustersService,
         AppSetsService,
         RolloutsService,
+        RolloutEngine,
         ReportsService,
         AppViewsService,
         AgentSessions,

@@ -21,6 +21,8 @@ spec:
         kind: ConfigMap
         metadata: { name: web }
         data: { region: "{{ cluster.labels.region }}", value: "${value}" }
+  strategy:
+    waves: [{ name: all, maxConcurrency: "100%", soak: 0s }]
 `;
 
 describe('hub on real PostgreSQL with agents over real gRPC', () => {

@@ -24,6 +24,8 @@ spec:
         kind: ConfigMap
         metadata: { name: shop }
         data: { region: "{{ cluster.labels.region }}", greeting: "${greeting}" }
+  strategy:
+    byLabel: { label: region, maxConcurrency: "100%", soak: 1s }
 `;
 
 interface ClusterView {

@@ -6,6 +6,7 @@ import { AppEntity } from '../app-sets/app.entity';
 import { ManifestBundleEntity } from '../app-sets/manifest-bundle.entity';
 import { OutboxEntity } from '../agent-link/outbox.entity';
 import { AppStatusEntity } from '../reports/app-status.entity';
+import { RolloutClusterEntity } from '../rollouts/rollout-cluster.entity';
 import { RolloutEventEntity } from '../rollouts/rollout-event.entity';
 import { RolloutTargetEntity } from '../rollouts/rollout-target.entity';
 import { RolloutEntity } from '../rollouts/rollout.entity';
@@ -22,5 +23,6 @@ export const ENTITIES = [
   OutboxEntity,
   RolloutEntity,
   RolloutTargetEntity,
+  RolloutClusterEntity,
   RolloutEventEntity,
 ];

@@ -1,4 +1,5 @@
 import type { MigrationInterface } from 'typeorm';
+import { AddRolloutWaves1795431379508 } from './migrations/1795431379508-add-rollout-waves';
 import { CreateSchema1795425707116 } from './migrations/1795425707116-create-schema';
 import { CreateReleaseGeneration1795425707117 } from './migrations/1795425707117-create-release-generation';
 
@@ -6,4 +7,5 @@ import { CreateReleaseGeneration1795425707117 } from './migrations/1795425707117
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateSchema1795425707116,
   CreateReleaseGeneration1795425707117,
+  AddRolloutWaves1795431379508,
 ];

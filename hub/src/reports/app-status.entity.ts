@@ -57,6 +57,10 @@ export class AppStatusEntity {
   @Column({ type: 'timestamptz', nullable: true })
   observedAt: Date | null;
 
+  /** Hub time of the first HEALTHY report for the current revision and generation (soak starts here). */
+  @Column({ type: 'timestamptz', nullable: true })
+  healthySince: Date | null;
+
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt: Date;
 }

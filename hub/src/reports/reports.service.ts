@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Health, LIMITS, SyncStatus, truncateText, type Ack, type Report } from '@flotilla/proto';
 import { DataSource } from 'typeorm';
 import { Metrics } from '../observability/metrics';
-import { RolloutsService } from '../rollouts/rollouts.service';
+import { RolloutEngine } from '../rollouts/rollout-engine.service';
 import type { ResourceStatusRecord } from './app-status.entity';
 
 /** Protobuf enum value → the name stored and shown (`HEALTHY`, `OUT_OF_SYNC`, ...). */
@@ -22,7 +22,7 @@ export function syncStatusName(value: SyncStatus): string {
 export class ReportsService {
   constructor(
     private readonly db: DataSource,
-    private readonly rollouts: RolloutsService,
+    private readonly rollouts: RolloutEngine,
     private readonly metrics: Metrics,
   ) {}
 
@@ -72,13 +72,19 @@ export class ReportsService {
     const truncated = report.resourcesTruncated || report.resources.length > LIMITS.maxResourcesPerReport;
     const observedAt = report.observedAtUnixMs > 0n ? new Date(Number(report.observedAtUnixMs)) : new Date();
     const rows: unknown[] = await this.db.query(
-      `INSERT INTO app_statuses (cluster_id, app_name, revision, generation, health, sync_status, message, resources, resources_truncated, observed_at)
-       SELECT $1::uuid, $2::varchar, $3::char(64), $4::bigint, $5::varchar, $6::varchar, $7::text, $8::jsonb, $9::boolean, $10::timestamptz
+      `INSERT INTO app_statuses (cluster_id, app_name, revision, generation, health, sync_status, message, resources, resources_truncated, observed_at, healthy_since)
+       SELECT $1::uuid, $2::varchar, $3::char(64), $4::bigint, $5::varchar, $6::varchar, $7::text, $8::jsonb, $9::boolean, $10::timestamptz,
+              CASE WHEN $5::varchar = 'HEALTHY' THEN now() END
        FROM apps a WHERE a.cluster_id = $1::uuid AND a.name = $2::varchar AND a.released_revision = $3::char(64) AND a.released_generation <= $4::bigint
        ON CONFLICT (cluster_id, app_name) DO UPDATE SET
          revision = EXCLUDED.revision, generation = EXCLUDED.generation, health = EXCLUDED.health,
          sync_status = EXCLUDED.sync_status, message = EXCLUDED.message, resources = EXCLUDED.resources,
-         resources_truncated = EXCLUDED.resources_truncated, observed_at = EXCLUDED.observed_at, updated_at = now()
+         resources_truncated = EXCLUDED.resources_truncated, observed_at = EXCLUDED.observed_at, updated_at = now(),
+         healthy_since = CASE
+           WHEN EXCLUDED.health <> 'HEALTHY' THEN NULL
+           WHEN app_statuses.health = 'HEALTHY' AND app_statuses.revision = EXCLUDED.revision
+                AND app_statuses.generation = EXCLUDED.generation THEN app_statuses.healthy_since
+           ELSE now() END
        WHERE app_statuses.generation IS NULL OR app_statuses.generation <= EXCLUDED.generation
        RETURNING 1`,
       [

@@ -1,8 +1,11 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { IssueModel } from '../graphql/issue.model';
 import type { RolloutEntity } from './rollout.entity';
 
 export enum RolloutPhaseValue {
   PROGRESSING = 'PROGRESSING',
+  PAUSED = 'PAUSED',
+  ROLLED_BACK = 'ROLLED_BACK',
   SUCCEEDED = 'SUCCEEDED',
   FAILED = 'FAILED',
   ABORTED = 'ABORTED',
@@ -15,11 +18,12 @@ export enum TargetStateValue {
   PROGRESSING = 'PROGRESSING',
   HEALTHY = 'HEALTHY',
   FAILED = 'FAILED',
+  SKIPPED = 'SKIPPED',
   SUPERSEDED = 'SUPERSEDED',
 }
 registerEnumType(TargetStateValue, {
   name: 'RolloutTargetState',
-  description: 'PENDING: not acknowledged; PROGRESSING: applied, not yet healthy; HEALTHY; FAILED: refused or degraded; SUPERSEDED: a later release replaced it.',
+  description: 'PENDING: not released yet, or not acknowledged; PROGRESSING: applied, not yet healthy; HEALTHY; FAILED: refused or degraded; SKIPPED: its cluster was left out; SUPERSEDED: a later release replaced it.',
 });
 
 @ObjectType('Rollout', { description: 'Moving an AppSet to one of its revisions across its clusters.' })
@@ -45,6 +49,15 @@ export class RolloutModel {
   @Field(() => Date, { nullable: true })
   finishedAt: Date | null;
 
+  @Field(() => String, { nullable: true, description: 'The wave being worked on.' })
+  currentWave: string | null;
+
+  @Field({ description: 'Why the rollout is where it is (waiting, paused, failed).' })
+  reason: string;
+
+  /** Internal: the plan, for the waves field. */
+  entity: RolloutEntity;
+
   static from(entity: RolloutEntity, appSetName: string): RolloutModel {
     return Object.assign(new RolloutModel(), {
       id: entity.id,
@@ -54,6 +67,9 @@ export class RolloutModel {
       startedBy: entity.startedBy,
       startedAt: entity.startedAt,
       finishedAt: entity.finishedAt,
+      currentWave: entity.currentWave,
+      reason: entity.reason,
+      entity,
     });
   }
 }
@@ -65,15 +81,39 @@ export class RolloutCountsModel {
   @Field(() => Int) progressing: number;
   @Field(() => Int) healthy: number;
   @Field(() => Int) failed: number;
+  @Field(() => Int) skipped: number;
   @Field(() => Int) superseded: number;
+}
+
+@ObjectType('Wave', { description: 'An ordered group of clusters of a rollout.' })
+export class WaveModel {
+  @Field() name: string;
+  @Field(() => [String]) clusters: string[];
+  @Field(() => Int) maxConcurrency: number;
+  @Field(() => Int) maxFailures: number;
+  @Field(() => Int, { description: 'Milliseconds each cluster must stay healthy on the new revision.' }) soakMs: number;
+  @Field(() => Int, { description: 'Milliseconds a cluster may take to become healthy.' }) progressDeadlineMs: number;
+  @Field({ description: 'Whether the wave waits for approveWave.' }) approval: boolean;
+  @Field({ description: 'Whether the wave was approved.' }) approved: boolean;
+  @Field(() => RolloutCountsModel, { description: 'Counts of its (cluster, App) targets by state.' }) counts: RolloutCountsModel;
+}
+
+@ObjectType('RolloutPreview', { description: 'What a rollout would do now, without doing it.' })
+export class RolloutPreviewModel {
+  @Field(() => [WaveModel]) waves: WaveModel[];
+  @Field(() => Int, { description: 'Apps that would be created.' }) added: number;
+  @Field(() => Int, { description: 'Apps that would change.' }) changed: number;
+  @Field(() => Int, { description: 'Apps that would be removed.' }) removed: number;
+  @Field(() => [IssueModel]) issues: IssueModel[];
 }
 
 @ObjectType('RolloutTarget', { description: 'One App on one cluster that the rollout releases.' })
 export class RolloutTargetModel {
   @Field() cluster: string;
   @Field() app: string;
+  @Field() wave: string;
   @Field(() => String, { nullable: true, description: 'The released revision; null for a removal.' }) revision: string | null;
-  @Field() generation: string;
+  @Field(() => String, { nullable: true }) generation: string | null;
   @Field(() => TargetStateValue) state: TargetStateValue;
   @Field(() => String, { nullable: true, description: 'Why the target is not healthy, when known.' }) reason: string | null;
 }

@@ -1,9 +1,19 @@
 import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { AppSetsService } from '../app-sets/app-sets.service';
 import { Clock } from '../clock';
+import type { PlannedWave } from '../core/rollout/plan-waves';
 import { PageArgs, checkPage } from '../graphql/page.args';
-import { RolloutCountsModel, RolloutEventModel, RolloutModel, RolloutTargetModel, TargetStateValue } from './rollout.model';
-import { RolloutsService } from './rollouts.service';
+import {
+  RolloutCountsModel,
+  RolloutEventModel,
+  RolloutModel,
+  RolloutPreviewModel,
+  RolloutTargetModel,
+  TargetStateValue,
+  WaveModel,
+} from './rollout.model';
+import type { RolloutEntity } from './rollout.entity';
+import { RolloutsService, type RolloutCounts } from './rollouts.service';
 
 const ANONYMOUS = 'anonymous';
 
@@ -15,29 +25,76 @@ export class RolloutsResolver {
     private readonly clock: Clock,
   ) {}
 
-  @Mutation(() => RolloutModel, { description: "Releases the AppSet's staged revision to its clusters." })
-  async startRollout(@Args('appSet') appSet: string): Promise<RolloutModel> {
-    return RolloutModel.from(await this.rollouts.start(appSet, ANONYMOUS, this.clock.now()), appSet);
-  }
-
   @Query(() => RolloutModel, { nullable: true })
   async rollout(@Args('id', { type: () => ID }) id: string): Promise<RolloutModel | null> {
     const found = await this.rollouts.find(id);
-    return found && RolloutModel.from(found, (await this.appSets.byId(found.appSetId)).name);
+    return found && this.model(found);
+  }
+
+  @Query(() => RolloutPreviewModel, { description: 'The waves and the size of the change a rollout of the AppSet would make now. Writes nothing.' })
+  async previewRollout(@Args('appSet') appSet: string): Promise<RolloutPreviewModel> {
+    const preview = await this.rollouts.preview(appSet);
+    return {
+      waves: (preview.plan?.waves ?? []).map((w) => waveModel(w, false, emptyCounts())),
+      added: preview.added,
+      changed: preview.changed,
+      removed: preview.removed,
+      issues: [...preview.issues],
+    };
+  }
+
+  @Mutation(() => RolloutModel, { description: "Starts rolling the AppSet's staged revision out, wave by wave. An active rollout of the AppSet is superseded unless supersede is false." })
+  async startRollout(@Args('appSet') appSet: string, @Args('supersede', { defaultValue: true }) supersede: boolean): Promise<RolloutModel> {
+    return this.model(await this.rollouts.start(appSet, ANONYMOUS, this.clock.now(), { supersede }));
+  }
+
+  @Mutation(() => RolloutModel, { description: 'Stops releasing; what was released stays.' })
+  async pauseRollout(@Args('id', { type: () => ID }) id: string, @Args('reason', { defaultValue: '' }) reason: string): Promise<RolloutModel> {
+    return this.model(await this.rollouts.pause(id, ANONYMOUS, reason));
+  }
+
+  @Mutation(() => RolloutModel)
+  async resumeRollout(@Args('id', { type: () => ID }) id: string, @Args('reason', { defaultValue: '' }) reason: string): Promise<RolloutModel> {
+    return this.model(await this.rollouts.resume(id, ANONYMOUS, reason));
+  }
+
+  @Mutation(() => RolloutModel, { description: 'Stops the rollout for good; released clusters keep the new revision.' })
+  async abortRollout(@Args('id', { type: () => ID }) id: string, @Args('reason', { defaultValue: '' }) reason: string): Promise<RolloutModel> {
+    return this.model(await this.rollouts.abort(id, ANONYMOUS, reason));
+  }
+
+  @Mutation(() => RolloutModel, { description: 'Re-releases the previous revision to every cluster that received this rollout.' })
+  async rollbackRollout(@Args('id', { type: () => ID }) id: string, @Args('reason', { defaultValue: '' }) reason: string): Promise<RolloutModel> {
+    return this.model(await this.rollouts.rollback(id, ANONYMOUS, reason, this.clock.now()));
+  }
+
+  @Mutation(() => RolloutModel, { description: 'Lets a wave that needs approval start.' })
+  async approveWave(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('wave') wave: string,
+    @Args('reason', { defaultValue: '' }) reason: string,
+  ): Promise<RolloutModel> {
+    return this.model(await this.rollouts.approveWave(id, wave, ANONYMOUS, reason));
   }
 
   @ResolveField(() => RolloutCountsModel)
   async counts(@Parent() rollout: RolloutModel): Promise<RolloutCountsModel> {
-    const c = await this.rollouts.counts(rollout.id);
-    return { total: c.total, pending: c.PENDING, progressing: c.PROGRESSING, healthy: c.HEALTHY, failed: c.FAILED, superseded: c.SUPERSEDED };
+    return countsModel(await this.rollouts.counts(rollout.id));
   }
 
-  @ResolveField(() => [RolloutTargetModel], { description: 'Targets by cluster then App.' })
+  @ResolveField(() => [WaveModel], { description: 'The planned waves, in order, with their counts.' })
+  async waves(@Parent() rollout: RolloutModel): Promise<WaveModel[]> {
+    const counts = await this.rollouts.countsByWave(rollout.id);
+    return (rollout.entity.plan?.waves ?? []).map((w) => waveModel(w, rollout.entity.approvedWaves.includes(w.name), counts.get(w.name) ?? emptyCounts()));
+  }
+
+  @ResolveField(() => [RolloutTargetModel], { description: 'Targets by wave, cluster, then App.' })
   async targets(@Parent() rollout: RolloutModel, @Args() page: PageArgs): Promise<RolloutTargetModel[]> {
     const { first, offset } = checkPage(page);
     return (await this.rollouts.targets(rollout.id, first, offset)).map((t) => ({
       cluster: t.clusterName,
       app: t.appName,
+      wave: t.wave,
       revision: t.revision,
       generation: t.generation,
       state: t.state as TargetStateValue,
@@ -49,4 +106,20 @@ export class RolloutsResolver {
   async events(@Parent() rollout: RolloutModel, @Args('first', { type: () => Int, defaultValue: 100 }) first: number): Promise<RolloutEventModel[]> {
     return this.rollouts.events(rollout.id, Math.min(Math.max(first, 0), 1000));
   }
+
+  private async model(entity: RolloutEntity): Promise<RolloutModel> {
+    return RolloutModel.from(entity, (await this.appSets.byId(entity.appSetId)).name);
+  }
+}
+
+function countsModel(c: RolloutCounts): RolloutCountsModel {
+  return { total: c.total, pending: c.PENDING, progressing: c.PROGRESSING, healthy: c.HEALTHY, failed: c.FAILED, skipped: c.SKIPPED, superseded: c.SUPERSEDED };
+}
+
+function emptyCounts(): RolloutCounts {
+  return { PENDING: 0, PROGRESSING: 0, HEALTHY: 0, FAILED: 0, SKIPPED: 0, SUPERSEDED: 0, total: 0 };
+}
+
+function waveModel(w: PlannedWave, approved: boolean, counts: RolloutCounts): WaveModel {
+  return { ...w, clusters: [...w.clusters], approved, counts: countsModel(counts) };
 }

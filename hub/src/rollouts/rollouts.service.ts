@@ -1,89 +1,154 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { AppSetRevisionEntity } from '../app-sets/app-set-revision.entity';
 import { AppSetsService } from '../app-sets/app-sets.service';
+import type { AppSetEntity } from '../app-sets/app-set.entity';
 import { OutboxRelay } from '../agent-link/outbox-relay.service';
-import type { TargetState } from '../core/rollout/target-state';
+import type { Issue } from '../core/issues';
+import { planWaves, type WavePlan } from '../core/rollout/plan-waves';
+import type { RolloutStrategy } from '../core/rollout/strategy';
+import { TARGET_STATES, type TargetState } from '../core/rollout/target-state';
 import { returnedRows } from '../database/sql';
-import { Metrics } from '../observability/metrics';
+import { FlotillaError } from '../errors';
+import { RolloutEngine } from './rollout-engine.service';
 import { RolloutEventEntity } from './rollout-event.entity';
-import { RolloutEntity } from './rollout.entity';
+import { RolloutEntity, type RolloutPhase } from './rollout.entity';
 import { TARGETS_FROM_SQL, TARGET_STATE_SQL } from './target-state.sql';
 
 export interface RolloutTargetView {
   readonly clusterName: string;
   readonly appName: string;
+  readonly wave: string;
   /** Released revision; null for a removal. */
   readonly revision: string | null;
-  readonly generation: string;
+  readonly generation: string | null;
   readonly state: TargetState;
-  readonly health: string | null;
   readonly message: string | null;
 }
 
 export type RolloutCounts = Record<TargetState, number> & { total: number };
 
-/** Safety net for missed nudges: every active rollout is re-evaluated at least this often. */
-const REFRESH_TICK_MS = 5000;
-const NUDGE_DELAY_MS = 200;
+/** A preview of a rollout: its waves and what changes, without writing anything. */
+export interface RolloutPreview {
+  readonly plan: WavePlan | undefined;
+  readonly issues: readonly Issue[];
+  readonly added: number;
+  readonly changed: number;
+  readonly removed: number;
+}
+
+/** Changes staged but not released for one AppSet: what a rollout would move. */
+interface StagedChange {
+  cluster_id: string;
+  cluster_name: string;
+  labels: Record<string, string>;
+  name: string;
+  staged_revision: string | null;
+  released_revision: string | null;
+}
+
+const ACTIVE: RolloutPhase[] = ['PROGRESSING', 'PAUSED'];
 
 @Injectable()
-export class RolloutsService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly log = new Logger(RolloutsService.name);
-  private tick: NodeJS.Timeout | undefined;
-  private nudgeTimer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | undefined;
-
+export class RolloutsService {
   constructor(
     private readonly db: DataSource,
     private readonly appSets: AppSetsService,
+    private readonly engine: RolloutEngine,
     private readonly relay: OutboxRelay,
-    private readonly metrics: Metrics,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.tick = setInterval(() => this.nudge(), REFRESH_TICK_MS);
-    this.tick.unref();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.tick);
-    clearTimeout(this.nudgeTimer);
-    await this.refreshing;
-  }
-
   /**
-   * Starts a rollout of the AppSet's current revision: releases every staged change (new, changed or
-   * removed Apps) to its cluster. Releases, targets and outbox rows commit in one transaction, so a
-   * release is never recorded without its delivery, nor delivered without being recorded. A running
-   * rollout of the same AppSet is superseded. Waves arrive with the rollout strategy.
+   * Starts a rollout of the AppSet's current revision: plans waves over the clusters with staged
+   * changes and records every target with what it had before (for rollback). Nothing is released here:
+   * the engine releases wave by wave. An active rollout of the same AppSet is superseded, or the call
+   * is refused with `supersede: false`.
    */
-  async start(appSetName: string, actor: string, now: Date): Promise<RolloutEntity> {
+  async start(appSetName: string, actor: string, now: Date, options: { supersede?: boolean; strategy?: RolloutStrategy } = {}): Promise<RolloutEntity> {
     const appSet = await this.appSets.get(appSetName);
     const rollout = await this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-set:${appSet.name}`]);
+      const active = await tx.query(`SELECT id FROM rollouts WHERE app_set_id = $1 AND phase = ANY($2) FOR UPDATE`, [appSet.id, ACTIVE]);
+      if (active.length > 0 && options.supersede === false) {
+        throw new FlotillaError('FAILED_PRECONDITION', `AppSet "${appSet.name}" already has an active rollout (${active[0].id}).`);
+      }
+      const changes = await this.stagedChanges(tx, appSet.id);
+      const { plan, issues } = planWaves(options.strategy ?? (await this.strategyOf(tx, appSet)), uniqueClusters(changes));
+      if (!plan) throw new FlotillaError('INVALID_ARGUMENT', `The rollout strategy is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
       const superseded = returnedRows<{ id: string }>(
-        await tx.query(`UPDATE rollouts SET phase = 'SUPERSEDED', finished_at = $2 WHERE app_set_id = $1 AND phase = 'PROGRESSING' RETURNING id`, [
-          appSet.id,
-          now,
-        ]),
+        await tx.query(`UPDATE rollouts SET phase = 'SUPERSEDED', finished_at = $2 WHERE app_set_id = $1 AND phase = ANY($3) RETURNING id`, [appSet.id, now, ACTIVE]),
       );
       const rollout = await tx.save(
-        tx.create(RolloutEntity, { appSetId: appSet.id, appSetRevision: appSet.currentRevision, phase: 'PROGRESSING', startedBy: actor, startedAt: now }),
+        Object.assign(new RolloutEntity(), { appSetId: appSet.id, appSetRevision: appSet.currentRevision, phase: 'PROGRESSING', startedBy: actor, startedAt: now, plan, approvedWaves: [], reason: '' }),
       );
       for (const old of superseded) await this.audit(tx, old.id, actor, 'SUPERSEDED', `Superseded by rollout ${rollout.id}.`);
-      const released = await this.releaseStaged(tx, appSet.id, rollout.id, now);
-      await this.audit(tx, rollout.id, actor, 'STARTED', `Released revision ${appSet.currentRevision} of ${appSet.name}: ${released} App change(s).`);
-      if (released === 0) {
-        rollout.phase = 'SUCCEEDED';
-        rollout.finishedAt = now;
-        await tx.save(rollout);
+      await this.recordTargets(tx, rollout.id, appSet.id, plan);
+      const summary = plan.waves.map((w) => `${w.name} (${w.clusters.length})`).join(', ');
+      await this.audit(tx, rollout.id, actor, 'STARTED', `Rolling out revision ${appSet.currentRevision} of ${appSet.name}: ${changes.length} App change(s) in waves ${summary || '(none)'}.`);
+      if (changes.length === 0) {
+        await tx.update(RolloutEntity, { id: rollout.id }, { phase: 'SUCCEEDED', finishedAt: now });
         await this.audit(tx, rollout.id, 'hub', 'SUCCEEDED', 'Nothing to release: every cluster already runs this revision.');
       }
-      this.metrics.releases.inc(released);
       return rollout;
     });
+    await this.engine.step(rollout.id);
     this.relay.wake();
+    return this.db.getRepository(RolloutEntity).findOneByOrFail({ id: rollout.id });
+  }
+
+  /** The waves and the size of the change a rollout would make now, without writing anything. */
+  async preview(appSetName: string, strategy?: RolloutStrategy): Promise<RolloutPreview> {
+    const appSet = await this.appSets.get(appSetName);
+    const changes = await this.stagedChanges(this.db.manager, appSet.id);
+    const { plan, issues } = planWaves(strategy ?? (await this.strategyOf(this.db.manager, appSet)), uniqueClusters(changes));
+    return {
+      plan,
+      issues,
+      added: changes.filter((c) => c.released_revision === null && c.staged_revision !== null).length,
+      changed: changes.filter((c) => c.released_revision !== null && c.staged_revision !== null).length,
+      removed: changes.filter((c) => c.staged_revision === null).length,
+    };
+  }
+
+  async pause(id: string, actor: string, reason: string): Promise<RolloutEntity> {
+    return this.transition(id, ['PROGRESSING'], 'PAUSED', actor, 'PAUSED', reason || 'Paused by an operator.');
+  }
+
+  async resume(id: string, actor: string, reason: string): Promise<RolloutEntity> {
+    const rollout = await this.transition(id, ['PAUSED'], 'PROGRESSING', actor, 'RESUMED', reason || 'Resumed by an operator.');
+    this.engine.nudge();
     return rollout;
+  }
+
+  /** Stops the rollout; clusters already released keep what they received. */
+  async abort(id: string, actor: string, reason: string): Promise<RolloutEntity> {
+    return this.transition(id, ACTIVE, 'ABORTED', actor, 'ABORTED', reason || 'Aborted by an operator; released clusters keep the new revision.');
+  }
+
+  /** Re-releases the previous revision to every cluster that received this rollout's release. */
+  async rollback(id: string, actor: string, reason: string, now: Date): Promise<RolloutEntity> {
+    await this.db.transaction(async (tx) => {
+      const rollout = await this.lock(tx, id);
+      if (!['PROGRESSING', 'PAUSED', 'SUCCEEDED', 'ABORTED'].includes(rollout.phase)) {
+        throw new FlotillaError('FAILED_PRECONDITION', `A ${rollout.phase} rollout cannot be rolled back.`);
+      }
+      const released = await this.engine.rollBack(tx, id, now);
+      await tx.update(RolloutEntity, { id }, { phase: 'ROLLED_BACK', finishedAt: now, reason: reason || 'Rolled back by an operator.' });
+      await this.audit(tx, id, actor, 'ROLLED_BACK', `${reason || 'Rolled back by an operator.'} ${released} App(s) re-released at their previous revision.`);
+    });
+    this.relay.wake();
+    return this.db.getRepository(RolloutEntity).findOneByOrFail({ id });
+  }
+
+  async approveWave(id: string, wave: string, actor: string, reason: string): Promise<RolloutEntity> {
+    await this.db.transaction(async (tx) => {
+      const rollout = await this.lock(tx, id);
+      if (!rollout.plan?.waves.some((w) => w.name === wave)) throw new FlotillaError('NOT_FOUND', `Rollout ${id} has no wave "${wave.slice(0, 63)}".`);
+      if (!rollout.approvedWaves.includes(wave)) await tx.update(RolloutEntity, { id }, { approvedWaves: [...rollout.approvedWaves, wave] });
+      await this.audit(tx, id, actor, 'APPROVED', `Wave ${wave} approved.${reason ? ` ${reason}` : ''}`);
+    });
+    this.engine.nudge();
+    return this.db.getRepository(RolloutEntity).findOneByOrFail({ id });
   }
 
   /** A rollout by id; null for an unknown or malformed id (the two look the same). */
@@ -96,34 +161,45 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     return this.db.getRepository(RolloutEntity).find({ where: { appSetId }, order: { startedAt: 'DESC' }, take: limit });
   }
 
-  /** Per-state counts of a rollout's targets, aggregated in the database. */
-  async counts(rolloutId: string): Promise<RolloutCounts> {
-    const rows: { state: TargetState; n: string }[] = await this.db.query(
-      `SELECT ${TARGET_STATE_SQL} AS state, count(*) AS n FROM ${TARGETS_FROM_SQL} GROUP BY 1`,
+  /** Per-state counts of a rollout's targets, by wave, aggregated in the database. */
+  async countsByWave(rolloutId: string): Promise<Map<string, RolloutCounts>> {
+    const rows: { wave: string; state: TargetState; n: string }[] = await this.db.query(
+      `SELECT rc.wave, ${TARGET_STATE_SQL} AS state, count(*) AS n FROM ${TARGETS_FROM_SQL} GROUP BY 1, 2`,
       [rolloutId],
     );
-    const counts: RolloutCounts = { PENDING: 0, PROGRESSING: 0, HEALTHY: 0, FAILED: 0, SUPERSEDED: 0, total: 0 };
+    const out = new Map<string, RolloutCounts>();
     for (const row of rows) {
-      counts[row.state] = Number(row.n);
+      const counts = out.get(row.wave) ?? emptyCounts();
+      counts[row.state] += Number(row.n);
       counts.total += Number(row.n);
+      out.set(row.wave, counts);
     }
-    return counts;
+    return out;
   }
 
-  /** One page of a rollout's targets, ordered by cluster then App. */
+  async counts(rolloutId: string): Promise<RolloutCounts> {
+    const total = emptyCounts();
+    for (const counts of (await this.countsByWave(rolloutId)).values()) {
+      for (const state of TARGET_STATES) total[state] += counts[state];
+      total.total += counts.total;
+    }
+    return total;
+  }
+
+  /** One page of a rollout's targets, ordered by wave, cluster, then App. */
   async targets(rolloutId: string, first: number, offset: number): Promise<RolloutTargetView[]> {
     const rows: Record<string, string | null>[] = await this.db.query(
-      `SELECT c.name AS cluster_name, t.app_name, t.revision, t.generation, ${TARGET_STATE_SQL} AS state, s.health, s.message, s.ack_error
-       FROM ${TARGETS_FROM_SQL} ORDER BY c.name, t.app_name LIMIT $2 OFFSET $3`,
+      `SELECT c.name AS cluster_name, t.app_name, rc.wave, t.revision, t.generation, ${TARGET_STATE_SQL} AS state, s.message, s.ack_error
+       FROM ${TARGETS_FROM_SQL} ORDER BY rc.wave_index, c.name, t.app_name LIMIT $2 OFFSET $3`,
       [rolloutId, first, offset],
     );
     return rows.map((r) => ({
       clusterName: r['cluster_name']!,
       appName: r['app_name']!,
+      wave: r['wave']!,
       revision: r['revision']?.trim() ?? null,
-      generation: r['generation']!,
+      generation: r['generation'],
       state: r['state'] as TargetState,
-      health: r['health'],
       message: r['ack_error'] ?? r['message'],
     }));
   }
@@ -132,61 +208,73 @@ export class RolloutsService implements OnApplicationBootstrap, OnApplicationShu
     return this.db.getRepository(RolloutEventEntity).find({ where: { rolloutId }, order: { id: 'ASC' }, take: limit });
   }
 
-  /** Asks for a re-evaluation of active rollouts soon (coalesces bursts of reports). */
-  nudge(): void {
-    if (this.nudgeTimer) return;
-    this.nudgeTimer = setTimeout(() => {
-      this.nudgeTimer = undefined;
-      if (this.refreshing) return;
-      this.refreshing = this.refreshActive()
-        .catch((error: unknown) => this.log.warn(`rollout refresh failed: ${String(error)}`))
-        .finally(() => (this.refreshing = undefined));
-    }, NUDGE_DELAY_MS);
-    this.nudgeTimer.unref();
+  private async transition(id: string, from: RolloutPhase[], to: RolloutPhase, actor: string, kind: string, reason: string): Promise<RolloutEntity> {
+    await this.db.transaction(async (tx) => {
+      const rollout = await this.lock(tx, id);
+      if (!from.includes(rollout.phase)) throw new FlotillaError('FAILED_PRECONDITION', `Rollout ${id} is ${rollout.phase}; ${kind.toLowerCase()} needs ${from.join(' or ')}.`);
+      const finished = ['ABORTED'].includes(to) ? { finishedAt: new Date() } : {};
+      await tx.update(RolloutEntity, { id }, { phase: to, reason, ...finished });
+      await this.audit(tx, id, actor, kind, reason);
+    });
+    return this.db.getRepository(RolloutEntity).findOneByOrFail({ id });
   }
 
-  /** Marks rollouts whose every target has settled as SUCCEEDED. Idempotent across replicas. */
-  async refreshActive(now = new Date()): Promise<void> {
-    const active = await this.db.getRepository(RolloutEntity).find({ where: { phase: 'PROGRESSING' }, select: { id: true } });
-    for (const { id } of active) {
-      const counts = await this.counts(id);
-      if (counts.total - counts.HEALTHY - counts.SUPERSEDED > 0) continue;
-      await this.db.transaction(async (tx) => {
-        const done = await tx.update(RolloutEntity, { id, phase: 'PROGRESSING' }, { phase: 'SUCCEEDED', finishedAt: now });
-        if (done.affected === 1) await this.audit(tx, id, 'hub', 'SUCCEEDED', `All ${counts.total} App release(s) are healthy.`);
-      });
-    }
+  private async lock(tx: EntityManager, id: string): Promise<RolloutEntity> {
+    const found = (await this.find(id)) && (await tx.query(`SELECT id FROM rollouts WHERE id = $1 FOR UPDATE`, [id]));
+    if (!found || found.length === 0) throw new FlotillaError('NOT_FOUND', `Rollout "${id.slice(0, 80)}" does not exist.`);
+    return tx.findOneByOrFail(RolloutEntity, { id });
   }
 
-  private async releaseStaged(tx: EntityManager, appSetId: string, rolloutId: string, now: Date): Promise<number> {
-    const rows: { n: string }[] = await tx.query(
-      `WITH released AS (
-         UPDATE apps a SET
-           released_revision = a.staged_revision,
-           released_namespace = a.staged_namespace,
-           released_sync_policy = a.staged_sync_policy,
-           released_generation = nextval('release_generation'),
-           released_at = $3
-         WHERE a.app_set_id = $1 AND (
-           a.staged_revision IS DISTINCT FROM a.released_revision
-           OR (a.staged_revision IS NOT NULL AND (a.staged_namespace <> a.released_namespace
-               OR a.staged_sync_policy IS DISTINCT FROM a.released_sync_policy)))
-         RETURNING a.cluster_id, a.name, a.released_revision, a.released_generation
-       ), targets AS (
-         INSERT INTO rollout_targets (rollout_id, cluster_id, app_name, revision, generation)
-         SELECT $2, cluster_id, name, released_revision, released_generation FROM released
-       ), wakeups AS (
-         INSERT INTO outbox (cluster_id, app_name) SELECT cluster_id, name FROM released
-       )
-       SELECT count(*) AS n FROM released`,
-      [appSetId, rolloutId, now],
+  private async strategyOf(tx: EntityManager, appSet: AppSetEntity): Promise<RolloutStrategy | undefined> {
+    const revision = await tx.findOneByOrFail(AppSetRevisionEntity, { appSetId: appSet.id, number: appSet.currentRevision });
+    return revision.document.spec.strategy;
+  }
+
+  private async stagedChanges(tx: EntityManager, appSetId: string): Promise<StagedChange[]> {
+    return tx.query(
+      `SELECT a.cluster_id, c.name AS cluster_name, c.labels, a.name, a.staged_revision, a.released_revision
+       FROM apps a JOIN clusters c ON c.id = a.cluster_id
+       WHERE a.app_set_id = $1 AND (
+         a.staged_revision IS DISTINCT FROM a.released_revision
+         OR (a.staged_revision IS NOT NULL AND (a.staged_namespace <> a.released_namespace
+             OR a.staged_sync_policy IS DISTINCT FROM a.released_sync_policy)))
+       ORDER BY c.name, a.name`,
+      [appSetId],
     );
-    // Delivered to listeners only if the transaction commits.
-    await tx.query(`SELECT pg_notify('flotilla_outbox', '')`);
-    return Number(rows[0]?.n ?? 0);
+  }
+
+  private async recordTargets(tx: EntityManager, rolloutId: string, appSetId: string, plan: WavePlan): Promise<void> {
+    const waveOf = plan.waves.flatMap((w, index) => w.clusters.map((cluster) => ({ cluster, wave: w.name, index })));
+    if (waveOf.length === 0) return;
+    await tx.query(
+      `INSERT INTO rollout_clusters (rollout_id, cluster_id, wave, wave_index, state)
+       SELECT $1, c.id, x.wave, x.idx, 'PENDING' FROM unnest($2::varchar[], $3::varchar[], $4::int[]) AS x(cluster, wave, idx)
+       JOIN clusters c ON c.name = x.cluster`,
+      [rolloutId, waveOf.map((w) => w.cluster), waveOf.map((w) => w.wave), waveOf.map((w) => w.index)],
+    );
+    await tx.query(
+      `INSERT INTO rollout_targets (rollout_id, cluster_id, app_name, revision, namespace, sync_policy, previous_revision, previous_namespace, previous_sync_policy)
+       SELECT $1, a.cluster_id, a.name, a.staged_revision, a.staged_namespace, a.staged_sync_policy, a.released_revision, a.released_namespace, a.released_sync_policy
+       FROM apps a JOIN rollout_clusters rc ON rc.rollout_id = $1 AND rc.cluster_id = a.cluster_id
+       WHERE a.app_set_id = $2 AND (
+         a.staged_revision IS DISTINCT FROM a.released_revision
+         OR (a.staged_revision IS NOT NULL AND (a.staged_namespace <> a.released_namespace
+             OR a.staged_sync_policy IS DISTINCT FROM a.released_sync_policy)))`,
+      [rolloutId, appSetId],
+    );
   }
 
   private async audit(tx: EntityManager, rolloutId: string, actor: string, kind: string, message: string): Promise<void> {
     await tx.insert(RolloutEventEntity, { rolloutId, actor, kind, message });
   }
+}
+
+function emptyCounts(): RolloutCounts {
+  return { PENDING: 0, PROGRESSING: 0, HEALTHY: 0, FAILED: 0, SKIPPED: 0, SUPERSEDED: 0, total: 0 };
+}
+
+function uniqueClusters(changes: readonly StagedChange[]): { name: string; labels: Record<string, string> }[] {
+  const seen = new Map<string, Record<string, string>>();
+  for (const change of changes) seen.set(change.cluster_name, change.labels);
+  return [...seen.entries()].map(([name, labels]) => ({ name, labels }));
 }

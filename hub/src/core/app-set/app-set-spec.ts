@@ -1,3 +1,5 @@
+import type { RolloutStrategy } from '../rollout/strategy';
+
 /**
  * The AppSet document (`apiVersion: flotilla.dev/v1alpha1`, `kind: AppSet`) once parsed and checked
  * against its JSON Schema. Plain data: no methods, safe to store as JSON.
@@ -13,6 +15,8 @@ export interface AppSetSpec {
   readonly generators: readonly GeneratorSpec[];
   readonly template: TemplateSpec;
   readonly syncPolicy?: SyncPolicySpec;
+  /** How rollouts of this AppSet move across the fleet (see core/rollout). */
+  readonly strategy?: RolloutStrategy;
 }
 
 /** A generator as written by the user: exactly one key names its kind. */
