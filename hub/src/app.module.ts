@@ -44,6 +44,8 @@ export class AppModule {
           sortSchema: true,
           graphiql: true,
           queryDepth: MAX_QUERY_DEPTH,
+          // graphql-ws over WebSocket at /graphql (rolloutProgress).
+          subscription: true,
         }),
       ],
       controllers: [ObservabilityController],

@@ -1,4 +1,6 @@
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from '../harness/database.js';
 import { eventually } from '../harness/eventually.js';
 import { graphqlClient } from '../harness/graphql.js';
@@ -155,5 +157,34 @@ describe('rollouts in waves over nine agents in three regions', () => {
     const after = await rollout(id);
     expect(after.phase).toBe('ABORTED');
     expect(after.events.map((e) => e.kind)).toContain('ABORTED');
+  });
+
+  it('a rolloutProgress subscription streams the rollout as it moves, until it succeeds', async () => {
+    await api.must(`mutation($y: String!) { applyAppSet(yaml: $y) { changed } }`, { y: appSet('watched', 'approval: true', '') });
+    const id = (await api.must<{ startRollout: { id: string } }>(`mutation { startRollout(appSet: "watched") { id } }`)).startRollout.id;
+    const client = createClient({ url: hub.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0 });
+    const seen: { phase: string; currentWave: string | null; healthy: number }[] = [];
+    const finished = new Promise<void>((resolve, reject) => {
+      client.subscribe<{ rolloutProgress: { phase: string; currentWave: string | null; counts: { healthy: number } } }>(
+        { query: `subscription($id: ID!) { rolloutProgress(id: $id) { phase currentWave counts { healthy } } }`, variables: { id } },
+        {
+          next: ({ data }) => data && seen.push({ phase: data.rolloutProgress.phase, currentWave: data.rolloutProgress.currentWave, healthy: data.rolloutProgress.counts.healthy }),
+          error: reject,
+          complete: resolve,
+        },
+      );
+    });
+    try {
+      for (const region of REGIONS) {
+        await until(id, `waiting for ${region}`, (v) => v.reason.includes(`wave ${region} awaits approval`));
+        await api.must(`mutation($id: ID!, $w: String!) { approveWave(id: $id, wave: $w) { phase } }`, { id, w: region });
+      }
+      await finished;
+    } finally {
+      await client.dispose();
+    }
+    expect(seen.at(-1)).toMatchObject({ phase: 'SUCCEEDED', healthy: 9 });
+    expect(seen.map((s) => s.currentWave)).toEqual(expect.arrayContaining(['us', 'eu', 'ap']));
+    expect(seen.length).toBeGreaterThanOrEqual(4);
   });
 });

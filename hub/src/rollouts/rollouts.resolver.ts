@@ -1,4 +1,4 @@
-import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { AppSetsService } from '../app-sets/app-sets.service';
 import { Clock } from '../clock';
 import type { PlannedWave } from '../core/rollout/plan-waves';
@@ -16,6 +16,7 @@ import type { RolloutEntity } from './rollout.entity';
 import { RolloutsService, type RolloutCounts } from './rollouts.service';
 
 const ANONYMOUS = 'anonymous';
+const PROGRESS_POLL_MS = 500;
 
 @Resolver(() => RolloutModel)
 export class RolloutsResolver {
@@ -75,6 +76,35 @@ export class RolloutsResolver {
     @Args('reason', { defaultValue: '' }) reason: string,
   ): Promise<RolloutModel> {
     return this.model(await this.rollouts.approveWave(id, wave, ANONYMOUS, reason));
+  }
+
+  @Subscription(() => RolloutModel, {
+    description: 'Streams the rollout whenever its phase, wave, reason or counts change; ends after it finishes.',
+    resolve: (payload: { rolloutProgress: RolloutModel }) => payload.rolloutProgress,
+  })
+  rolloutProgress(@Args('id', { type: () => ID }) id: string): AsyncIterableIterator<{ rolloutProgress: RolloutModel }> {
+    return this.progress(id);
+  }
+
+  /**
+   * Polls the database rather than listening in memory, so that progress made by any hub replica is
+   * seen. Bounded: ends when the rollout reaches a final phase, or after 24 h.
+   */
+  private async *progress(id: string): AsyncIterableIterator<{ rolloutProgress: RolloutModel }> {
+    const deadline = Date.now() + 24 * 3600 * 1000;
+    let last = '';
+    while (Date.now() < deadline) {
+      const found = await this.rollouts.find(id);
+      if (!found) return;
+      const counts = await this.rollouts.counts(id);
+      const key = JSON.stringify([found.phase, found.currentWave, found.reason, counts]);
+      if (key !== last) {
+        last = key;
+        yield { rolloutProgress: await this.model(found) };
+      }
+      if (!['PROGRESSING', 'PAUSED'].includes(found.phase)) return;
+      await new Promise((resolve) => setTimeout(resolve, PROGRESS_POLL_MS));
+    }
   }
 
   @ResolveField(() => RolloutCountsModel)
