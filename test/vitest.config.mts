@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     name: 'e2e',
-    include: ['contract/**/*.spec.ts', 'e2e/**/*.e2e-spec.ts'],
+    include: ['contract/**/*.spec.ts', 'e2e/**/*.e2e-spec.ts', 'charts/**/*.spec.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Each file starts its own processes and databases on free ports; two at a time suits 2 cores.

@@ -33,11 +33,11 @@ const MAX_QUERY_DEPTH = 12;
 @Module({})
 export class AppModule {
   /** `databaseUrl` is the resolved URL: the configured one, or the embedded database's. */
-  static forRoot(config: HubConfig, databaseUrl: string): DynamicModule {
+  static forRoot(config: HubConfig, databaseUrl: string, poolSize: number): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, poolSize)),
         GraphQLModule.forRoot<MercuriusDriverConfig>({
           driver: MercuriusDriver,
           autoSchemaFile: true,

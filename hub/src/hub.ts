@@ -17,6 +17,14 @@ export interface RunningHub {
   stop(): Promise<void>;
 }
 
+/**
+ * PGlite executes one statement at a time; with several client connections pglite-socket was seen to
+ * interleave extended-protocol messages under load ('portal "" does not exist'). One connection keeps
+ * the embedded database correct; it serves a single hub process, so it is also enough.
+ */
+const EMBEDDED_POOL_SIZE = 1;
+const DEFAULT_POOL_SIZE = 10;
+
 const LEVELS: Record<HubConfig['logLevel'], LogLevel[]> = {
   debug: ['error', 'warn', 'log', 'debug'],
   info: ['error', 'warn', 'log'],
@@ -37,12 +45,12 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   }
   const databaseUrl = config.databaseUrl ?? embedded!.url;
   try {
-    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), new FastifyAdapter({ bodyLimit: 2 * 1024 * 1024 }), {
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, embedded ? EMBEDDED_POOL_SIZE : DEFAULT_POOL_SIZE), new FastifyAdapter({ bodyLimit: 2 * 1024 * 1024 }), {
       logger: LEVELS[config.logLevel],
       abortOnError: false,
     });
     app.enableShutdownHooks();
-    const ran = await migrate(app.get(DataSource));
+    const ran = await migrate(app.get(DataSource), { lock: !embedded });
     if (ran.length > 0) log.log(`applied migrations: ${ran.join(', ')}`);
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address();

@@ -86,6 +86,17 @@ describe('hub on real PostgreSQL with agents over real gRPC', () => {
     expect(cluster.data!.cluster).toEqual({ connected: true, apps: [{ revision: desired!.revision, health: 'HEALTHY', upToDate: true }] });
   });
 
+  it('registerCluster returns the helm install command of the agent, with the cluster, the agent address and the token', async () => {
+    const res = await gql<{ registerCluster: { bootstrapToken: string; agentInstallCommand: string } }>(
+      `mutation { registerCluster(input: { name: "helm-1", labels: { region: "eu" } }) { bootstrapToken agentInstallCommand } }`,
+    );
+    const { bootstrapToken, agentInstallCommand } = res.data!.registerCluster;
+    expect(agentInstallCommand).toContain('helm install flotilla-agent charts/flotilla-agent');
+    expect(agentInstallCommand).toContain('--set cluster.name=helm-1');
+    expect(agentInstallCommand).toContain(`--set bootstrapToken.value=${bootstrapToken}`);
+    expect(agentInstallCommand).toMatch(/--set hub\.address=127\.0\.0\.1:\d+/);
+  });
+
   it('a bootstrap token cannot be used twice', async () => {
     const token = await register('eu-2', 'eu');
     const first = agentFor('eu-2', token);

@@ -20,14 +20,18 @@ describe('the demo (npm start)', () => {
     const started = Date.now();
     hub = await startHub({ args: ['--demo'], env: { FLOTILLA_HEARTBEAT_SECONDS: '10' } });
     const api = graphqlClient(hub.graphqlUrl);
+    let last: unknown;
     const clusters = await eventually(
       async () => {
         const { clusters } = await api.must<{ clusters: ClusterView[] }>(`{ clusters { name connected apps { name revision health upToDate } } }`);
+        last = clusters;
         const ready = clusters.length === 3 && clusters.every((c) => c.connected && c.apps.length === 1 && c.apps[0]!.health === 'HEALTHY' && c.apps[0]!.upToDate);
         return ready ? clusters : undefined;
       },
       { timeoutMs: 60_000, what: 'three demo clusters HEALTHY' },
-    );
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}\nclusters: ${JSON.stringify(last)}\n${hub?.tail(30)}`);
+    });
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(clusters.map((c) => c.name).sort()).toEqual(['demo-ap-south', 'demo-eu-west', 'demo-us-east']);
     expect(clusters.every((c) => c.apps[0]!.name === 'guestbook')).toBe(true);

@@ -64,4 +64,7 @@ export class RegisterClusterPayload {
 
   @Field({ description: 'When the bootstrap token expires.' })
   bootstrapTokenExpiresAt: Date;
+
+  @Field({ description: 'The helm install command that installs this cluster\'s agent with the values it needs (holds the token).' })
+  agentInstallCommand: string;
 }

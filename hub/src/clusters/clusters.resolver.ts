@@ -1,3 +1,4 @@
+import { Inject } from '@nestjs/common';
 import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { AppSetsService } from '../app-sets/app-sets.service';
 import { Clock } from '../clock';
@@ -7,6 +8,9 @@ import { PageArgs, checkPage } from '../graphql/page.args';
 import { AppViewsService } from '../reports/app-views.service';
 import { ClusterModel, RegisterClusterInput, RegisterClusterPayload } from './cluster.model';
 import { ClustersService } from './clusters.service';
+import type { ClusterEntity } from './cluster.entity';
+import { agentInstallCommand } from './install-command';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 
 @Resolver(() => ClusterModel)
 export class ClustersResolver {
@@ -15,6 +19,7 @@ export class ClustersResolver {
     private readonly appSetService: AppSetsService,
     private readonly views: AppViewsService,
     private readonly clock: Clock,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
   @Query(() => [ClusterModel], { description: 'Registered clusters, by name.' })
@@ -41,14 +46,23 @@ export class ClustersResolver {
     const now = this.clock.now();
     const { cluster, bootstrapToken, expiresAt } = await this.clusterService.register(input, now);
     await this.appSetService.restageAll();
-    return { cluster: ClusterModel.from(cluster, false), bootstrapToken, bootstrapTokenExpiresAt: expiresAt };
+    return { cluster: ClusterModel.from(cluster, false), bootstrapToken, bootstrapTokenExpiresAt: expiresAt, agentInstallCommand: this.installCommand(cluster, bootstrapToken) };
   }
 
   @Mutation(() => RegisterClusterPayload, { description: 'Issues a fresh one-time bootstrap token (reinstall, or the first one expired).' })
   async issueBootstrapToken(@Args('cluster') name: string): Promise<RegisterClusterPayload> {
     const now = this.clock.now();
     const { cluster, bootstrapToken, expiresAt } = await this.clusterService.issueBootstrapToken(name, now);
-    return { cluster: ClusterModel.from(cluster, this.clusterService.isConnected(cluster, now)), bootstrapToken, bootstrapTokenExpiresAt: expiresAt };
+    return {
+      cluster: ClusterModel.from(cluster, this.clusterService.isConnected(cluster, now)),
+      bootstrapToken,
+      bootstrapTokenExpiresAt: expiresAt,
+      agentInstallCommand: this.installCommand(cluster, bootstrapToken),
+    };
+  }
+
+  private installCommand(cluster: ClusterEntity, token: string): string {
+    return agentInstallCommand(cluster, this.config.agentAddress ?? `${this.config.grpcHost}:${this.config.grpcPort}`, token);
   }
 
   @Mutation(() => ClusterModel, { description: 'Replaces the labels of a cluster; AppSets are re-staged over the new labels.' })

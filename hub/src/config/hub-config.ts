@@ -9,6 +9,8 @@ export interface HubConfig {
   /** gRPC agent link; 0 picks a free port. */
   readonly grpcHost: string;
   readonly grpcPort: number;
+  /** The address agents dial (host:port), as shown in install commands; default grpcHost:grpcPort. */
+  readonly agentAddress: string | undefined;
   /** PostgreSQL URL; undefined means the embedded database in `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
@@ -65,6 +67,7 @@ export function loadHubConfig(env: Record<string, string | undefined>, argv: rea
     port: int('PORT', 4000, 0, 65535),
     grpcHost: env['FLOTILLA_GRPC_HOST'] || env['HOST'] || '127.0.0.1',
     grpcPort: int('FLOTILLA_GRPC_PORT', 4001, 0, 65535),
+    agentAddress: env['FLOTILLA_AGENT_ADDRESS'] || undefined,
     databaseUrl,
     dataDir: env['FLOTILLA_DATA_DIR'] || '.flotilla/hub-data',
     demo: bool('FLOTILLA_DEMO', demoFlag) && !argv.includes('--no-demo'),

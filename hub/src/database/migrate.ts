@@ -7,7 +7,8 @@ const MIGRATION_LOCK_KEY = 7_246_311_001;
  * Runs pending migrations while holding a PostgreSQL advisory lock, so that several replicas booting
  * at once migrate exactly once. Returns the names of the migrations that ran.
  */
-export async function migrate(dataSource: DataSource): Promise<string[]> {
+export async function migrate(dataSource: DataSource, options: { lock: boolean } = { lock: true }): Promise<string[]> {
+  if (!options.lock) return (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
   const lock = dataSource.createQueryRunner();
   await lock.connect();
   try {

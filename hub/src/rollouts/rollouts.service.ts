@@ -48,6 +48,7 @@ interface StagedChange {
 }
 
 const ACTIVE: RolloutPhase[] = ['PROGRESSING', 'PAUSED'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class RolloutsService {
@@ -153,7 +154,7 @@ export class RolloutsService {
 
   /** A rollout by id; null for an unknown or malformed id (the two look the same). */
   async find(id: string): Promise<RolloutEntity | null> {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
+    if (!UUID.test(id)) return null;
     return this.db.getRepository(RolloutEntity).findOne({ where: { id } });
   }
 
@@ -220,8 +221,8 @@ export class RolloutsService {
   }
 
   private async lock(tx: EntityManager, id: string): Promise<RolloutEntity> {
-    const found = (await this.find(id)) && (await tx.query(`SELECT id FROM rollouts WHERE id = $1 FOR UPDATE`, [id]));
-    if (!found || found.length === 0) throw new FlotillaError('NOT_FOUND', `Rollout "${id.slice(0, 80)}" does not exist.`);
+    const found = UUID.test(id) ? ((await tx.query(`SELECT id FROM rollouts WHERE id = $1 FOR UPDATE`, [id])) as unknown[]) : [];
+    if (found.length === 0) throw new FlotillaError('NOT_FOUND', `Rollout "${id.slice(0, 80)}" does not exist.`);
     return tx.findOneByOrFail(RolloutEntity, { id });
   }
 

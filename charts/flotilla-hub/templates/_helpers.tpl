@@ -1,0 +1,58 @@
+{{/* Chart name, truncated to the 63 characters of a DNS-1123 label. */}}
+{{- define "flotilla-hub.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: release-chart unless the release name already contains the chart name. */}}
+{{- define "flotilla-hub.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "flotilla-hub.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "flotilla-hub.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "flotilla-hub.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "flotilla-hub.labels" -}}
+helm.sh/chart: {{ include "flotilla-hub.chart" . }}
+{{ include "flotilla-hub.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/component: hub
+app.kubernetes.io/part-of: flotilla
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "flotilla-hub.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "flotilla-hub.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding DATABASE_URL. */}}
+{{- define "flotilla-hub.databaseSecretName" -}}
+{{- default (printf "%s-database" (include "flotilla-hub.fullname" .)) .Values.database.existingSecret }}
+{{- end }}
+
+{{- define "flotilla-hub.validate" -}}
+{{- if and .Values.database.url .Values.database.existingSecret }}
+{{- fail "database: set either database.url or database.existingSecret, not both" }}
+{{- end }}
+{{- if not (or .Values.database.url .Values.database.existingSecret) }}
+{{- fail "database.url or database.existingSecret is required: the chart runs the hub on an external PostgreSQL (DATABASE_URL)" }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,292 @@
+import { spawnSync } from 'node:child_process';
+import { agentInstallCommand } from '../../hub/src/clusters/install-command.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadAgentConfig } from '../../agent/src/core/config.js';
+import { CHARTS, ensureHelm, helm, render, valuesArgs, type Manifest } from './helm.js';
+import { validateManifest } from './kubernetes-schemas.js';
+import { join } from 'node:path';
+
+// The charts are checked with the real helm (schema, lint, template) and the rendered objects against
+// the Kubernetes OpenAPI schemas; the agent's env is fed to the agent's own config loader so that the
+// chart and the agent cannot drift apart.
+
+interface Container {
+  name: string;
+  command?: string[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: object } }[];
+  securityContext?: Record<string, unknown>;
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  resources?: { requests?: object; limits?: object };
+  ports?: { name: string; containerPort: number }[];
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface PodSpec {
+  securityContext?: Record<string, unknown>;
+  containers: Container[];
+  volumes?: Record<string, unknown>[];
+}
+
+const byKind = (manifests: readonly Manifest[], kind: string): Manifest[] => manifests.filter((m) => m.kind === kind);
+const deploymentOf = (manifests: readonly Manifest[]): Manifest => {
+  const deployments = byKind(manifests, 'Deployment');
+  expect(deployments).toHaveLength(1);
+  return deployments[0]!;
+};
+const podSpecOf = (deployment: Manifest): PodSpec => (deployment['spec'] as { template: { spec: PodSpec } }).template.spec;
+const containerOf = (manifests: readonly Manifest[]): Container => podSpecOf(deploymentOf(manifests)).containers[0]!;
+const envOf = (container: Container, name: string) => container.env?.find((entry) => entry.name === name);
+
+/** Resolves a container's env as the kubelet would, with `secretValue` for every secretKeyRef. */
+function resolveEnv(container: Container, secretValue: string): Record<string, string> {
+  return Object.fromEntries(
+    (container.env ?? []).map((entry) => [entry.name, entry.valueFrom?.secretKeyRef ? secretValue : (entry.value ?? '')]),
+  );
+}
+
+const AGENT_CASES = [
+  { values: 'agent-minimal', cluster: 'eu-west-1', hub: 'flotilla-hub.example.com:4001', logLevel: 'info', probePort: 8080 },
+  { values: 'agent-cluster-wide', cluster: 'us-east-prod-7', hub: '10.20.30.40:4001', logLevel: 'debug', probePort: 9090 },
+  { values: 'agent-existing-secret', cluster: 'ap-south-2', hub: 'hub.flotilla.internal:4001', logLevel: 'warn', probePort: 8080 },
+] as const;
+const HUB_CASES = ['hub-minimal', 'hub-ha'] as const;
+
+const VALID_CASES = [
+  ...AGENT_CASES.map((c) => ({ chart: 'flotilla-agent', values: c.values })),
+  ...HUB_CASES.map((values) => ({ chart: 'flotilla-hub', values })),
+];
+
+beforeAll(() => ensureHelm(), 300_000);
+
+describe.each(VALID_CASES)('$chart with $values', ({ chart, values }) => {
+  it('passes helm lint', () => {
+    const lint = helm(['lint', join(CHARTS, chart), '--strict', ...valuesArgs([values])]);
+    expect(lint.stderr + lint.stdout).toContain('0 chart(s) failed');
+    expect(lint.status).toBe(0);
+  });
+
+  it('renders objects that match the Kubernetes schemas and carry the standard labels', () => {
+    const manifests = render(chart, [values]);
+    expect(manifests.length).toBeGreaterThan(0);
+    for (const manifest of manifests) {
+      expect(() => validateManifest(manifest), `${manifest.kind}/${manifest.metadata.name}`).not.toThrow();
+      expect(manifest.metadata.labels).toMatchObject({
+        'app.kubernetes.io/name': chart,
+        'app.kubernetes.io/instance': 'flotilla',
+        'app.kubernetes.io/managed-by': 'Helm',
+        'app.kubernetes.io/part-of': 'flotilla',
+      });
+    }
+  });
+
+  it('runs a hardened pod: non-root, read-only root FS, RuntimeDefault seccomp, no capabilities, limits, probes', () => {
+    const pod = podSpecOf(deploymentOf(render(chart, [values])));
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+    for (const container of pod.containers) {
+      expect(container.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(container.resources?.requests).toBeDefined();
+      expect(container.resources?.limits).toBeDefined();
+      expect(container.livenessProbe?.httpGet?.path).toBe('/healthz');
+      expect(container.readinessProbe?.httpGet?.path).toBe(chart === 'flotilla-agent' ? '/readyz' : '/healthz');
+    }
+  });
+});
+
+describe('the kubernetes-models check itself', () => {
+  it('refuses an object that breaks its schema', () => {
+    const broken = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two', selector: {}, template: {} } };
+    expect(() => validateManifest(broken)).toThrow(/replicas/);
+  });
+});
+
+describe('flotilla-agent', () => {
+  it.each(AGENT_CASES)('renders an env the agent loader accepts as is ($values)', ({ values, cluster, hub, logLevel, probePort }) => {
+    const container = containerOf(render('flotilla-agent', [values]));
+    const loaded = loadAgentConfig(resolveEnv(container, 'flt_boot_placeholder'));
+    expect(loaded).toMatchObject({
+      ok: true,
+      config: {
+        clusterName: cluster,
+        hubAddress: hub,
+        bootstrapToken: 'flt_boot_placeholder',
+        stateDir: '/var/lib/flotilla',
+        driver: { kind: 'sim' },
+        logLevel,
+        probePort,
+      },
+    });
+    expect(container.command).toEqual(['node', 'agent/dist/main.js']);
+    expect(container.ports).toContainEqual({ name: 'probes', containerPort: probePort, protocol: 'TCP' });
+    expect(container.volumeMounts).toContainEqual({ name: 'state', mountPath: '/var/lib/flotilla' });
+  });
+
+  it('passes the bootstrap token through a Secret and never inline in the Deployment', () => {
+    const manifests = render('flotilla-agent', ['agent-minimal']);
+    const container = containerOf(manifests);
+    const token = envOf(container, 'FLOTILLA_BOOTSTRAP_TOKEN');
+    expect(token?.value).toBeUndefined();
+    expect(token?.valueFrom?.secretKeyRef).toEqual({ name: 'flotilla-flotilla-agent-bootstrap-token', key: 'token' });
+    expect(JSON.stringify(deploymentOf(manifests))).not.toContain('flt_boot_0123456789abcdef');
+    const [secret] = byKind(manifests, 'Secret');
+    expect(secret?.metadata.name).toBe('flotilla-flotilla-agent-bootstrap-token');
+    expect(Buffer.from((secret?.['data'] as Record<string, string>)['token']!, 'base64').toString()).toBe('flt_boot_0123456789abcdef');
+  });
+
+  it('uses an existing Secret for the token and renders none of its own', () => {
+    const manifests = render('flotilla-agent', ['agent-existing-secret']);
+    expect(byKind(manifests, 'Secret')).toEqual([]);
+    expect(envOf(containerOf(manifests), 'FLOTILLA_BOOTSTRAP_TOKEN')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'flotilla-bootstrap',
+      key: 'bootstrap-token',
+    });
+  });
+
+  it('grants a Role and RoleBinding in the release namespace only, by default', () => {
+    const manifests = render('flotilla-agent', ['agent-minimal']);
+    expect(byKind(manifests, 'ClusterRole')).toEqual([]);
+    expect(byKind(manifests, 'ClusterRoleBinding')).toEqual([]);
+    expect(byKind(manifests, 'Role').map((m) => m.metadata.namespace)).toEqual(['flotilla-system']);
+    const [binding] = byKind(manifests, 'RoleBinding');
+    expect(binding?.['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'flotilla-flotilla-agent', namespace: 'flotilla-system' }]);
+  });
+
+  it('grants a Role and RoleBinding in each namespace of rbac.namespaces', () => {
+    const manifests = render('flotilla-agent', ['agent-existing-secret']);
+    expect(byKind(manifests, 'Role').map((m) => m.metadata.namespace)).toEqual(['team-a', 'team-b']);
+    expect(byKind(manifests, 'RoleBinding').map((m) => m.metadata.namespace)).toEqual(['team-a', 'team-b']);
+    expect(byKind(manifests, 'ClusterRole')).toEqual([]);
+  });
+
+  it('grants a ClusterRole and ClusterRoleBinding instead with rbac.clusterWide', () => {
+    const manifests = render('flotilla-agent', ['agent-cluster-wide']);
+    expect(byKind(manifests, 'Role')).toEqual([]);
+    expect(byKind(manifests, 'RoleBinding')).toEqual([]);
+    const [role] = byKind(manifests, 'ClusterRole');
+    expect(role?.['rules']).toContainEqual({ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] });
+    expect(byKind(manifests, 'ClusterRoleBinding')).toHaveLength(1);
+  });
+
+  it('keeps the state dir on a PVC with cache.type pvc, and on a bounded emptyDir by default', () => {
+    const pvcVolume = podSpecOf(deploymentOf(render('flotilla-agent', ['agent-cluster-wide']))).volumes?.find((v) => v['name'] === 'state');
+    expect(pvcVolume).toEqual({ name: 'state', persistentVolumeClaim: { claimName: 'flotilla-flotilla-agent-state' } });
+    const emptyDirVolume = podSpecOf(deploymentOf(render('flotilla-agent', ['agent-minimal']))).volumes?.find((v) => v['name'] === 'state');
+    expect(emptyDirVolume).toEqual({ name: 'state', emptyDir: { sizeLimit: '1Gi' } });
+  });
+
+  it('limits egress to the hub, DNS and the Kubernetes API when the NetworkPolicy is on', () => {
+    const [policy] = byKind(render('flotilla-agent', ['agent-cluster-wide']), 'NetworkPolicy');
+    const egress = (policy?.['spec'] as { egress: { ports: { port: number }[]; to?: object[] }[] }).egress;
+    expect(egress.map((rule) => rule.ports.map((p) => p.port))).toEqual([[4001], [53, 53], [443]]);
+    expect(egress[0]?.to).toEqual([{ ipBlock: { cidr: '10.20.30.40/32' } }]);
+    expect(egress[2]?.to).toEqual([{ ipBlock: { cidr: '10.96.0.1/32' } }]);
+    expect(byKind(render('flotilla-agent', ['agent-minimal']), 'NetworkPolicy')).toEqual([]);
+  });
+
+  it('renders a ServiceMonitor only when asked', () => {
+    expect(byKind(render('flotilla-agent', ['agent-minimal']), 'ServiceMonitor')).toEqual([]);
+    expect(byKind(render('flotilla-agent', ['agent-cluster-wide']), 'ServiceMonitor')).toHaveLength(1);
+  });
+
+  it('installs as the README says, with --set only, under the names it quotes', () => {
+    const args = ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=flotilla-hub.example.com:4001', '--set', 'bootstrapToken.value=flt_boot_abc'];
+    const manifests = render('flotilla-agent', [], args, 'flotilla-agent');
+    expect(loadAgentConfig(resolveEnv(containerOf(manifests), 'flt_boot_abc')).ok).toBe(true);
+    expect(deploymentOf(manifests).metadata.name).toBe('flotilla-agent');
+    expect(byKind(manifests, 'Secret').map((m) => m.metadata.name)).toEqual(['flotilla-agent-bootstrap-token']);
+    const hub = render('flotilla-hub', [], ['--set', 'database.url=postgresql://flotilla:PASSWORD@postgres.example.com:5432/flotilla'], 'flotilla-hub');
+    expect(byKind(hub, 'Service').map((m) => m.metadata.name)).toEqual(['flotilla-hub']);
+  });
+});
+
+describe('the install command registerCluster returns', () => {
+  it('installs the agent chart as written, with the cluster name, hub address and token', () => {
+    const command = agentInstallCommand({ name: 'eu-west-1' }, 'hub.example.com:4001', 'flt_boot_x-Y_z');
+    // Let the shell split the command exactly as a user's would, with helm replaced by an argument printer.
+    const printed = spawnSync('sh', ['-c', `helm() { for a; do printf '%s\\0' "$a"; done; }\n${command}`], { encoding: 'utf8' });
+    const argv = printed.stdout.split('\0').filter(Boolean);
+    expect(argv.slice(0, 3)).toEqual(['install', 'flotilla-agent', 'charts/flotilla-agent']);
+    const sets = argv.slice(3).filter((a) => !['--namespace', 'flotilla-system', '--create-namespace'].includes(a));
+    const manifests = render('flotilla-agent', [], sets, 'flotilla-agent');
+    const env = resolveEnv(containerOf(manifests), 'flt_boot_x-Y_z');
+    const loaded = loadAgentConfig(env);
+    expect(loaded.ok).toBe(true);
+    expect(env).toMatchObject({ FLOTILLA_CLUSTER_NAME: 'eu-west-1', FLOTILLA_HUB_ADDRESS: 'hub.example.com:4001' });
+  });
+});
+
+describe('flotilla-hub', () => {
+  it('listens on all interfaces, takes DATABASE_URL from a Secret and never starts the demo fleet', () => {
+    const manifests = render('flotilla-hub', ['hub-minimal']);
+    const container = containerOf(manifests);
+    const env = resolveEnv(container, 'postgresql://from-secret');
+    expect(env).toMatchObject({
+      HOST: '0.0.0.0',
+      PORT: '4000',
+      FLOTILLA_GRPC_HOST: '0.0.0.0',
+      FLOTILLA_GRPC_PORT: '4001',
+      DATABASE_URL: 'postgresql://from-secret',
+      FLOTILLA_DEMO: 'false',
+      FLOTILLA_LOG_LEVEL: 'info',
+    });
+    expect(envOf(container, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'flotilla-flotilla-hub-database', key: 'DATABASE_URL' });
+    expect(JSON.stringify(deploymentOf(manifests))).not.toContain('secret@postgres');
+    expect(container.command).toEqual(['node', 'hub/dist/main.js']);
+    const [service] = byKind(manifests, 'Service');
+    expect((service?.['spec'] as { ports: { name: string; port: number }[] }).ports.map((p) => [p.name, p.port])).toEqual([
+      ['graphql', 4000],
+      ['agent-link', 4001],
+    ]);
+    expect((deploymentOf(manifests)['spec'] as { replicas?: number }).replicas).toBe(2);
+  });
+
+  it('hands the replica count to the HPA and routes the Ingress to GraphQL (hub-ha)', () => {
+    const manifests = render('flotilla-hub', ['hub-ha']);
+    expect((deploymentOf(manifests)['spec'] as { replicas?: number }).replicas).toBeUndefined();
+    const [hpa] = byKind(manifests, 'HorizontalPodAutoscaler');
+    expect(hpa?.['spec']).toMatchObject({ minReplicas: 3, maxReplicas: 10, scaleTargetRef: { kind: 'Deployment', name: 'flotilla-flotilla-hub' } });
+    const [ingress] = byKind(manifests, 'Ingress');
+    expect(JSON.stringify(ingress?.['spec'])).toContain('"port":{"name":"graphql"}');
+    expect(byKind(manifests, 'Secret')).toEqual([]);
+    expect(envOf(containerOf(manifests), 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'flotilla-db', key: 'url' });
+    const [monitor] = byKind(manifests, 'ServiceMonitor');
+    expect(monitor?.['spec']).toMatchObject({ endpoints: [{ port: 'graphql', path: '/metrics' }] });
+  });
+});
+
+describe('values the charts refuse', () => {
+  it.each<{ chart: string; values: string; refusedBy: 'schema' | 'template'; message: RegExp }>([
+    { chart: 'flotilla-agent', values: 'invalid-agent-missing-cluster-name', refusedBy: 'schema', message: /at '\/cluster': missing property 'name'/ },
+    { chart: 'flotilla-agent', values: 'invalid-agent-bad-transport', refusedBy: 'schema', message: /at '\/transport': value must be one of 'grpc', 'nats'/ },
+    { chart: 'flotilla-agent', values: 'invalid-agent-bad-cluster-name', refusedBy: 'schema', message: /at '\/cluster\/name': 'EU_West_1' does not match pattern/ },
+    { chart: 'flotilla-agent', values: 'invalid-agent-unknown-key', refusedBy: 'schema', message: /additional properties 'replicaCount' not allowed/ },
+    { chart: 'flotilla-agent', values: 'invalid-agent-nats', refusedBy: 'template', message: /transport: nats is not supported by the agent yet/ },
+    { chart: 'flotilla-hub', values: 'invalid-hub-bad-database-url', refusedBy: 'schema', message: /at '\/database\/url'/ },
+  ])('$chart refuses $values, naming the field', ({ chart, values, refusedBy, message }) => {
+    // `helm lint` treats a template's `fail` as a soft INFO, so it only sees the schema's refusals;
+    // `helm template` (like `helm install`) sees both.
+    for (const command of refusedBy === 'schema' ? ['template', 'lint'] : ['template']) {
+      const run = helm(command === 'template' ? ['template', 'flotilla', join(CHARTS, chart), ...valuesArgs([values])] : ['lint', join(CHARTS, chart), ...valuesArgs([values])]);
+      expect(run.status, `helm ${command}`).not.toBe(0);
+      expect(run.stderr + run.stdout, `helm ${command}`).toMatch(message);
+    }
+  });
+
+  it.each([
+    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=hub:4001'], message: /bootstrapToken.value or bootstrapToken.existingSecret is required/ },
+    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'bootstrapToken.value=t'], message: /at '\/hub': missing property 'address'/ },
+    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=https://hub:4001', '--set', 'bootstrapToken.value=t'], message: /at '\/hub\/address'/ },
+    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=hub:4001', '--set', 'bootstrapToken.value=t', '--set', 'driver=kube'], message: /driver: kube is not available/ },
+    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=hub:4001', '--set', 'bootstrapToken.value=t', '--set', 'logLevel=trace'], message: /at '\/logLevel'/ },
+    { chart: 'flotilla-hub', args: [], message: /database.url or database.existingSecret is required/ },
+  ])('$chart refuses $args', ({ chart, args, message }) => {
+    const run = helm(['template', 'flotilla', join(CHARTS, chart), ...args]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(message);
+  });
+});
