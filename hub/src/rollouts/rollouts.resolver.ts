@@ -13,7 +13,7 @@ import {
   WaveModel,
 } from './rollout.model';
 import type { RolloutEntity } from './rollout.entity';
-import { RolloutsService, type RolloutCounts } from './rollouts.service';
+import { RolloutsService, emptyCounts, type RolloutCounts } from './rollouts.service';
 
 const ANONYMOUS = 'anonymous';
 const PROGRESS_POLL_MS = 500;
@@ -144,10 +144,6 @@ export class RolloutsResolver {
 
 function countsModel(c: RolloutCounts): RolloutCountsModel {
   return { total: c.total, pending: c.PENDING, progressing: c.PROGRESSING, healthy: c.HEALTHY, failed: c.FAILED, skipped: c.SKIPPED, superseded: c.SUPERSEDED };
-}
-
-function emptyCounts(): RolloutCounts {
-  return { PENDING: 0, PROGRESSING: 0, HEALTHY: 0, FAILED: 0, SKIPPED: 0, SUPERSEDED: 0, total: 0 };
 }
 
 function waveModel(w: PlannedWave, approved: boolean, counts: RolloutCounts): WaveModel {

@@ -48,6 +48,10 @@ interface StagedChange {
 }
 
 const ACTIVE: RolloutPhase[] = ['PROGRESSING', 'PAUSED'];
+/** An App (alias `a`) whose staged state differs from what is released: a rollout would move it. */
+const STAGED_DIFFERS_SQL = `(a.staged_revision IS DISTINCT FROM a.released_revision
+  OR (a.staged_revision IS NOT NULL AND (a.staged_namespace <> a.released_namespace
+      OR a.staged_sync_policy IS DISTINCT FROM a.released_sync_policy)))`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
@@ -235,10 +239,7 @@ export class RolloutsService {
     return tx.query(
       `SELECT a.cluster_id, c.name AS cluster_name, c.labels, a.name, a.staged_revision, a.released_revision
        FROM apps a JOIN clusters c ON c.id = a.cluster_id
-       WHERE a.app_set_id = $1 AND (
-         a.staged_revision IS DISTINCT FROM a.released_revision
-         OR (a.staged_revision IS NOT NULL AND (a.staged_namespace <> a.released_namespace
-             OR a.staged_sync_policy IS DISTINCT FROM a.released_sync_policy)))
+       WHERE a.app_set_id = $1 AND ${STAGED_DIFFERS_SQL}
        ORDER BY c.name, a.name`,
       [appSetId],
     );
@@ -257,10 +258,7 @@ export class RolloutsService {
       `INSERT INTO rollout_targets (rollout_id, cluster_id, app_name, revision, namespace, sync_policy, previous_revision, previous_namespace, previous_sync_policy)
        SELECT $1, a.cluster_id, a.name, a.staged_revision, a.staged_namespace, a.staged_sync_policy, a.released_revision, a.released_namespace, a.released_sync_policy
        FROM apps a JOIN rollout_clusters rc ON rc.rollout_id = $1 AND rc.cluster_id = a.cluster_id
-       WHERE a.app_set_id = $2 AND (
-         a.staged_revision IS DISTINCT FROM a.released_revision
-         OR (a.staged_revision IS NOT NULL AND (a.staged_namespace <> a.released_namespace
-             OR a.staged_sync_policy IS DISTINCT FROM a.released_sync_policy)))`,
+       WHERE a.app_set_id = $2 AND ${STAGED_DIFFERS_SQL}`,
       [rolloutId, appSetId],
     );
   }
@@ -270,7 +268,8 @@ export class RolloutsService {
   }
 }
 
-function emptyCounts(): RolloutCounts {
+/** Counts with every state at zero. */
+export function emptyCounts(): RolloutCounts {
   return { PENDING: 0, PROGRESSING: 0, HEALTHY: 0, FAILED: 0, SKIPPED: 0, SUPERSEDED: 0, total: 0 };
 }
 
