@@ -220,4 +220,36 @@ describe('hub on real PostgreSQL with agents over real gRPC', () => {
     expect(metrics).toMatch(/flotilla_connected_agents \d+/);
     expect(metrics).toContain('flotilla_releases_total');
   });
+
+  it('a relabel that would take half the Apps of an AppSet trips the deletion breaker: nothing is unstaged and the AppSet says why', async () => {
+    for (const c of ['eu-1', 'eu-2']) await gql(`mutation($c: String!) { setClusterLabels(cluster: $c, labels: { region: "eu", env: "prod", tier: "gold" }) { name } }`, { c });
+    const gold = appSetYaml('gold', 'tier: gold').replace('name: web }', 'name: gold }').replace("metadata: { name: web }\n        data", "metadata: { name: gold }\n        data");
+    const applied = await gql<{ applyAppSet: { issues: unknown[] } }>(`mutation($y: String!) { applyAppSet(yaml: $y) { issues { code path message } } }`, { y: gold.replace('template:\n', 'template:\n    name: gold\n') });
+    expect(applied.data!.applyAppSet.issues).toEqual([]);
+    await gql(`mutation { setClusterLabels(cluster: "eu-1", labels: { region: "eu", env: "prod" }) { name } }`);
+    const after = await gql<{ appSet: { condition: string; apps: { cluster: string; stagedRevision: string | null }[] } }>(`{ appSet(name: "gold") { condition apps { cluster stagedRevision } } }`);
+    expect(after.data!.appSet.condition).toContain('DELETION_BREAKER: This change would remove 1 of 2 Apps (50%)');
+    expect(after.data!.appSet.apps.map((a) => [a.cluster, a.stagedRevision !== null])).toEqual([
+      ['eu-1', true],
+      ['eu-2', true],
+    ]);
+  });
+
+  it('an update that would remove most Apps is refused by the deletion breaker, and applies with force', async () => {
+    const none = appSetYaml('gone', 'env: nowhere');
+    const refused = await gql<{ applyAppSet: { changed: boolean; issues: { code: string; message: string }[] } }>(
+      `mutation($y: String!) { applyAppSet(yaml: $y) { changed issues { code message } } }`,
+      { y: none },
+    );
+    expect(refused.data!.applyAppSet.changed).toBe(false);
+    expect(refused.data!.applyAppSet.issues[0]).toMatchObject({ code: 'DELETION_BREAKER' });
+    expect(refused.data!.applyAppSet.issues[0]!.message).toMatch(/would remove \d+ of \d+ Apps/);
+    const forced = await gql<{ applyAppSet: { changed: boolean; issues: unknown[]; appSet: { condition: string; apps: { stagedRevision: string | null }[] } } }>(
+      `mutation($y: String!) { applyAppSet(yaml: $y, force: true) { changed issues { code } appSet { condition apps(first: 1000) { stagedRevision } } } }`,
+      { y: none },
+    );
+    expect(forced.data!.applyAppSet).toMatchObject({ changed: true, issues: [] });
+    expect(forced.data!.applyAppSet.appSet.condition).toBe('');
+    expect(forced.data!.applyAppSet.appSet.apps.every((a) => a.stagedRevision === null)).toBe(true);
+  });
 });

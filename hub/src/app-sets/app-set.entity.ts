@@ -13,6 +13,10 @@ export class AppSetEntity {
   @Column({ type: 'int' })
   currentRevision: number;
 
+  /** Why the AppSet is not in sync with its clusters (e.g. the deletion breaker tripped); '' when fine. */
+  @Column({ type: 'text', default: '' })
+  condition: string;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

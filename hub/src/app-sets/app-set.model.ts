@@ -10,6 +10,9 @@ export class AppSetModel {
   @Field(() => Int, { description: 'Number of the current revision (1, 2, ...). Every accepted change makes a new one.' })
   revision: number;
 
+  @Field({ description: "Why the AppSet is not in sync with its clusters (e.g. the deletion breaker tripped); '' when fine." })
+  condition: string;
+
   @Field()
   createdAt: Date;
 
@@ -24,6 +27,7 @@ export class AppSetModel {
       id: entity.id,
       name: entity.name,
       revision: entity.currentRevision,
+      condition: entity.condition,
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,
     });

@@ -32,8 +32,12 @@ export class AppSetsResolver {
   @Mutation(() => ApplyAppSetPayload, {
     description: 'Creates or updates an AppSet from a YAML document and stages its Apps. Nothing reaches a cluster until a rollout.',
   })
-  async applyAppSet(@Args('yaml') yaml: string, @Args('message', { nullable: true }) message?: string): Promise<ApplyAppSetPayload> {
-    const outcome = await this.appSetService.apply(yaml, ANONYMOUS, message ?? '');
+  async applyAppSet(
+    @Args('yaml') yaml: string,
+    @Args('message', { nullable: true }) message?: string,
+    @Args('force', { defaultValue: false, description: 'Apply even if the deletion breaker trips (the change removes more than 20% of the Apps).' }) force?: boolean,
+  ): Promise<ApplyAppSetPayload> {
+    const outcome = await this.appSetService.apply(yaml, ANONYMOUS, message ?? '', force ?? false);
     return { appSet: outcome.appSet && AppSetModel.from(outcome.appSet), issues: [...outcome.issues], changed: outcome.changed };
   }
 

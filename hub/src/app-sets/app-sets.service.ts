@@ -6,6 +6,7 @@ import { ClusterEntity } from '../clusters/cluster.entity';
 import { parseAppSet } from '../core/app-set/parse-app-set';
 import { expandAppSet, type RenderedApp } from '../core/expand-app-set';
 import { issue, type Issue } from '../core/issues';
+import { checkDeletionBreaker } from '../core/safety/deletion-breaker';
 import { FlotillaError } from '../errors';
 import { AppSetRevisionEntity } from './app-set-revision.entity';
 import { AppSetEntity } from './app-set.entity';
@@ -33,7 +34,7 @@ export class AppSetsService {
    * All or nothing: a document or expansion with any issue stores and stages nothing. Staging sends
    * nothing to clusters; a rollout releases what is staged.
    */
-  async apply(yaml: string, author: string, message = ''): Promise<ApplyAppSetOutcome> {
+  async apply(yaml: string, author: string, message = '', force = false): Promise<ApplyAppSetOutcome> {
     const parsed = parseAppSet(yaml);
     if (!parsed.ok) return { appSet: null, issues: parsed.issues, changed: false };
     const document = parsed.value;
@@ -49,18 +50,25 @@ export class AppSetsService {
       const expansion = expandAppSet(document, await this.clusters.snapshot(tx));
       if (expansion.issues.length > 0) return { appSet: null, issues: expansion.issues, changed: false };
       const number = (appSet?.currentRevision ?? 0) + 1;
-      appSet = await tx.save(tx.create(AppSetEntity, { ...(appSet ?? { name: document.metadata.name }), currentRevision: number }));
+      appSet = await tx.save(tx.create(AppSetEntity, { ...(appSet ?? { name: document.metadata.name }), currentRevision: number, condition: '' }));
       await tx.save(Object.assign(new AppSetRevisionEntity(), { appSetId: appSet.id, number, document, contentHash, author, message }));
-      const conflicts = await this.stage(tx, appSet, number, expansion.apps);
+      const conflicts = await this.stage(tx, appSet, number, expansion.apps, force);
       if (conflicts.length > 0) {
         // Roll the whole transaction back: nothing is half-applied.
         throw new StagingConflict(conflicts);
       }
       return { appSet, issues: [], changed: true };
     }).catch((error: unknown) => {
-      if (error instanceof StagingConflict) return { appSet: null, issues: error.issues, changed: false };
-      throw error;
+      if (!(error instanceof StagingConflict)) throw error;
+      return this.recordRefusal(document.metadata.name, error.issues);
     });
+  }
+
+  /** Keeps a refused change visible on an existing AppSet as its condition, and returns the refusal. */
+  private async recordRefusal(name: string, issues: Issue[]): Promise<ApplyAppSetOutcome> {
+    const condition = issues.map((p) => `${p.code}: ${p.message}`).join('\n').slice(0, 4000);
+    await this.db.getRepository(AppSetEntity).update({ name }, { condition });
+    return { appSet: null, issues, changed: false };
   }
 
   /** Re-expands every AppSet at its current revision over the current clusters (after a cluster change). */
@@ -71,8 +79,11 @@ export class AppSetsService {
         await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-set:${appSet.name}`]);
         const revision = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
         const expansion = expandAppSet(revision.document, await this.clusters.snapshot(tx));
-        // A failed re-expansion stages nothing: a transient problem must never remove Apps.
-        if (expansion.issues.length === 0) await this.stage(tx, appSet, revision.number, expansion.apps);
+        // A failed re-expansion stages nothing: a transient problem must never remove Apps. Neither does
+        // a cluster change that trips the deletion breaker: the AppSet records why instead.
+        const problems = expansion.issues.length > 0 ? expansion.issues : await this.stage(tx, appSet, revision.number, expansion.apps, false);
+        const condition = problems.map((p) => `${p.code}: ${p.message}`).join('\n').slice(0, 4000);
+        if (condition !== appSet.condition) await tx.update(AppSetEntity, { id: appSet.id }, { condition });
       });
     }
   }
@@ -108,12 +119,17 @@ export class AppSetsService {
    * expansion no longer produces are staged for removal (or deleted if they were never released).
    * Returns conflicts with Apps of other AppSets (same name on the same cluster).
    */
-  private async stage(tx: EntityManager, appSet: AppSetEntity, revision: number, apps: readonly RenderedApp[]): Promise<Issue[]> {
+  private async stage(tx: EntityManager, appSet: AppSetEntity, revision: number, apps: readonly RenderedApp[], force: boolean): Promise<Issue[]> {
     const clusterIds = new Map((await tx.find(ClusterEntity, { select: { id: true, name: true } })).map((c) => [c.name, c.id]));
     const existing = await tx.find(AppEntity, { where: { appSetId: appSet.id } });
     const byKey = new Map(existing.map((a) => [`${a.clusterId}/${a.name}`, a]));
     const conflicts = await this.findConflicts(tx, appSet.id, apps, clusterIds);
     if (conflicts.length > 0) return conflicts;
+
+    const wantedKeys = new Set(apps.map((a) => `${clusterIds.get(a.clusterName)}/${a.appName}`));
+    const live = existing.filter((a) => a.stagedRevision !== null);
+    const breaker = checkDeletionBreaker(live.length, live.filter((a) => !wantedKeys.has(`${a.clusterId}/${a.name}`)).length);
+    if (breaker && !force) return [breaker];
 
     for (let i = 0; i < apps.length; i += CHUNK) {
       const chunk = apps.slice(i, i + CHUNK);
@@ -142,8 +158,7 @@ export class AppSetsService {
         .orUpdate(['staged_revision', 'staged_namespace', 'staged_sync_policy', 'staged_from_revision'], ['cluster_id', 'name'])
         .execute();
     }
-    const wanted = new Set(apps.map((a) => `${clusterIds.get(a.clusterName)}/${a.appName}`));
-    const gone = [...byKey.entries()].filter(([key]) => !wanted.has(key)).map(([, app]) => app);
+    const gone = [...byKey.entries()].filter(([key]) => !wantedKeys.has(key)).map(([, app]) => app);
     const neverReleased = gone.filter((a) => a.releasedGeneration === null).map((a) => a.id);
     const toRemove = gone.filter((a) => a.releasedGeneration !== null).map((a) => a.id);
     for (let i = 0; i < neverReleased.length; i += CHUNK) await tx.delete(AppEntity, { id: In(neverReleased.slice(i, i + CHUNK)) });

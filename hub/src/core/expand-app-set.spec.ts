@@ -115,6 +115,76 @@ describe('expandAppSet', () => {
     expect(result.issues).toContainEqual(expect.objectContaining({ code, path }));
   });
 
+  it('a matrix of three levels passes parameters down and keeps the target from the child that names it', () => {
+    const doc = appSet(
+      [
+        {
+          matrix: {
+            generators: [
+              { list: { elements: [{ region: 'eu' }] } },
+              {
+                matrix: {
+                  generators: [
+                    { matrix: { generators: [{ list: { elements: [{ env: 'dev' }] } }, { list: { elements: [{ tag: '{{ region }}-{{ env }}' }] } }] } },
+                    { clusters: { selector: { matchLabels: { region: '{{ region }}', env: '{{ env }}' } } } },
+                  ],
+                },
+              },
+            ],
+          },
+        },
+      ],
+      [configMap({ tag: '{{ tag }}', who: '{{ cluster.name }}' })],
+    );
+    const result = expandAppSet(doc, clusters);
+    expect(result.issues).toEqual([]);
+    expect(result.apps.map((a) => [a.clusterName, a.manifests[0]!['data']])).toEqual([['eu-2', { tag: 'eu-dev', who: 'eu-2' }]]);
+  });
+
+  it('in a matrix, later keys override earlier ones but never the cluster', () => {
+    const doc = appSet(
+      [{ matrix: { generators: [{ list: { elements: [{ cluster: 'eu-1', color: 'blue' }] } }, { list: { elements: [{ color: 'red' }] } }] } }],
+      [configMap({ color: '{{ color }}', who: '{{ cluster.name }}' })],
+    );
+    expect(expandAppSet(doc, clusters).apps.map((a) => [a.clusterName, a.manifests[0]!['data']])).toEqual([['eu-1', { color: 'red', who: 'eu-1' }]]);
+  });
+
+  it('a matrix with an empty child yields nothing, without an issue', () => {
+    const doc = appSet([{ matrix: { generators: [{ clusters: {} }, { list: { elements: [] } }] } }], [configMap({})]);
+    expect(expandAppSet(doc, clusters)).toEqual({ apps: [], issues: [] });
+  });
+
+  it('a matrix larger than the cap is refused while it is built', () => {
+    const doc = appSet([{ matrix: { generators: [{ clusters: {} }, { list: { elements: [{ a: 1 }, { a: 2 }] } }] } }], [configMap({})]);
+    const result = expandAppSet(doc, clusters, { maxParamSets: 4, maxAppBytes: 1e6, maxTemplateChars: 1000, maxRenderMs: 100, maxRenderMemory: 1e6 });
+    expect(result.issues).toContainEqual(expect.objectContaining({ code: 'TOO_MANY_PARAM_SETS', path: 'spec.generators[0].matrix' }));
+  });
+
+  it('merge keys may be top-level parameters, and a base without a target takes the later target', () => {
+    const doc = appSet(
+      [
+        {
+          merge: {
+            mergeKeys: ['app'],
+            generators: [{ list: { elements: [{ app: 'a', color: 'blue' }] } }, { list: { elements: [{ app: 'a', cluster: 'us-1' }] } }],
+          },
+        },
+      ],
+      [configMap({ color: '{{ color }}' })],
+    );
+    const result = expandAppSet(doc, clusters);
+    expect(result.issues).toEqual([]);
+    expect(result.apps.map((a) => a.clusterName)).toEqual(['us-1']);
+  });
+
+  it('merging sets that target different clusters is an issue', () => {
+    const doc = appSet(
+      [{ merge: { mergeKeys: ['app'], generators: [{ list: { elements: [{ app: 'a', cluster: 'eu-1' }] } }, { list: { elements: [{ app: 'a', cluster: 'us-1' }] } }] } }],
+      [configMap({})],
+    );
+    expect(expandAppSet(doc, clusters).issues).toContainEqual(expect.objectContaining({ code: 'CONFLICTING_TARGET', path: 'spec.generators[0].merge' }));
+  });
+
   it('one failing cluster yields no Apps at all (never a partial expansion)', () => {
     const doc = appSet([{ clusters: {} }], [configMap({ v: '{{ cluster.values.tier }}' })]);
     const result = expandAppSet(doc, clusters);

@@ -1,8 +1,9 @@
 import { canonicalJson, revisionOf } from '@flotilla/proto';
 import { resolveSyncPolicy, type AppSetDocument, type SyncPolicy } from './app-set/app-set-spec';
 import { evaluateGenerators } from './generators/evaluate-generators';
-import type { ClusterSnapshot } from './generators/param-set';
+import { sourcePath, type ClusterSnapshot } from './generators/param-set';
 import { childPath, issue, type Issue } from './issues';
+import { applyOverrides } from './overrides/apply-overrides';
 import { DEFAULT_RENDER_LIMITS, TemplateRenderer, type RenderLimits } from './render/template-renderer';
 
 /** Caps on one expansion. */
@@ -45,7 +46,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * Expands an AppSet over a resolved cluster snapshot: evaluates the generators, renders the template
- * once per ParamSet, hashes each App's manifests. All or nothing: when any issue is found the result
+ * once per ParamSet, applies the per-cluster `overrides`, hashes each App's manifests. All or nothing: when any issue is found the result
  * has no Apps, so a partial expansion can never be staged. Output is sorted by (cluster, app).
  */
 export function expandAppSet(
@@ -62,25 +63,33 @@ export function expandAppSet(
   const apps = new Map<string, RenderedApp>();
 
   for (const set of generated.sets) {
+    // evaluateGenerators only returns sets with a target.
+    const clusterName = set.clusterName ?? '';
     const rendered = renderer.renderTree(
       { name: template.name ?? document.metadata.name, namespace: template.namespace ?? '', manifests: template.manifests },
       set.params,
       'spec.template',
     );
-    const found = rendered.issues.map((i) => ({ ...i, message: `${i.message} (cluster ${set.clusterName}, from ${set.source})` }));
+    const found = rendered.issues.map((i) => ({ ...i, message: `${i.message} (cluster ${clusterName}, from ${set.source})` }));
     const value = rendered.value as { name: unknown; namespace: unknown; manifests: Record<string, unknown>[] };
     const appName = String(value.name);
     const namespace = String(value.namespace);
-    if (found.length === 0) found.push(...checkApp(appName, namespace, value.manifests, set.clusterName));
+    if (found.length === 0 && template.overrides && template.overrides.length > 0) {
+      const target = { labels: byName.get(clusterName)?.labels ?? {}, params: set.params };
+      const patched = applyOverrides(value.manifests, template.overrides, target, renderer);
+      found.push(...patched.issues.map((i) => ({ ...i, message: `${i.message} (cluster ${clusterName}, from ${set.source})` })));
+      value.manifests = patched.manifests;
+    }
+    if (found.length === 0) found.push(...checkApp(appName, namespace, value.manifests, clusterName));
     if (found.length > 0) {
       issues.push(...found);
       continue;
     }
-    const key = `${set.clusterName}\u0000${appName}`;
+    const key = `${clusterName}\u0000${appName}`;
     const previous = apps.get(key);
     if (previous) {
       issues.push(
-        issue('DUPLICATE_APP', set.source, `App "${appName}" on cluster ${set.clusterName} is generated twice (also by ${previous.source}).`),
+        issue('DUPLICATE_APP', sourcePath(set.source), `App "${appName}" on cluster ${clusterName} is generated twice (by ${set.source}, also by ${previous.source}).`),
       );
       continue;
     }
@@ -88,12 +97,12 @@ export function expandAppSet(
     const manifestBytes = Buffer.byteLength(json, 'utf8');
     if (manifestBytes > limits.maxAppBytes) {
       issues.push(
-        issue('APP_TOO_LARGE', 'spec.template.manifests', `App "${appName}" on cluster ${set.clusterName} renders to ${manifestBytes} bytes; the limit is ${limits.maxAppBytes}.`),
+        issue('APP_TOO_LARGE', 'spec.template.manifests', `App "${appName}" on cluster ${clusterName} renders to ${manifestBytes} bytes; the limit is ${limits.maxAppBytes}.`),
       );
       continue;
     }
     apps.set(key, {
-      clusterName: set.clusterName,
+      clusterName,
       appName,
       namespace,
       manifests: value.manifests,

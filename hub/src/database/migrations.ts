@@ -1,4 +1,5 @@
 import type { MigrationInterface } from 'typeorm';
+import { AddAppSetCondition1795432698572 } from './migrations/1795432698572-add-app-set-condition';
 import { AddRolloutWaves1795431379508 } from './migrations/1795431379508-add-rollout-waves';
 import { CreateSchema1795425707116 } from './migrations/1795425707116-create-schema';
 import { CreateReleaseGeneration1795425707117 } from './migrations/1795425707117-create-release-generation';
@@ -8,4 +9,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateSchema1795425707116,
   CreateReleaseGeneration1795425707117,
   AddRolloutWaves1795431379508,
+  AddAppSetCondition1795432698572,
 ];

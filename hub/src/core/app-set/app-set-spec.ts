@@ -19,12 +19,37 @@ export interface AppSetSpec {
   readonly strategy?: RolloutStrategy;
 }
 
-/** A generator as written by the user: exactly one key names its kind. */
-export type GeneratorSpec = { readonly list: ListGeneratorSpec } | { readonly clusters: ClustersGeneratorSpec };
+/**
+ * A generator as written by the user: exactly one key names its kind, plus an optional post-filter
+ * `selector` evaluated against each ParamSet's flattened parameters (`cluster.labels.region`, `env`).
+ */
+export type GeneratorSpec = GeneratorKindSpec & { readonly selector?: LabelSelector };
+
+/** The kind part of a generator. */
+export type GeneratorKindSpec =
+  | { readonly list: ListGeneratorSpec }
+  | { readonly clusters: ClustersGeneratorSpec }
+  | { readonly matrix: MatrixGeneratorSpec }
+  | { readonly merge: MergeGeneratorSpec };
 
 export interface ListGeneratorSpec {
-  /** Each element is one ParamSet; it must name its target with `cluster: <registered name>`. */
+  /**
+   * Each element is one ParamSet. `cluster: <registered name>` names its target; an element without
+   * `cluster` has no target and is only useful inside `matrix` or `merge`.
+   */
   readonly elements: readonly Readonly<Record<string, unknown>>[];
+}
+
+/** Cartesian product of two or more child generators; later children may use earlier parameters. */
+export interface MatrixGeneratorSpec {
+  readonly generators: readonly GeneratorSpec[];
+}
+
+/** The first generator is the base; later generators override base sets with equal merge-key values. */
+export interface MergeGeneratorSpec {
+  /** Parameter paths (dotted, like `cluster.name`) whose values must all be equal to merge two sets. */
+  readonly mergeKeys: readonly string[];
+  readonly generators: readonly GeneratorSpec[];
 }
 
 export interface ClustersGeneratorSpec {
@@ -52,6 +77,19 @@ export interface TemplateSpec {
   readonly namespace?: string;
   /** Kubernetes objects; every string leaf may use `{{ }}` parameters. */
   readonly manifests: readonly Readonly<Record<string, unknown>>[];
+  /** Per-cluster patches applied in order after rendering (see core/overrides). */
+  readonly overrides?: readonly OverrideSpec[];
+}
+
+/** A structured merge patch for the Apps of clusters whose labels match `selector`. */
+export interface OverrideSpec {
+  /** Cluster label selector; absent or empty matches every cluster. */
+  readonly selector?: LabelSelector;
+  /**
+   * Merged into each manifest (or, when it names `kind` and `metadata.name`, into that manifest only):
+   * objects merge recursively, arrays replace, `null` deletes. String leaves may use parameters.
+   */
+  readonly patch: Readonly<Record<string, unknown>>;
 }
 
 export type SyncMode = 'create-only' | 'create-update' | 'sync';

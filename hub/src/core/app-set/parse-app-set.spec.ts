@@ -43,6 +43,31 @@ describe('parseAppSet', () => {
     if (!result.ok) expect(result.issues).toContainEqual(expect.objectContaining({ code, path }));
   });
 
+  it.each([
+    { name: 'a matrix nesting a merge parses', generator: '- matrix:\n        generators:\n          - list: { elements: [{ env: prod }] }\n          - merge: { mergeKeys: [cluster.name], generators: [{ clusters: {} }, { list: { elements: [] } }] }' },
+    { name: 'a post selector beside the kind parses', generator: '- clusters: {}\n      selector: { matchLabels: { cluster.labels.env: prod } }' },
+    { name: 'a list element without cluster parses', generator: '- list: { elements: [{ env: prod }] }' },
+  ])('$name', ({ generator }) => {
+    const result = parseAppSet(valid.replace(/- clusters:\n {8}selector:\n {10}matchLabels: \{ env: prod \}/, generator));
+    expect(result).toMatchObject({ ok: true });
+  });
+
+  it('template overrides parse', () => {
+    const text = `${valid}    overrides:\n      - selector: { matchLabels: { env: prod } }\n        patch: { kind: ConfigMap, metadata: { name: web }, data: { region: null } }\n`;
+    expect(parseAppSet(text)).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    { name: 'a matrix with one child is refused', generator: '- matrix: { generators: [{ clusters: {} }] }', path: 'spec.generators[0].matrix.generators' },
+    { name: 'a merge without mergeKeys is refused', generator: '- merge: { generators: [{ clusters: {} }, { clusters: {} }] }', path: 'spec.generators[0].merge.mergeKeys' },
+    { name: 'a generator with two kinds is refused', generator: '- clusters: {}\n      list: { elements: [] }', path: 'spec.generators[0]' },
+    { name: 'a list element cluster that is not a string is refused', generator: '- list: { elements: [{ cluster: 5 }] }', path: 'spec.generators[0].list.elements[0].cluster' },
+  ])('$name', ({ generator, path }) => {
+    const result = parseAppSet(valid.replace(/- clusters:\n {8}selector:\n {10}matchLabels: \{ env: prod \}/, generator));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues).toContainEqual(expect.objectContaining({ code: 'SCHEMA', path }));
+  });
+
   it('an alias bomb is refused', () => {
     const bomb = `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]`;
     const result = parseAppSet(bomb);

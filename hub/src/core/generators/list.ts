@@ -1,21 +1,41 @@
 import type { ListGeneratorSpec } from '../app-set/app-set-spec';
 import { childPath, issue, type Issue } from '../issues';
-import { clusterParam, type ClusterSnapshot, type ParamSet } from './param-set';
+import type { TemplateRenderer } from '../render/template-renderer';
+import { clusterParam, type ClusterSnapshot, type Evaluated, type ParamSet } from './param-set';
 
 /**
  * `list` generator: each element is one ParamSet. The element's `cluster` key names the target; it is
  * replaced in the parameters by the registered cluster's object so templates use `{{ cluster.name }}`
- * whichever generator they come from. An element naming an unregistered cluster is an issue.
+ * whichever generator they come from. An element naming an unregistered cluster is an issue; an
+ * element without `cluster` yields a set without a target (for use inside `matrix` or `merge`).
+ *
+ * `inherited` holds the parameters of earlier matrix children: when given, every string leaf of each
+ * element is rendered over them first. At the top level (no `inherited`) elements are taken literally.
  */
 export function evaluateList(
   spec: ListGeneratorSpec,
   clusters: ReadonlyMap<string, ClusterSnapshot>,
   path: string,
-): { sets: ParamSet[]; issues: Issue[] } {
+  renderer: TemplateRenderer,
+  inherited?: Readonly<Record<string, unknown>>,
+): Evaluated {
   const sets: ParamSet[] = [];
   const issues: Issue[] = [];
-  spec.elements.forEach((element, index) => {
+  spec.elements.forEach((raw, index) => {
     const at = childPath(childPath(path, 'elements'), index);
+    let element = raw;
+    if (inherited) {
+      const rendered = renderer.renderTree(raw, inherited, at);
+      if (rendered.issues.length > 0) {
+        issues.push(...rendered.issues);
+        return;
+      }
+      element = rendered.value as Record<string, unknown>;
+    }
+    if (!Object.prototype.hasOwnProperty.call(element, 'cluster')) {
+      sets.push({ params: { ...element }, source: at });
+      return;
+    }
     const name = element['cluster'];
     const cluster = typeof name === 'string' ? clusters.get(name) : undefined;
     if (!cluster) {

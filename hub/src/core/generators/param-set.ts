@@ -1,3 +1,5 @@
+import type { Issue } from '../issues';
+
 /** A registered cluster as generators see it: resolved by a service, passed in as plain data. */
 export interface ClusterSnapshot {
   readonly name: string;
@@ -7,17 +9,36 @@ export interface ClusterSnapshot {
 }
 
 /**
- * One set of parameters for one target cluster. `params.cluster` is always the target cluster as an
- * object `{ name, labels, values }`, whichever generator produced the set.
+ * One set of parameters, normally for one target cluster. When `clusterName` is set, `params.cluster`
+ * is that cluster as an object `{ name, labels, values }`, whichever generator produced the set. A set
+ * without a target (a list element without `cluster`) only makes sense inside `matrix` or `merge`; at
+ * the top level it is the issue `NO_TARGET_CLUSTER`.
  */
 export interface ParamSet {
-  readonly clusterName: string;
+  readonly clusterName?: string;
   readonly params: Readonly<Record<string, unknown>>;
-  /** Where the set came from, as a path into the AppSet (`spec.generators[1].list.elements[0]`). */
+  /**
+   * Where the set came from, as a path into the AppSet (`spec.generators[1].list.elements[0]`); a
+   * matrix combination joins its parts' sources with ` × ` (see `sourcePath`).
+   */
   readonly source: string;
 }
 
 /** The `cluster` parameter object of a ParamSet. */
 export function clusterParam(cluster: ClusterSnapshot): Record<string, unknown> {
   return { name: cluster.name, labels: { ...cluster.labels }, values: { ...cluster.values } };
+}
+
+/** The outcome of evaluating one generator. */
+export interface Evaluated {
+  readonly sets: ParamSet[];
+  readonly issues: Issue[];
+}
+
+/** Separator between the parts of a matrix combination's `source`. */
+export const SOURCE_SEPARATOR = ' × ';
+
+/** The first document path of a ParamSet's `source` (for issue paths). */
+export function sourcePath(source: string): string {
+  return source.split(SOURCE_SEPARATOR)[0] ?? source;
 }
