@@ -221,6 +221,15 @@ describe('hub on real PostgreSQL with agents over real gRPC', () => {
     expect(metrics).toContain('flotilla_releases_total');
   });
 
+  it('a per-rollout strategy override is checked against the strategy schema before anything is written', async () => {
+    const ok = await gql<{ previewRollout: { issues: unknown[] } }>(`{ previewRollout(appSet: "web", strategy: { waves: [{ name: "all", soak: "5s" }] }) { issues { code } waves { name } } }`);
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data!.previewRollout.issues).toEqual([]);
+    const bad = await gql(`mutation { startRollout(appSet: "web", strategy: { onFailure: "panic" }) { id } }`);
+    expect(bad.errors?.[0]?.extensions?.code).toBe('INVALID_ARGUMENT');
+    expect(bad.errors?.[0]?.message).toContain('strategy.onFailure');
+  });
+
   it('a relabel that would take half the Apps of an AppSet trips the deletion breaker: nothing is unstaged and the AppSet says why', async () => {
     for (const c of ['eu-1', 'eu-2']) await gql(`mutation($c: String!) { setClusterLabels(cluster: $c, labels: { region: "eu", env: "prod", tier: "gold" }) { name } }`, { c });
     const gold = appSetYaml('gold', 'tier: gold').replace('name: web }', 'name: gold }').replace("metadata: { name: web }\n        data", "metadata: { name: gold }\n        data");

@@ -2,6 +2,7 @@ import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver, Subscri
 import { AppSetsService } from '../app-sets/app-sets.service';
 import { Clock } from '../clock';
 import type { PlannedWave } from '../core/rollout/plan-waves';
+import { JsonObjectScalar } from '../graphql/json-object.scalar';
 import { PageArgs, checkPage } from '../graphql/page.args';
 import {
   RolloutCountsModel,
@@ -33,8 +34,11 @@ export class RolloutsResolver {
   }
 
   @Query(() => RolloutPreviewModel, { description: 'The waves and the size of the change a rollout of the AppSet would make now. Writes nothing.' })
-  async previewRollout(@Args('appSet') appSet: string): Promise<RolloutPreviewModel> {
-    const preview = await this.rollouts.preview(appSet);
+  async previewRollout(
+    @Args('appSet') appSet: string,
+    @Args('strategy', { type: () => JsonObjectScalar, nullable: true, description: "Overrides the AppSet's spec.strategy for this preview." }) strategy?: Record<string, unknown>,
+  ): Promise<RolloutPreviewModel> {
+    const preview = await this.rollouts.preview(appSet, strategy);
     return {
       waves: (preview.plan?.waves ?? []).map((w) => waveModel(w, false, emptyCounts())),
       added: preview.added,
@@ -45,8 +49,12 @@ export class RolloutsResolver {
   }
 
   @Mutation(() => RolloutModel, { description: "Starts rolling the AppSet's staged revision out, wave by wave. An active rollout of the AppSet is superseded unless supersede is false." })
-  async startRollout(@Args('appSet') appSet: string, @Args('supersede', { defaultValue: true }) supersede: boolean): Promise<RolloutModel> {
-    return this.model(await this.rollouts.start(appSet, ANONYMOUS, this.clock.now(), { supersede }));
+  async startRollout(
+    @Args('appSet') appSet: string,
+    @Args('supersede', { defaultValue: true }) supersede: boolean,
+    @Args('strategy', { type: () => JsonObjectScalar, nullable: true, description: "Overrides the AppSet's spec.strategy for this rollout (same fields)." }) strategy?: Record<string, unknown>,
+  ): Promise<RolloutModel> {
+    return this.model(await this.rollouts.start(appSet, ANONYMOUS, this.clock.now(), { supersede, strategy }));
   }
 
   @Mutation(() => RolloutModel, { description: 'Stops releasing; what was released stays.' })

@@ -4,6 +4,7 @@ import { AppSetRevisionEntity } from '../app-sets/app-set-revision.entity';
 import { AppSetsService } from '../app-sets/app-sets.service';
 import type { AppSetEntity } from '../app-sets/app-set.entity';
 import { OutboxRelay } from '../agent-link/outbox-relay.service';
+import { parseStrategy } from '../core/app-set/parse-app-set';
 import type { Issue } from '../core/issues';
 import { planWaves, type WavePlan } from '../core/rollout/plan-waves';
 import type { RolloutStrategy } from '../core/rollout/strategy';
@@ -69,8 +70,9 @@ export class RolloutsService {
    * the engine releases wave by wave. An active rollout of the same AppSet is superseded, or the call
    * is refused with `supersede: false`.
    */
-  async start(appSetName: string, actor: string, now: Date, options: { supersede?: boolean; strategy?: RolloutStrategy } = {}): Promise<RolloutEntity> {
+  async start(appSetName: string, actor: string, now: Date, options: { supersede?: boolean; strategy?: unknown } = {}): Promise<RolloutEntity> {
     const appSet = await this.appSets.get(appSetName);
+    const override = strategyOverride(options.strategy);
     const rollout = await this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-set:${appSet.name}`]);
       const active = await tx.query(`SELECT id FROM rollouts WHERE app_set_id = $1 AND phase = ANY($2) FOR UPDATE`, [appSet.id, ACTIVE]);
@@ -78,7 +80,7 @@ export class RolloutsService {
         throw new FlotillaError('FAILED_PRECONDITION', `AppSet "${appSet.name}" already has an active rollout (${active[0].id}).`);
       }
       const changes = await this.stagedChanges(tx, appSet.id);
-      const { plan, issues } = planWaves(options.strategy ?? (await this.strategyOf(tx, appSet)), uniqueClusters(changes));
+      const { plan, issues } = planWaves(override ?? (await this.strategyOf(tx, appSet)), uniqueClusters(changes));
       if (!plan) throw new FlotillaError('INVALID_ARGUMENT', `The rollout strategy is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
       const superseded = returnedRows<{ id: string }>(
         await tx.query(`UPDATE rollouts SET phase = 'SUPERSEDED', finished_at = $2 WHERE app_set_id = $1 AND phase = ANY($3) RETURNING id`, [appSet.id, now, ACTIVE]),
@@ -102,8 +104,9 @@ export class RolloutsService {
   }
 
   /** The waves and the size of the change a rollout would make now, without writing anything. */
-  async preview(appSetName: string, strategy?: RolloutStrategy): Promise<RolloutPreview> {
+  async preview(appSetName: string, strategyInput?: unknown): Promise<RolloutPreview> {
     const appSet = await this.appSets.get(appSetName);
+    const strategy = strategyOverride(strategyInput);
     const changes = await this.stagedChanges(this.db.manager, appSet.id);
     const { plan, issues } = planWaves(strategy ?? (await this.strategyOf(this.db.manager, appSet)), uniqueClusters(changes));
     return {
@@ -269,6 +272,14 @@ export class RolloutsService {
 }
 
 /** Counts with every state at zero. */
+export /** Validates a per-rollout strategy override (undefined: use the AppSet's). Throws INVALID_ARGUMENT. */
+function strategyOverride(input: unknown): RolloutStrategy | undefined {
+  if (input === undefined || input === null) return undefined;
+  const parsed = parseStrategy(input);
+  if (!parsed.ok) throw new FlotillaError('INVALID_ARGUMENT', `The rollout strategy is invalid: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  return parsed.value;
+}
+
 export function emptyCounts(): RolloutCounts {
   return { PENDING: 0, PROGRESSING: 0, HEALTHY: 0, FAILED: 0, SKIPPED: 0, SUPERSEDED: 0, total: 0 };
 }

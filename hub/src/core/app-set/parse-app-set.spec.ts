@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAppSet } from './parse-app-set';
+import { parseAppSet, parseStrategy } from './parse-app-set';
 
 const valid = `
 apiVersion: flotilla.dev/v1alpha1
@@ -73,5 +73,24 @@ describe('parseAppSet', () => {
     const result = parseAppSet(bomb);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.issues[0]!.code).toBe('YAML_ALIAS_LIMIT');
+  });
+});
+
+describe('parseStrategy', () => {
+  it('accepts a valid per-rollout strategy', () => {
+    expect(parseStrategy({ byLabel: { label: 'region', soak: '5s' }, onFailure: 'rollback' })).toEqual({
+      ok: true,
+      value: { byLabel: { label: 'region', soak: '5s' }, onFailure: 'rollback' },
+    });
+  });
+
+  it.each([
+    { name: 'an unknown field is refused with its path', value: { wavez: [] }, path: 'strategy.wavez' },
+    { name: 'a bad onFailure is refused', value: { onFailure: 'panic' }, path: 'strategy.onFailure' },
+    { name: 'a bad duration in a wave is refused', value: { waves: [{ name: 'a', soak: 'later' }] }, path: 'strategy.waves[0].soak' },
+  ])('$name', ({ value, path }) => {
+    const result = parseStrategy(value);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.map((i) => i.path)).toContain(path);
   });
 });

@@ -2,6 +2,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { isMap, isSeq, parseAllDocuments, type Document } from 'yaml';
 import { childPath, issue, type Issue, type Result } from '../issues';
 import type { AppSetDocument } from './app-set-spec';
+import type { RolloutStrategy } from '../rollout/strategy';
 import schema from './app-set.schema.json';
 
 /** Caps on the AppSet document itself, checked before anything else is done with it. */
@@ -14,7 +15,18 @@ export interface DocumentLimits {
 
 export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = { maxDocumentChars: 512 * 1024, maxAliasCount: 100 };
 
-const validate = new Ajv({ allErrors: true, strict: true }).compile<AppSetDocument>(schema);
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validate = ajv.compile<AppSetDocument>(schema);
+const validateStrategy = ajv.getSchema<RolloutStrategy>(`${schema.$id}#/definitions/strategy`)!;
+
+/**
+ * Checks a rollout strategy given on its own (a per-rollout override) against the same schema as
+ * `spec.strategy`. Issue paths start at `strategy`.
+ */
+export function parseStrategy(value: unknown): Result<RolloutStrategy> {
+  if (validateStrategy(value)) return { ok: true, value: value as RolloutStrategy };
+  return { ok: false, issues: schemaIssues(validateStrategy.errors ?? []).map((i) => ({ ...i, path: childPath('strategy', i.path).replace(/\.$/, ''), message: `strategy${i.message.startsWith('The document') ? i.message.slice('The document'.length) : ` ${i.message}`}` })) };
+}
 
 /**
  * Parses one AppSet YAML (or JSON) document and checks it against the published JSON Schema.
