@@ -221,6 +221,22 @@ describe('hub on real PostgreSQL with agents over real gRPC', () => {
     expect(metrics).toContain('flotilla_releases_total');
   });
 
+  it('previewAppSet shows per-cluster changes with a unified diff and writes nothing', async () => {
+    const before = await gql<{ appSet: { revision: number } }>(`{ appSet(name: "web") { revision } }`);
+    const res = await gql<{ previewAppSet: { totals: { changed: number }; issues: unknown[]; clusters: { cluster: string; changed: { app: string; diff: string }[] }[] } }>(
+      `query($y: String!) { previewAppSet(yaml: $y) { totals { added removed changed unchanged } issues { code } clusters { cluster changed { app diff } } } }`,
+      { y: appSetYaml('previewed') },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.previewAppSet.issues).toEqual([]);
+    expect(res.data!.previewAppSet.totals.changed).toBeGreaterThan(0);
+    const first = res.data!.previewAppSet.clusters[0]!.changed[0]!;
+    expect(first.app).toBe('web');
+    expect(first.diff).toContain('+  value: previewed');
+    const after = await gql<{ appSet: { revision: number } }>(`{ appSet(name: "web") { revision } }`);
+    expect(after.data!.appSet.revision).toBe(before.data!.appSet.revision);
+  });
+
   it('a per-rollout strategy override is checked against the strategy schema before anything is written', async () => {
     const ok = await gql<{ previewRollout: { issues: unknown[] } }>(`{ previewRollout(appSet: "web", strategy: { waves: [{ name: "all", soak: "5s" }] }) { issues { code } waves { name } } }`);
     expect(ok.errors).toBeUndefined();

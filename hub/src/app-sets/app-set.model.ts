@@ -66,3 +66,34 @@ export class ApplyAppSetPayload {
   @Field({ description: 'False when the document equals the current revision (nothing new was stored).' })
   changed: boolean;
 }
+
+@ObjectType('AppChange', { description: 'One App that a change adds, removes or changes on a cluster.' })
+export class AppChangeModel {
+  @Field() app: string;
+  @Field(() => String, { nullable: true }) fromRevision: string | null;
+  @Field(() => String, { nullable: true }) toRevision: string | null;
+  @Field({ description: 'Unified diff of the rendered manifests as YAML.' }) diff: string;
+}
+
+@ObjectType('ClusterPreview', { description: 'What a change does on one cluster.' })
+export class ClusterPreviewModel {
+  @Field() cluster: string;
+  @Field(() => [AppChangeModel]) added: AppChangeModel[];
+  @Field(() => [AppChangeModel]) removed: AppChangeModel[];
+  @Field(() => [AppChangeModel]) changed: AppChangeModel[];
+}
+
+@ObjectType('PreviewTotals')
+export class PreviewTotalsModel {
+  @Field(() => Int) added: number;
+  @Field(() => Int) removed: number;
+  @Field(() => Int) changed: number;
+  @Field(() => Int) unchanged: number;
+}
+
+@ObjectType('AppSetPreview', { description: 'What applying a document would stage, computed without writing anything.' })
+export class AppSetPreviewModel {
+  @Field(() => [ClusterPreviewModel], { description: 'Clusters with at least one change, by name.' }) clusters: ClusterPreviewModel[];
+  @Field(() => PreviewTotalsModel, { nullable: true }) totals: PreviewTotalsModel | null;
+  @Field(() => [IssueModel], { description: 'What would refuse the change (DELETION_BREAKER is overridden by force).' }) issues: IssueModel[];
+}

@@ -5,7 +5,8 @@ import { PageArgs, checkPage } from '../graphql/page.args';
 import { AppViewsService } from '../reports/app-views.service';
 import { RolloutModel } from '../rollouts/rollout.model';
 import { RolloutsService } from '../rollouts/rollouts.service';
-import { AppSetModel, AppSetRevisionModel, ApplyAppSetPayload } from './app-set.model';
+import { AppSetModel, AppSetPreviewModel, AppSetRevisionModel, ApplyAppSetPayload, type AppChangeModel } from './app-set.model';
+import type { AppChange } from '../core/preview/preview-app-set';
 import { AppSetsService } from './app-sets.service';
 
 const ANONYMOUS = 'anonymous';
@@ -41,6 +42,21 @@ export class AppSetsResolver {
     return { appSet: outcome.appSet && AppSetModel.from(outcome.appSet), issues: [...outcome.issues], changed: outcome.changed };
   }
 
+  @Query(() => AppSetPreviewModel, { description: 'What applyAppSet(yaml) would stage, per cluster, with diffs. Writes nothing.' })
+  async previewAppSet(@Args('yaml') yaml: string): Promise<AppSetPreviewModel> {
+    const { preview, issues } = await this.appSetService.preview(yaml);
+    return {
+      clusters: (preview?.clusters ?? []).map((c) => ({
+        cluster: c.clusterName,
+        added: c.added.map(toChange),
+        removed: c.removed.map(toChange),
+        changed: c.changed.map(toChange),
+      })),
+      totals: preview?.totals ?? null,
+      issues: [...issues],
+    };
+  }
+
   @ResolveField(() => [AppModel], { description: 'The Apps of this AppSet, by cluster.' })
   async apps(@Parent() appSet: AppSetModel, @Args() page: PageArgs): Promise<AppModel[]> {
     const { first, offset } = checkPage(page);
@@ -57,4 +73,8 @@ export class AppSetsResolver {
   async rollouts(@Parent() appSet: AppSetModel, @Args('first', { type: () => Int, defaultValue: 20 }) first: number): Promise<RolloutModel[]> {
     return (await this.rolloutService.listForAppSet(appSet.id, Math.min(Math.max(first, 0), 100))).map((r) => RolloutModel.from(r, appSet.name));
   }
+}
+
+function toChange(change: AppChange): AppChangeModel {
+  return { app: change.appName, fromRevision: change.fromRevision, toRevision: change.toRevision, diff: change.diff };
 }

@@ -7,6 +7,7 @@ import { parseAppSet } from '../core/app-set/parse-app-set';
 import { expandAppSet, type RenderedApp } from '../core/expand-app-set';
 import { issue, type Issue } from '../core/issues';
 import { checkDeletionBreaker } from '../core/safety/deletion-breaker';
+import { previewAppSet, type AppSetPreview } from '../core/preview/preview-app-set';
 import { FlotillaError } from '../errors';
 import { AppSetRevisionEntity } from './app-set-revision.entity';
 import { AppSetEntity } from './app-set.entity';
@@ -62,6 +63,29 @@ export class AppSetsService {
       if (!(error instanceof StagingConflict)) throw error;
       return this.recordRefusal(document.metadata.name, error.issues);
     });
+  }
+
+  /**
+   * What applying `yaml` would stage, per cluster, without writing anything: Apps added, removed and
+   * changed with unified diffs, and the issues that would refuse it (including the deletion breaker,
+   * which `force` would override).
+   */
+  async preview(yaml: string): Promise<{ preview: AppSetPreview | null; issues: readonly Issue[] }> {
+    const parsed = parseAppSet(yaml);
+    if (!parsed.ok) return { preview: null, issues: parsed.issues };
+    const expansion = expandAppSet(parsed.value, await this.clusters.snapshot());
+    if (expansion.issues.length > 0) return { preview: null, issues: expansion.issues };
+    const rows: { cluster_name: string; name: string; staged_revision: string; manifests_json: string }[] = await this.db.query(
+      `SELECT c.name AS cluster_name, a.name, a.staged_revision, b.manifests_json
+       FROM apps a JOIN app_sets s ON s.id = a.app_set_id JOIN clusters c ON c.id = a.cluster_id
+       JOIN manifest_bundles b ON b.revision = a.staged_revision
+       WHERE s.name = $1 AND a.staged_revision IS NOT NULL`,
+      [parsed.value.metadata.name],
+    );
+    const staged = rows.map((r) => ({ clusterName: r.cluster_name, appName: r.name, revision: r.staged_revision.trim(), manifests: JSON.parse(r.manifests_json) as unknown[] }));
+    const preview = previewAppSet(staged, expansion.apps);
+    const breaker = checkDeletionBreaker(staged.length, preview.totals.removed);
+    return { preview, issues: breaker ? [breaker] : [] };
   }
 
   /** Keeps a refused change visible on an existing AppSet as its condition, and returns the refusal. */
