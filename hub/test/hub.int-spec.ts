@@ -237,6 +237,15 @@ describe('hub on real PostgreSQL with agents over real gRPC', () => {
     expect(after.data!.appSet.revision).toBe(before.data!.appSet.revision);
   });
 
+  it('the diff between two AppSet revisions can be queried, and a missing revision is NOT_FOUND', async () => {
+    const res = await gql<{ appSetRevisionDiff: string }>(`{ appSetRevisionDiff(appSet: "web", from: 1, to: 2) }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.appSetRevisionDiff).toMatch(/-.*value: one/);
+    expect(res.data!.appSetRevisionDiff).toMatch(/\+.*value: two/);
+    const missing = await gql(`{ appSetRevisionDiff(appSet: "web", from: 1, to: 999) }`);
+    expect(missing.errors?.[0]?.extensions?.code, JSON.stringify(missing)).toBe('NOT_FOUND');
+  });
+
   it('a per-rollout strategy override is checked against the strategy schema before anything is written', async () => {
     const ok = await gql<{ previewRollout: { issues: unknown[] } }>(`{ previewRollout(appSet: "web", strategy: { waves: [{ name: "all", soak: "5s" }] }) { issues { code } waves { name } } }`);
     expect(ok.errors).toBeUndefined();

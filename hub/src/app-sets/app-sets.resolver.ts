@@ -69,6 +69,11 @@ export class AppSetsResolver {
     return (await this.appSetService.revisions(appSet.id, first, offset)).map((r) => ({ ...r, yaml: stringify(r.document) }));
   }
 
+  @Query(() => String, { description: 'Unified diff between two revisions of an AppSet document, as YAML.' })
+  async appSetRevisionDiff(@Args('appSet') name: string, @Args('from', { type: () => Int }) from: number, @Args('to', { type: () => Int }) to: number): Promise<string> {
+    return this.appSetService.revisionDiff(name, from, to);
+  }
+
   @ResolveField(() => [RolloutModel], { description: 'Rollouts of this AppSet, newest first.' })
   async rollouts(@Parent() appSet: AppSetModel, @Args('first', { type: () => Int, defaultValue: 20 }) first: number): Promise<RolloutModel[]> {
     return (await this.rolloutService.listForAppSet(appSet.id, Math.min(Math.max(first, 0), 100))).map((r) => RolloutModel.from(r, appSet.name));

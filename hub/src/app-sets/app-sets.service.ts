@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { canonicalJson, sha256Hex } from '@flotilla/proto';
+import { createTwoFilesPatch } from 'diff';
 import { DataSource, In, type EntityManager } from 'typeorm';
+import { stringify } from 'yaml';
 import { ClustersService } from '../clusters/clusters.service';
 import { ClusterEntity } from '../clusters/cluster.entity';
 import { parseAppSet } from '../core/app-set/parse-app-set';
@@ -86,6 +88,16 @@ export class AppSetsService {
     const preview = previewAppSet(staged, expansion.apps);
     const breaker = checkDeletionBreaker(staged.length, preview.totals.removed);
     return { preview, issues: breaker ? [breaker] : [] };
+  }
+
+  /** Unified diff of two revisions' documents as YAML; NOT_FOUND names a missing revision. */
+  async revisionDiff(name: string, from: number, to: number): Promise<string> {
+    const appSet = await this.get(name);
+    const [a, b] = await Promise.all([this.revision(appSet.id, from), this.revision(appSet.id, to)]);
+    const missing = !a ? from : !b ? to : undefined;
+    if (missing !== undefined) throw new FlotillaError('NOT_FOUND', `AppSet "${name}" has no revision ${missing}.`);
+    const yaml = (doc: unknown) => stringify(doc, { sortMapEntries: true });
+    return createTwoFilesPatch(`${name}@${from}`, `${name}@${to}`, yaml(a!.document), yaml(b!.document), '', '', { context: 3 });
   }
 
   /** Keeps a refused change visible on an existing AppSet as its condition, and returns the refusal. */
