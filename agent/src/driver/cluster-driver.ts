@@ -1,6 +1,5 @@
-import type { Health, SyncStatus } from '@flotilla/proto';
 import type { Manifest, SyncPolicySpec } from '../core/desired-state.js';
-import type { ResourceHealth } from '../core/health.js';
+import type { ReportInput } from '../core/health.js';
 
 /**
  * The cluster driver port: how the agent changes and observes one cluster. Two implementations are
@@ -39,19 +38,11 @@ export type DriverResult =
   | { readonly kind: 'unchanged' }
   | { readonly kind: 'failed'; readonly message: string; readonly retryAfterMs?: number };
 
-/** The driver's current judgement of one App. Always names the revision (and generation) it judged. */
-export interface AppStatus {
-  readonly appName: string;
-  readonly revision: string;
-  readonly generation: bigint;
-  readonly health: Health;
-  readonly syncStatus: SyncStatus;
-  /** Short summary; may be empty when healthy. */
-  readonly message: string;
-  readonly resources: readonly ResourceHealth[];
-  /** When this judgement was made, milliseconds since the Unix epoch. */
-  readonly observedAtUnixMs: number;
-}
+/**
+ * The driver's current judgement of one App: exactly what a Report carries before bounding. Always names
+ * the revision (and generation) it judged.
+ */
+export type AppStatus = ReportInput;
 
 /** Called with the new status of an App whenever the driver's judgement of it changes. */
 export type StatusListener = (status: AppStatus) => void;
