@@ -11,6 +11,8 @@ export const LIMITS = {
   maxResourcesPerReport: 256,
   /** Longest free-text field (messages, errors), in characters. */
   maxTextChars: 2048,
+  /** Most field paths listed in one ResourceStatus.drifted_fields. */
+  maxDriftedFields: 32,
   /** Most Apps in one Inventory. */
   maxInventoryApps: 10_000,
 } as const;

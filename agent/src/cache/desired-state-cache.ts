@@ -2,7 +2,7 @@ import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIMITS } from '@flotilla/proto';
 import type { Clock } from '../clock.js';
-import { tombstonesToPrune, type AcceptedApp, type DesiredEntry } from '../core/desired-state.js';
+import { tombstonesToPrune, type AcceptedApp, type DesiredEntry, type ScopeSpec } from '../core/desired-state.js';
 import type { Logger } from '../log.js';
 import { ensurePrivateDir, writeFileAtomic } from './atomic-file.js';
 import { isMissing } from './credential-store.js';
@@ -136,7 +136,7 @@ export class DesiredStateCache {
   }
 }
 
-type StoredSyncPolicy = { mode: number; drift: number; preserveResourcesOnDeletion: boolean };
+type StoredSyncPolicy = { mode: number; drift: number; preserveResourcesOnDeletion: boolean; forceConflicts?: boolean; scope?: ScopeSpec };
 type StoredEntry =
   | (Omit<AcceptedApp, 'generation' | 'syncPolicy'> & { generation: string; syncPolicy: StoredSyncPolicy })
   | { kind: 'tombstone'; appName: string; generation: string; preserveResources: boolean; removedAtUnixMs: number };
@@ -190,6 +190,8 @@ function parseEntry(raw: unknown): DesiredEntry | undefined {
   const namespace = text('namespace');
   const manifestsJson = text('manifestsJson');
   if (appSet === undefined || revision === undefined || namespace === undefined || manifestsJson === undefined) return undefined;
+  const scope = parseScope(policy['scope']);
+  if (scope === 'invalid') return undefined;
   return {
     kind: 'app',
     appName: raw['appName'],
@@ -198,8 +200,26 @@ function parseEntry(raw: unknown): DesiredEntry | undefined {
     generation,
     namespace,
     manifestsJson,
-    syncPolicy: { mode: policy['mode'], drift: policy['drift'], preserveResourcesOnDeletion: policy['preserveResourcesOnDeletion'] },
+    syncPolicy: {
+      mode: policy['mode'],
+      drift: policy['drift'],
+      preserveResourcesOnDeletion: policy['preserveResourcesOnDeletion'],
+      ...(policy['forceConflicts'] === true ? { forceConflicts: true } : {}),
+      ...(scope ? { scope } : {}),
+    },
   };
+}
+
+/** A stored scope, or `undefined` when absent or malformed (malformed scopes make the entry invalid). */
+function parseScope(raw: unknown): ScopeSpec | undefined | 'invalid' {
+  if (raw === undefined) return undefined;
+  const strings = (value: unknown): string[] | undefined =>
+    Array.isArray(value) && value.every((item) => typeof item === 'string') ? (value as string[]) : undefined;
+  if (!isRecord(raw)) return 'invalid';
+  const namespaces = strings(raw['namespaces']);
+  const kinds = strings(raw['kinds']);
+  if (namespaces === undefined || kinds === undefined || typeof raw['clusterScoped'] !== 'boolean') return 'invalid';
+  return { namespaces, kinds, clusterScoped: raw['clusterScoped'] };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

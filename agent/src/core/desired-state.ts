@@ -10,6 +10,21 @@ export interface SyncPolicySpec {
   readonly mode: SyncMode;
   readonly drift: DriftPolicy;
   readonly preserveResourcesOnDeletion: boolean;
+  /** Server-side apply with `force`; otherwise a field conflict is reported with its manager. */
+  readonly forceConflicts?: boolean;
+  /** What the App's objects may be; absent means no restriction. */
+  readonly scope?: ScopeSpec | undefined;
+}
+
+/**
+ * The objects an App may contain (see the protocol's `Scope`). `namespaces`: patterns for namespaced
+ * objects, empty meaning only the App's namespace. `kinds`: `Kind` or `group/Kind` patterns, empty
+ * meaning any kind. `clusterScoped`: whether cluster-scoped objects are allowed.
+ */
+export interface ScopeSpec {
+  readonly namespaces: readonly string[];
+  readonly kinds: readonly string[];
+  readonly clusterScoped: boolean;
 }
 
 /** An accepted DesiredApp: the complete desired state the agent holds and applies for one App. */
@@ -217,6 +232,10 @@ export function normalizeSyncPolicy(policy: Partial<SyncPolicySpec> | undefined)
     mode: mode === SyncMode.UNSPECIFIED ? SyncMode.CREATE_UPDATE : mode,
     drift: drift === DriftPolicy.UNSPECIFIED ? DriftPolicy.REPORT : drift,
     preserveResourcesOnDeletion: policy?.preserveResourcesOnDeletion ?? false,
+    ...(policy?.forceConflicts === true ? { forceConflicts: true } : {}),
+    ...(policy?.scope
+      ? { scope: { namespaces: [...policy.scope.namespaces], kinds: [...policy.scope.kinds], clusterScoped: policy.scope.clusterScoped } }
+      : {}),
   };
 }
 

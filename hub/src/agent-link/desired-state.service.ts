@@ -111,6 +111,16 @@ function toMessage(row: ReleasedRow): ConnectResponse {
           mode: policy ? SYNC_MODE[policy.mode] : SyncMode.SYNC,
           drift: policy ? DRIFT[policy.drift] : DriftPolicy.REPORT,
           preserveResourcesOnDeletion: policy?.preserveResourcesOnDeletion ?? false,
+          forceConflicts: policy?.forceConflicts === true,
+          ...(policy?.scope
+            ? {
+                scope: {
+                  namespaces: [...(policy.scope.namespaces ?? [])],
+                  kinds: [...(policy.scope.kinds ?? [])],
+                  clusterScoped: policy.scope.clusterScoped === true,
+                },
+              }
+            : {}),
         },
       },
     },

@@ -99,13 +99,33 @@ export interface SyncPolicySpec {
   readonly mode?: SyncMode;
   readonly drift?: DriftPolicy;
   readonly preserveResourcesOnDeletion?: boolean;
+  /** Server-side apply with `force`: take fields owned by another manager instead of reporting the conflict. */
+  readonly forceConflicts?: boolean;
+  /** What the App's objects may be; the agent refuses an App with any object outside it. */
+  readonly scope?: ScopeSpec;
 }
 
-/** The sync policy with every default filled in. */
+/**
+ * The objects an App may contain. `namespaces` are patterns (`*` globs) for namespaced objects; empty or
+ * absent means only the App's own namespace. `kinds` are `Kind` or `group/Kind` patterns; absent means
+ * any kind. `clusterScoped` allows cluster-scoped objects such as Namespace and CustomResourceDefinition.
+ */
+export interface ScopeSpec {
+  readonly namespaces?: readonly string[];
+  readonly kinds?: readonly string[];
+  readonly clusterScoped?: boolean;
+}
+
+/**
+ * The sync policy with every default filled in. `forceConflicts` and `scope` appear only when the
+ * AppSet sets them, so that AppSets that do not use them keep the policy they were released with.
+ */
 export interface SyncPolicy {
   readonly mode: SyncMode;
   readonly drift: DriftPolicy;
   readonly preserveResourcesOnDeletion: boolean;
+  readonly forceConflicts?: true;
+  readonly scope?: ScopeSpec;
 }
 
 /** Defaults: full sync with pruning, drift reported but not healed, objects deleted with their App. */
@@ -114,5 +134,7 @@ export function resolveSyncPolicy(spec: SyncPolicySpec | undefined): SyncPolicy 
     mode: spec?.mode ?? 'sync',
     drift: spec?.drift ?? 'report',
     preserveResourcesOnDeletion: spec?.preserveResourcesOnDeletion ?? false,
+    ...(spec?.forceConflicts === true ? { forceConflicts: true as const } : {}),
+    ...(spec?.scope ? { scope: spec.scope } : {}),
   };
 }

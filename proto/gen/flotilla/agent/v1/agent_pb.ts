@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file flotilla/agent/v1/agent.proto.
  */
 export const file_flotilla_agent_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("Ch1mbG90aWxsYS9hZ2VudC92MS9hZ2VudC5wcm90bxIRZmxvdGlsbGEuYWdlbnQudjEigAIKDkNvbm5lY3RSZXF1ZXN0EikKBWhlbGxvGAEgASgLMhguZmxvdGlsbGEuYWdlbnQudjEuSGVsbG9IABIlCgNhY2sYAiABKAsyFi5mbG90aWxsYS5hZ2VudC52MS5BY2tIABIrCgZyZXBvcnQYAyABKAsyGS5mbG90aWxsYS5hZ2VudC52MS5SZXBvcnRIABIxCgloZWFydGJlYXQYBCABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5IZWFydGJlYXRIABIxCglpbnZlbnRvcnkYBSABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5JbnZlbnRvcnlIAEIJCgdtZXNzYWdlIuQBCg9Db25uZWN0UmVzcG9uc2USLQoHd2VsY29tZRgBIAEoCzIaLmZsb3RpbGxhLmFnZW50LnYxLldlbGNvbWVIABI0CgtkZXNpcmVkX2FwcBgCIAEoCzIdLmZsb3RpbGxhLmFnZW50LnYxLkRlc2lyZWRBcHBIABIyCgpyZW1vdmVfYXBwGAMgASgLMhwuZmxvdGlsbGEuYWdlbnQudjEuUmVtb3ZlQXBwSAASLQoHcmVmdXNhbBgEIAEoCzIaLmZsb3RpbGxhLmFnZW50LnYxLlJlZnVzYWxIAEIJCgdtZXNzYWdlIn8KBUhlbGxvEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMY2x1c3Rlcl9uYW1lGAIgASgJEhUKDWFnZW50X3ZlcnNpb24YAyABKAkSLwoJaW52ZW50b3J5GAQgASgLMhwuZmxvdGlsbGEuYWdlbnQudjEuSW52ZW50b3J5IjUKCUludmVudG9yeRIoCgRhcHBzGAEgAygLMhouZmxvdGlsbGEuYWdlbnQudjEuSGVsZEFwcCJBCgdIZWxkQXBwEhAKCGFwcF9uYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgJEhIKCmdlbmVyYXRpb24YAyABKAQimwEKB1dlbGNvbWUSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIUCgxjbHVzdGVyX25hbWUYAiABKAkSGAoQYWdlbnRfY3JlZGVudGlhbBgDIAEoCRIiChpoZWFydGJlYXRfaW50ZXJ2YWxfc2Vjb25kcxgEIAEoDRIiChppbnZlbnRvcnlfaW50ZXJ2YWxfc2Vjb25kcxgFIAEoDSI7CgdSZWZ1c2FsEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgijgEKClN5bmNQb2xpY3kSKQoEbW9kZRgBIAEoDjIbLmZsb3RpbGxhLmFnZW50LnYxLlN5bmNNb2RlEi0KBWRyaWZ0GAIgASgOMh4uZmxvdGlsbGEuYWdlbnQudjEuRHJpZnRQb2xpY3kSJgoecHJlc2VydmVfcmVzb3VyY2VzX29uX2RlbGV0aW9uGAMgASgIIrQBCgpEZXNpcmVkQXBwEhAKCGFwcF9uYW1lGAEgASgJEg8KB2FwcF9zZXQYAiABKAkSEAoIcmV2aXNpb24YAyABKAkSEgoKZ2VuZXJhdGlvbhgEIAEoBBIRCgluYW1lc3BhY2UYBSABKAkSFgoObWFuaWZlc3RzX2pzb24YBiABKAkSMgoLc3luY19wb2xpY3kYByABKAsyHS5mbG90aWxsYS5hZ2VudC52MS5TeW5jUG9saWN5Ik0KCVJlbW92ZUFwcBIQCghhcHBfbmFtZRgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgEEhoKEnByZXNlcnZlX3Jlc291cmNlcxgDIAEoCCJeCgNBY2sSEAoIYXBwX25hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBBIQCghhY2NlcHRlZBgEIAEoCBINCgVlcnJvchgFIAEoCSKhAQoOUmVzb3VyY2VTdGF0dXMSEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRIRCgluYW1lc3BhY2UYAyABKAkSDAoEbmFtZRgEIAEoCRIpCgZoZWFsdGgYBSABKA4yGS5mbG90aWxsYS5hZ2VudC52MS5IZWFsdGgSDwoHbWVzc2FnZRgGIAEoCRIPCgdkcmlmdGVkGAcgASgIIqACCgZSZXBvcnQSEAoIYXBwX25hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBBIpCgZoZWFsdGgYBCABKA4yGS5mbG90aWxsYS5hZ2VudC52MS5IZWFsdGgSMgoLc3luY19zdGF0dXMYBSABKA4yHS5mbG90aWxsYS5hZ2VudC52MS5TeW5jU3RhdHVzEg8KB21lc3NhZ2UYBiABKAkSNAoJcmVzb3VyY2VzGAcgAygLMiEuZmxvdGlsbGEuYWdlbnQudjEuUmVzb3VyY2VTdGF0dXMSGwoTcmVzb3VyY2VzX3RydW5jYXRlZBgIIAEoCBIbChNvYnNlcnZlZF9hdF91bml4X21zGAkgASgDIiQKCUhlYXJ0YmVhdBIXCg9zZW50X2F0X3VuaXhfbXMYASABKAMqcQoIU3luY01vZGUSGQoVU1lOQ19NT0RFX1VOU1BFQ0lGSUVEEAASGQoVU1lOQ19NT0RFX0NSRUFURV9PTkxZEAESGwoXU1lOQ19NT0RFX0NSRUFURV9VUERBVEUQAhISCg5TWU5DX01PREVfU1lOQxADKlsKC0RyaWZ0UG9saWN5EhwKGERSSUZUX1BPTElDWV9VTlNQRUNJRklFRBAAEhcKE0RSSUZUX1BPTElDWV9SRVBPUlQQARIVChFEUklGVF9QT0xJQ1lfSEVBTBACKp8BCgZIZWFsdGgSFgoSSEVBTFRIX1VOU1BFQ0lGSUVEEAASEgoOSEVBTFRIX0hFQUxUSFkQARIWChJIRUFMVEhfUFJPR1JFU1NJTkcQAhITCg9IRUFMVEhfREVHUkFERUQQAxIUChBIRUFMVEhfU1VTUEVOREVEEAQSEgoOSEVBTFRIX01JU1NJTkcQBRISCg5IRUFMVEhfVU5LTk9XThAGKpABCgpTeW5jU3RhdHVzEhsKF1NZTkNfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSU1lOQ19TVEFUVVNfU1lOQ0VEEAESGwoXU1lOQ19TVEFUVVNfT1VUX09GX1NZTkMQAhIYChRTWU5DX1NUQVRVU19BUFBMWUlORxADEhYKElNZTkNfU1RBVFVTX0ZBSUxFRBAEMmQKDEFnZW50U2VydmljZRJUCgdDb25uZWN0EiEuZmxvdGlsbGEuYWdlbnQudjEuQ29ubmVjdFJlcXVlc3QaIi5mbG90aWxsYS5hZ2VudC52MS5Db25uZWN0UmVzcG9uc2UoATABYgZwcm90bzM");
+  fileDesc("Ch1mbG90aWxsYS9hZ2VudC92MS9hZ2VudC5wcm90bxIRZmxvdGlsbGEuYWdlbnQudjEigAIKDkNvbm5lY3RSZXF1ZXN0EikKBWhlbGxvGAEgASgLMhguZmxvdGlsbGEuYWdlbnQudjEuSGVsbG9IABIlCgNhY2sYAiABKAsyFi5mbG90aWxsYS5hZ2VudC52MS5BY2tIABIrCgZyZXBvcnQYAyABKAsyGS5mbG90aWxsYS5hZ2VudC52MS5SZXBvcnRIABIxCgloZWFydGJlYXQYBCABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5IZWFydGJlYXRIABIxCglpbnZlbnRvcnkYBSABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5JbnZlbnRvcnlIAEIJCgdtZXNzYWdlIuQBCg9Db25uZWN0UmVzcG9uc2USLQoHd2VsY29tZRgBIAEoCzIaLmZsb3RpbGxhLmFnZW50LnYxLldlbGNvbWVIABI0CgtkZXNpcmVkX2FwcBgCIAEoCzIdLmZsb3RpbGxhLmFnZW50LnYxLkRlc2lyZWRBcHBIABIyCgpyZW1vdmVfYXBwGAMgASgLMhwuZmxvdGlsbGEuYWdlbnQudjEuUmVtb3ZlQXBwSAASLQoHcmVmdXNhbBgEIAEoCzIaLmZsb3RpbGxhLmFnZW50LnYxLlJlZnVzYWxIAEIJCgdtZXNzYWdlIn8KBUhlbGxvEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMY2x1c3Rlcl9uYW1lGAIgASgJEhUKDWFnZW50X3ZlcnNpb24YAyABKAkSLwoJaW52ZW50b3J5GAQgASgLMhwuZmxvdGlsbGEuYWdlbnQudjEuSW52ZW50b3J5IjUKCUludmVudG9yeRIoCgRhcHBzGAEgAygLMhouZmxvdGlsbGEuYWdlbnQudjEuSGVsZEFwcCJBCgdIZWxkQXBwEhAKCGFwcF9uYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgJEhIKCmdlbmVyYXRpb24YAyABKAQimwEKB1dlbGNvbWUSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIUCgxjbHVzdGVyX25hbWUYAiABKAkSGAoQYWdlbnRfY3JlZGVudGlhbBgDIAEoCRIiChpoZWFydGJlYXRfaW50ZXJ2YWxfc2Vjb25kcxgEIAEoDRIiChppbnZlbnRvcnlfaW50ZXJ2YWxfc2Vjb25kcxgFIAEoDSI7CgdSZWZ1c2FsEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgi0AEKClN5bmNQb2xpY3kSKQoEbW9kZRgBIAEoDjIbLmZsb3RpbGxhLmFnZW50LnYxLlN5bmNNb2RlEi0KBWRyaWZ0GAIgASgOMh4uZmxvdGlsbGEuYWdlbnQudjEuRHJpZnRQb2xpY3kSJgoecHJlc2VydmVfcmVzb3VyY2VzX29uX2RlbGV0aW9uGAMgASgIEhcKD2ZvcmNlX2NvbmZsaWN0cxgEIAEoCBInCgVzY29wZRgFIAEoCzIYLmZsb3RpbGxhLmFnZW50LnYxLlNjb3BlIkIKBVNjb3BlEhIKCm5hbWVzcGFjZXMYASADKAkSDQoFa2luZHMYAiADKAkSFgoOY2x1c3Rlcl9zY29wZWQYAyABKAgitAEKCkRlc2lyZWRBcHASEAoIYXBwX25hbWUYASABKAkSDwoHYXBwX3NldBgCIAEoCRIQCghyZXZpc2lvbhgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgEEhEKCW5hbWVzcGFjZRgFIAEoCRIWCg5tYW5pZmVzdHNfanNvbhgGIAEoCRIyCgtzeW5jX3BvbGljeRgHIAEoCzIdLmZsb3RpbGxhLmFnZW50LnYxLlN5bmNQb2xpY3kiTQoJUmVtb3ZlQXBwEhAKCGFwcF9uYW1lGAEgASgJEhIKCmdlbmVyYXRpb24YAiABKAQSGgoScHJlc2VydmVfcmVzb3VyY2VzGAMgASgIIl4KA0FjaxIQCghhcHBfbmFtZRgBIAEoCRIQCghyZXZpc2lvbhgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgEEhAKCGFjY2VwdGVkGAQgASgIEg0KBWVycm9yGAUgASgJIrkBCg5SZXNvdXJjZVN0YXR1cxITCgthcGlfdmVyc2lvbhgBIAEoCRIMCgRraW5kGAIgASgJEhEKCW5hbWVzcGFjZRgDIAEoCRIMCgRuYW1lGAQgASgJEikKBmhlYWx0aBgFIAEoDjIZLmZsb3RpbGxhLmFnZW50LnYxLkhlYWx0aBIPCgdtZXNzYWdlGAYgASgJEg8KB2RyaWZ0ZWQYByABKAgSFgoOZHJpZnRlZF9maWVsZHMYCCADKAkioAIKBlJlcG9ydBIQCghhcHBfbmFtZRgBIAEoCRIQCghyZXZpc2lvbhgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgEEikKBmhlYWx0aBgEIAEoDjIZLmZsb3RpbGxhLmFnZW50LnYxLkhlYWx0aBIyCgtzeW5jX3N0YXR1cxgFIAEoDjIdLmZsb3RpbGxhLmFnZW50LnYxLlN5bmNTdGF0dXMSDwoHbWVzc2FnZRgGIAEoCRI0CglyZXNvdXJjZXMYByADKAsyIS5mbG90aWxsYS5hZ2VudC52MS5SZXNvdXJjZVN0YXR1cxIbChNyZXNvdXJjZXNfdHJ1bmNhdGVkGAggASgIEhsKE29ic2VydmVkX2F0X3VuaXhfbXMYCSABKAMiJAoJSGVhcnRiZWF0EhcKD3NlbnRfYXRfdW5peF9tcxgBIAEoAypxCghTeW5jTW9kZRIZChVTWU5DX01PREVfVU5TUEVDSUZJRUQQABIZChVTWU5DX01PREVfQ1JFQVRFX09OTFkQARIbChdTWU5DX01PREVfQ1JFQVRFX1VQREFURRACEhIKDlNZTkNfTU9ERV9TWU5DEAMqWwoLRHJpZnRQb2xpY3kSHAoYRFJJRlRfUE9MSUNZX1VOU1BFQ0lGSUVEEAASFwoTRFJJRlRfUE9MSUNZX1JFUE9SVBABEhUKEURSSUZUX1BPTElDWV9IRUFMEAIqnwEKBkhlYWx0aBIWChJIRUFMVEhfVU5TUEVDSUZJRUQQABISCg5IRUFMVEhfSEVBTFRIWRABEhYKEkhFQUxUSF9QUk9HUkVTU0lORxACEhMKD0hFQUxUSF9ERUdSQURFRBADEhQKEEhFQUxUSF9TVVNQRU5ERUQQBBISCg5IRUFMVEhfTUlTU0lORxAFEhIKDkhFQUxUSF9VTktOT1dOEAYqkAEKClN5bmNTdGF0dXMSGwoXU1lOQ19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJTWU5DX1NUQVRVU19TWU5DRUQQARIbChdTWU5DX1NUQVRVU19PVVRfT0ZfU1lOQxACEhgKFFNZTkNfU1RBVFVTX0FQUExZSU5HEAMSFgoSU1lOQ19TVEFUVVNfRkFJTEVEEAQyZAoMQWdlbnRTZXJ2aWNlElQKB0Nvbm5lY3QSIS5mbG90aWxsYS5hZ2VudC52MS5Db25uZWN0UmVxdWVzdBoiLmZsb3RpbGxhLmFnZW50LnYxLkNvbm5lY3RSZXNwb25zZSgBMAFiBnByb3RvMw");
 
 /**
  * ConnectRequest is everything an agent sends.
@@ -296,6 +296,21 @@ export type SyncPolicy = Message<"flotilla.agent.v1.SyncPolicy"> & {
    * @generated from field: bool preserve_resources_on_deletion = 3;
    */
   preserveResourcesOnDeletion: boolean;
+
+  /**
+   * Take ownership of fields another field manager owns (server-side apply `force`). Off by default:
+   * a conflict is reported with the conflicting manager instead.
+   *
+   * @generated from field: bool force_conflicts = 4;
+   */
+  forceConflicts: boolean;
+
+  /**
+   * What the App's objects may be. Absent: no restriction beyond the agent's own RBAC.
+   *
+   * @generated from field: flotilla.agent.v1.Scope scope = 5;
+   */
+  scope?: Scope | undefined;
 };
 
 /**
@@ -304,6 +319,42 @@ export type SyncPolicy = Message<"flotilla.agent.v1.SyncPolicy"> & {
  */
 export const SyncPolicySchema: GenMessage<SyncPolicy> = /*@__PURE__*/
   messageDesc(file_flotilla_agent_v1_agent, 7);
+
+/**
+ * Scope limits the objects of an App. The agent refuses (and reports) an App with any object outside it.
+ *
+ * @generated from message flotilla.agent.v1.Scope
+ */
+export type Scope = Message<"flotilla.agent.v1.Scope"> & {
+  /**
+   * Namespaces namespaced objects may live in; `*` matches any run of characters. Empty: only the
+   * App's own namespace.
+   *
+   * @generated from field: repeated string namespaces = 1;
+   */
+  namespaces: string[];
+
+  /**
+   * Kinds allowed, as `Kind` or `group/Kind` (core group: `Kind` or `/Kind`); `*` globs. Empty: any kind.
+   *
+   * @generated from field: repeated string kinds = 2;
+   */
+  kinds: string[];
+
+  /**
+   * Cluster-scoped objects (Namespace, CustomResourceDefinition, ClusterRole...) are allowed.
+   *
+   * @generated from field: bool cluster_scoped = 3;
+   */
+  clusterScoped: boolean;
+};
+
+/**
+ * Describes the message flotilla.agent.v1.Scope.
+ * Use `create(ScopeSchema)` to create a new message.
+ */
+export const ScopeSchema: GenMessage<Scope> = /*@__PURE__*/
+  messageDesc(file_flotilla_agent_v1_agent, 8);
 
 /**
  * DesiredApp is the complete desired state of one App on the receiving cluster.
@@ -360,7 +411,7 @@ export type DesiredApp = Message<"flotilla.agent.v1.DesiredApp"> & {
  * Use `create(DesiredAppSchema)` to create a new message.
  */
 export const DesiredAppSchema: GenMessage<DesiredApp> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 8);
+  messageDesc(file_flotilla_agent_v1_agent, 9);
 
 /**
  * RemoveApp asks the agent to stop managing an App (and delete its objects unless preserved).
@@ -389,7 +440,7 @@ export type RemoveApp = Message<"flotilla.agent.v1.RemoveApp"> & {
  * Use `create(RemoveAppSchema)` to create a new message.
  */
 export const RemoveAppSchema: GenMessage<RemoveApp> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 9);
+  messageDesc(file_flotilla_agent_v1_agent, 10);
 
 /**
  * Ack says what the agent did with a DesiredApp or RemoveApp of a given generation.
@@ -430,7 +481,7 @@ export type Ack = Message<"flotilla.agent.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 10);
+  messageDesc(file_flotilla_agent_v1_agent, 11);
 
 /**
  * ResourceStatus is the state of one managed object.
@@ -472,6 +523,14 @@ export type ResourceStatus = Message<"flotilla.agent.v1.ResourceStatus"> & {
    * @generated from field: bool drifted = 7;
    */
   drifted: boolean;
+
+  /**
+   * Paths of the fields whose live value differs from the applied one (`spec.replicas`,
+   * `data.key`), at most LIMITS.maxDriftedFields entries.
+   *
+   * @generated from field: repeated string drifted_fields = 8;
+   */
+  driftedFields: string[];
 };
 
 /**
@@ -479,7 +538,7 @@ export type ResourceStatus = Message<"flotilla.agent.v1.ResourceStatus"> & {
  * Use `create(ResourceStatusSchema)` to create a new message.
  */
 export const ResourceStatusSchema: GenMessage<ResourceStatus> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 11);
+  messageDesc(file_flotilla_agent_v1_agent, 12);
 
 /**
  * Report is the agent's judgement of one App at one revision.
@@ -546,7 +605,7 @@ export type Report = Message<"flotilla.agent.v1.Report"> & {
  * Use `create(ReportSchema)` to create a new message.
  */
 export const ReportSchema: GenMessage<Report> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 12);
+  messageDesc(file_flotilla_agent_v1_agent, 13);
 
 /**
  * Heartbeat keeps the stream and the cluster's last-seen time fresh.
@@ -565,7 +624,7 @@ export type Heartbeat = Message<"flotilla.agent.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 13);
+  messageDesc(file_flotilla_agent_v1_agent, 14);
 
 /**
  * SyncMode says what the agent may do to the objects of an App.
