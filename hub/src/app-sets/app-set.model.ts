@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType } from '@nestjs/graphql';
 import { IssueModel } from '../graphql/issue.model';
+import { AppExplainModel } from './app-explain.model';
 import type { AppSetEntity } from './app-set.entity';
 
 @ObjectType('AppSet', { description: 'A template and generators expanded into one App per target cluster.' })
@@ -73,6 +74,7 @@ export class AppChangeModel {
   @Field(() => String, { nullable: true }) fromRevision: string | null;
   @Field(() => String, { nullable: true }) toRevision: string | null;
   @Field({ description: 'Unified diff of the rendered manifests as YAML.' }) diff: string;
+  @Field(() => AppExplainModel, { nullable: true, description: 'Where the new App\'s parameters come from; null for a removal.' }) explain: AppExplainModel | null;
 }
 
 @ObjectType('ClusterPreview', { description: 'What a change does on one cluster.' })
@@ -96,4 +98,19 @@ export class AppSetPreviewModel {
   @Field(() => [ClusterPreviewModel], { description: 'Clusters with at least one change, by name.' }) clusters: ClusterPreviewModel[];
   @Field(() => PreviewTotalsModel, { nullable: true }) totals: PreviewTotalsModel | null;
   @Field(() => [IssueModel], { description: 'What would refuse the change (DELETION_BREAKER is overridden by force).' }) issues: IssueModel[];
+}
+
+@ObjectType('AppSetChangePreview', { description: 'What a pending change does to the Apps of one AppSet.' })
+export class AppSetChangePreviewModel {
+  @Field() appSet: string;
+  @Field(() => [ClusterPreviewModel], { description: 'Clusters with at least one change, by name.' }) clusters: ClusterPreviewModel[];
+  @Field(() => PreviewTotalsModel, { nullable: true }) totals: PreviewTotalsModel | null;
+  @Field(() => [IssueModel], { description: 'What would keep this AppSet from being re-staged (it would keep its Apps and record the issue as its condition).' })
+  issues: IssueModel[];
+}
+
+@ObjectType('ClusterChangePreview', { description: 'What relabeling or registering a cluster would stage, per AppSet, computed without writing anything.' })
+export class ClusterChangePreviewModel {
+  @Field(() => [AppSetChangePreviewModel], { description: 'AppSets whose staged Apps would change or that would refuse the change, by name.' })
+  appSets: AppSetChangePreviewModel[];
 }

@@ -5,9 +5,12 @@ import { PageArgs, checkPage } from '../graphql/page.args';
 import { AppViewsService } from '../reports/app-views.service';
 import { RolloutModel } from '../rollouts/rollout.model';
 import { RolloutsService } from '../rollouts/rollouts.service';
-import { AppSetModel, AppSetPreviewModel, AppSetRevisionModel, ApplyAppSetPayload, type AppChangeModel } from './app-set.model';
-import type { AppChange } from '../core/preview/preview-app-set';
+import { JsonObjectScalar } from '../graphql/json-object.scalar';
+import { AppSetModel, AppSetPreviewModel, AppSetRevisionModel, ApplyAppSetPayload, ClusterChangePreviewModel, type AppChangeModel, type ClusterPreviewModel } from './app-set.model';
+import type { AppChange, AppSetPreview } from '../core/preview/preview-app-set';
+import { AppExplainModel } from './app-explain.model';
 import { AppSetsService } from './app-sets.service';
+import { ClusterChangePreviews } from './cluster-change-preview';
 
 const ANONYMOUS = 'anonymous';
 
@@ -17,6 +20,7 @@ export class AppSetsResolver {
     private readonly appSetService: AppSetsService,
     private readonly views: AppViewsService,
     private readonly rolloutService: RolloutsService,
+    private readonly clusterChanges: ClusterChangePreviews,
   ) {}
 
   @Query(() => [AppSetModel])
@@ -42,19 +46,35 @@ export class AppSetsResolver {
     return { appSet: outcome.appSet && AppSetModel.from(outcome.appSet), issues: [...outcome.issues], changed: outcome.changed };
   }
 
+  @Mutation(() => ApplyAppSetPayload, {
+    description:
+      'Re-reads the inputs of an AppSet (clusters, and Git: a branch that moved brings new parameters) and re-stages its current revision. No new revision is stored; changed says whether any staged App changed.',
+  })
+  async refreshAppSet(
+    @Args('name') name: string,
+    @Args('force', { defaultValue: false, description: 'Re-stage even if the deletion breaker trips.' }) force?: boolean,
+  ): Promise<ApplyAppSetPayload> {
+    const outcome = await this.appSetService.refresh(name, force ?? false);
+    return { appSet: outcome.appSet && AppSetModel.from(outcome.appSet), issues: [...outcome.issues], changed: outcome.changed };
+  }
+
   @Query(() => AppSetPreviewModel, { description: 'What applyAppSet(yaml) would stage, per cluster, with diffs. Writes nothing.' })
   async previewAppSet(@Args('yaml') yaml: string): Promise<AppSetPreviewModel> {
     const { preview, issues } = await this.appSetService.preview(yaml);
-    return {
-      clusters: (preview?.clusters ?? []).map((c) => ({
-        cluster: c.clusterName,
-        added: c.added.map(toChange),
-        removed: c.removed.map(toChange),
-        changed: c.changed.map(toChange),
-      })),
-      totals: preview?.totals ?? null,
-      issues: [...issues],
-    };
+    return { clusters: toClusterPreviews(preview), totals: preview?.totals ?? null, issues: [...issues] };
+  }
+
+  @Query(() => ClusterChangePreviewModel, {
+    description:
+      'What relabeling a registered cluster (setClusterLabels) or registering a new one (registerCluster) would re-stage, per AppSet, with diffs and the issues that would refuse it. Writes nothing.',
+  })
+  async previewClusterChange(
+    @Args('cluster', { description: 'A registered cluster (labels replace its labels) or a new name (registered with labels and values).' }) cluster: string,
+    @Args('labels', { type: () => JsonObjectScalar, nullable: true }) labels?: Record<string, string>,
+    @Args('values', { type: () => JsonObjectScalar, nullable: true, description: 'Only for a new cluster.' }) values?: Record<string, string>,
+  ): Promise<ClusterChangePreviewModel> {
+    const appSets = await this.clusterChanges.preview({ cluster, ...(labels ? { labels } : {}), ...(values ? { values } : {}) });
+    return { appSets: appSets.map((a) => ({ appSet: a.appSet, clusters: toClusterPreviews(a.preview), totals: a.preview?.totals ?? null, issues: [...a.issues] })) };
   }
 
   @ResolveField(() => [AppModel], { description: 'The Apps of this AppSet, by cluster.' })
@@ -80,6 +100,22 @@ export class AppSetsResolver {
   }
 }
 
+/** The per-cluster part of a preview, as GraphQL returns it (also for cluster change previews). */
+export function toClusterPreviews(preview: AppSetPreview | null): ClusterPreviewModel[] {
+  return (preview?.clusters ?? []).map((c) => ({
+    cluster: c.clusterName,
+    added: c.added.map(toChange),
+    removed: c.removed.map(toChange),
+    changed: c.changed.map(toChange),
+  }));
+}
+
 function toChange(change: AppChange): AppChangeModel {
-  return { app: change.appName, fromRevision: change.fromRevision, toRevision: change.toRevision, diff: change.diff };
+  return {
+    app: change.appName,
+    fromRevision: change.fromRevision,
+    toRevision: change.toRevision,
+    diff: change.diff,
+    explain: change.explain ? AppExplainModel.from(change.explain) : null,
+  };
 }

@@ -2,15 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { canonicalJson, sha256Hex } from '@flotilla/proto';
 import { createTwoFilesPatch } from 'diff';
 import { DataSource, In, type EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { stringify } from 'yaml';
 import { ClustersService } from '../clusters/clusters.service';
 import { ClusterEntity } from '../clusters/cluster.entity';
+import type { AppSetDocument } from '../core/app-set/app-set-spec';
 import { parseAppSet } from '../core/app-set/parse-app-set';
-import { expandAppSet, type RenderedApp } from '../core/expand-app-set';
+import type { AppExplain, RenderedApp } from '../core/expand-app-set';
+import { EMPTY_GIT_SNAPSHOT, readsGit, type GitSnapshot } from '../core/generators/git-snapshot';
+import type { ClusterSnapshot } from '../core/generators/param-set';
 import { issue, type Issue } from '../core/issues';
 import { checkDeletionBreaker } from '../core/safety/deletion-breaker';
-import { previewAppSet, type AppSetPreview } from '../core/preview/preview-app-set';
+import { previewAppSet, type AppSetPreview, type StagedApp } from '../core/preview/preview-app-set';
 import { FlotillaError } from '../errors';
+import { AppSetExpander } from './app-set-expander';
 import { AppSetRevisionEntity } from './app-set-revision.entity';
 import { AppSetEntity } from './app-set.entity';
 import { AppEntity } from './app.entity';
@@ -25,11 +30,21 @@ export interface ApplyAppSetOutcome {
 
 const CHUNK = 500;
 
+/** Largest stored explain (canonical JSON, bytes); larger parameters are replaced by a note. */
+const MAX_EXPLAIN_BYTES = 64 * 1024;
+
+/** What a staging wrote: refusals (conflicts, the deletion breaker), and whether any App's staged state changed. */
+interface StageOutcome {
+  readonly issues: Issue[];
+  readonly changed: boolean;
+}
+
 @Injectable()
 export class AppSetsService {
   constructor(
     private readonly db: DataSource,
     private readonly clusters: ClustersService,
+    private readonly expander: AppSetExpander,
   ) {}
 
   /**
@@ -42,6 +57,11 @@ export class AppSetsService {
     if (!parsed.ok) return { appSet: null, issues: parsed.issues, changed: false };
     const document = parsed.value;
     const contentHash = sha256Hex(canonicalJson(document));
+    const unchanged = await this.currentIfSame(document.metadata.name, contentHash);
+    if (unchanged) return { appSet: unchanged, issues: [], changed: false };
+    // Git is read before the transaction: a fetch may take seconds and must not hold a connection and
+    // the AppSet's lock meanwhile. The expansion inside reuses these commits.
+    const git = await this.readGit(document);
     return this.db.transaction(async (tx) => {
       // Serialise applies of one AppSet: lock its row (or the name, for a new AppSet).
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-set:${document.metadata.name}`]);
@@ -50,15 +70,15 @@ export class AppSetsService {
         const current = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
         if (current.contentHash === contentHash) return { appSet, issues: [], changed: false };
       }
-      const expansion = expandAppSet(document, await this.clusters.snapshot(tx));
+      const { expansion } = await this.expander.expand(document, await this.clusters.snapshot(tx), git);
       if (expansion.issues.length > 0) return { appSet: null, issues: expansion.issues, changed: false };
       const number = (appSet?.currentRevision ?? 0) + 1;
       appSet = await tx.save(tx.create(AppSetEntity, { ...(appSet ?? { name: document.metadata.name }), currentRevision: number, condition: '' }));
       await tx.save(Object.assign(new AppSetRevisionEntity(), { appSetId: appSet.id, number, document, contentHash, author, message }));
-      const conflicts = await this.stage(tx, appSet, number, expansion.apps, force);
-      if (conflicts.length > 0) {
+      const staged = await this.stage(tx, appSet, number, expansion.apps, force);
+      if (staged.issues.length > 0) {
         // Roll the whole transaction back: nothing is half-applied.
-        throw new StagingConflict(conflicts);
+        throw new StagingConflict(staged.issues);
       }
       return { appSet, issues: [], changed: true };
     }).catch((error: unknown) => {
@@ -75,19 +95,56 @@ export class AppSetsService {
   async preview(yaml: string): Promise<{ preview: AppSetPreview | null; issues: readonly Issue[] }> {
     const parsed = parseAppSet(yaml);
     if (!parsed.ok) return { preview: null, issues: parsed.issues };
-    const expansion = expandAppSet(parsed.value, await this.clusters.snapshot());
+    return this.previewOver(parsed.value, await this.clusters.snapshot());
+  }
+
+  /**
+   * What re-staging `document` over `clusters` would change against what is staged now (fresh Git
+   * reads), with the deletion breaker's verdict as an issue. Writes nothing.
+   */
+  async previewOver(document: AppSetDocument, clusters: readonly ClusterSnapshot[]): Promise<{ preview: AppSetPreview | null; issues: readonly Issue[] }> {
+    const { expansion } = await this.expander.expand(document, clusters);
     if (expansion.issues.length > 0) return { preview: null, issues: expansion.issues };
+    const staged = await this.stagedApps(document.metadata.name);
+    const preview = previewAppSet(staged, expansion.apps);
+    const breaker = checkDeletionBreaker(staged.length, preview.totals.removed);
+    return { preview, issues: breaker ? [breaker] : [] };
+  }
+
+  /** The Apps of an AppSet as staged now, with their manifests. */
+  private async stagedApps(appSetName: string): Promise<StagedApp[]> {
     const rows: { cluster_name: string; name: string; staged_revision: string; manifests_json: string }[] = await this.db.query(
       `SELECT c.name AS cluster_name, a.name, a.staged_revision, b.manifests_json
        FROM apps a JOIN app_sets s ON s.id = a.app_set_id JOIN clusters c ON c.id = a.cluster_id
        JOIN manifest_bundles b ON b.revision = a.staged_revision
        WHERE s.name = $1 AND a.staged_revision IS NOT NULL`,
-      [parsed.value.metadata.name],
+      [appSetName],
     );
-    const staged = rows.map((r) => ({ clusterName: r.cluster_name, appName: r.name, revision: r.staged_revision.trim(), manifests: JSON.parse(r.manifests_json) as unknown[] }));
-    const preview = previewAppSet(staged, expansion.apps);
-    const breaker = checkDeletionBreaker(staged.length, preview.totals.removed);
-    return { preview, issues: breaker ? [breaker] : [] };
+    return rows.map((r) => ({ clusterName: r.cluster_name, appName: r.name, revision: r.staged_revision.trim(), manifests: JSON.parse(r.manifests_json) as unknown[] }));
+  }
+
+  /** The explain stored when the App was staged, or null (unknown App, staged removal, staged before explain existed). */
+  async explain(appSetName: string, clusterName: string, appName: string): Promise<AppExplain | null> {
+    const rows: { staged_explain: AppExplain | null }[] = await this.db.query(
+      `SELECT a.staged_explain FROM apps a JOIN app_sets s ON s.id = a.app_set_id JOIN clusters c ON c.id = a.cluster_id
+       WHERE s.name = $1 AND c.name = $2 AND a.name = $3`,
+      [appSetName, clusterName, appName],
+    );
+    return rows[0]?.staged_explain ?? null;
+  }
+
+  /** The AppSet when `contentHash` is already its current revision (an unlocked read: apply re-checks under the lock). */
+  private async currentIfSame(name: string, contentHash: string): Promise<AppSetEntity | null> {
+    const appSet = await this.find(name);
+    if (!appSet) return null;
+    const current = await this.revision(appSet.id, appSet.currentRevision);
+    return current?.contentHash === contentHash ? appSet : null;
+  }
+
+  /** Reads the Git inputs of `document` (nothing for an AppSet that reads no Git). */
+  private async readGit(document: AppSetDocument): Promise<GitSnapshot> {
+    if (!readsGit(document.spec)) return EMPTY_GIT_SNAPSHOT;
+    return (await this.expander.expand(document, await this.clusters.snapshot())).git;
   }
 
   /** Unified diff of two revisions' documents as YAML; NOT_FOUND names a missing revision. */
@@ -110,18 +167,37 @@ export class AppSetsService {
   /** Re-expands every AppSet at its current revision over the current clusters (after a cluster change). */
   async restageAll(): Promise<void> {
     const appSets = await this.db.getRepository(AppSetEntity).find({ order: { name: 'ASC' } });
-    for (const appSet of appSets) {
-      await this.db.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-set:${appSet.name}`]);
-        const revision = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
-        const expansion = expandAppSet(revision.document, await this.clusters.snapshot(tx));
-        // A failed re-expansion stages nothing: a transient problem must never remove Apps. Neither does
-        // a cluster change that trips the deletion breaker: the AppSet records why instead.
-        const problems = expansion.issues.length > 0 ? expansion.issues : await this.stage(tx, appSet, revision.number, expansion.apps, false);
-        const condition = problems.map((p) => `${p.code}: ${p.message}`).join('\n').slice(0, 4000);
-        if (condition !== appSet.condition) await tx.update(AppSetEntity, { id: appSet.id }, { condition });
-      });
-    }
+    for (const appSet of appSets) await this.restage(appSet.name, false);
+  }
+
+  /**
+   * Re-reads the inputs of an AppSet (clusters, and Git: a branch that moved brings new parameters)
+   * and re-stages its current revision. Stores no new revision. Refused like apply: any issue, or the
+   * deletion breaker unless `force`, stages nothing and is recorded as the AppSet's condition.
+   */
+  async refresh(name: string, force = false): Promise<ApplyAppSetOutcome> {
+    await this.get(name);
+    const { issues, changed } = await this.restage(name, force);
+    return { appSet: issues.length > 0 ? null : await this.get(name), issues, changed };
+  }
+
+  private async restage(name: string, force: boolean): Promise<StageOutcome> {
+    const latest = await this.find(name);
+    const before = latest && (await this.revision(latest.id, latest.currentRevision));
+    if (!latest || !before) return { issues: [], changed: false };
+    const git = await this.readGit(before.document);
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-set:${name}`]);
+      const appSet = await tx.findOneOrFail(AppSetEntity, { where: { id: latest.id } });
+      const revision = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
+      const { expansion } = await this.expander.expand(revision.document, await this.clusters.snapshot(tx), git);
+      // A failed re-expansion stages nothing: a transient problem (a Git read included) must never
+      // remove Apps. Neither does a change that trips the deletion breaker: the AppSet records why.
+      const outcome = expansion.issues.length > 0 ? { issues: [...expansion.issues], changed: false } : await this.stage(tx, appSet, revision.number, expansion.apps, force);
+      const condition = outcome.issues.map((p) => `${p.code}: ${p.message}`).join('\n').slice(0, 4000);
+      if (condition !== appSet.condition) await tx.update(AppSetEntity, { id: appSet.id }, { condition });
+      return outcome;
+    });
   }
 
   async list(): Promise<AppSetEntity[]> {
@@ -155,17 +231,19 @@ export class AppSetsService {
    * expansion no longer produces are staged for removal (or deleted if they were never released).
    * Returns conflicts with Apps of other AppSets (same name on the same cluster).
    */
-  private async stage(tx: EntityManager, appSet: AppSetEntity, revision: number, apps: readonly RenderedApp[], force: boolean): Promise<Issue[]> {
+  private async stage(tx: EntityManager, appSet: AppSetEntity, revision: number, apps: readonly RenderedApp[], force: boolean): Promise<StageOutcome> {
     const clusterIds = new Map((await tx.find(ClusterEntity, { select: { id: true, name: true } })).map((c) => [c.name, c.id]));
     const existing = await tx.find(AppEntity, { where: { appSetId: appSet.id } });
     const byKey = new Map(existing.map((a) => [`${a.clusterId}/${a.name}`, a]));
     const conflicts = await this.findConflicts(tx, appSet.id, apps, clusterIds);
-    if (conflicts.length > 0) return conflicts;
+    if (conflicts.length > 0) return { issues: conflicts, changed: false };
 
     const wantedKeys = new Set(apps.map((a) => `${clusterIds.get(a.clusterName)}/${a.appName}`));
     const live = existing.filter((a) => a.stagedRevision !== null);
     const breaker = checkDeletionBreaker(live.length, live.filter((a) => !wantedKeys.has(`${a.clusterId}/${a.name}`)).length);
-    if (breaker && !force) return [breaker];
+    if (breaker && !force) return { issues: [breaker], changed: false };
+    const changed =
+      live.some((a) => !wantedKeys.has(`${a.clusterId}/${a.name}`)) || apps.some((a) => byKey.get(`${clusterIds.get(a.clusterName)}/${a.appName}`)?.stagedRevision !== a.revision);
 
     for (let i = 0; i < apps.length; i += CHUNK) {
       const chunk = apps.slice(i, i + CHUNK);
@@ -181,7 +259,7 @@ export class AppSetsService {
         .insert()
         .into(AppEntity)
         .values(
-          chunk.map((a) => ({
+          chunk.map((a): QueryDeepPartialEntity<AppEntity> => ({
             appSetId: appSet.id,
             clusterId: clusterIds.get(a.clusterName)!,
             name: a.appName,
@@ -189,9 +267,11 @@ export class AppSetsService {
             stagedNamespace: a.namespace,
             stagedSyncPolicy: a.syncPolicy,
             stagedFromRevision: revision,
+            // A JSON column: TypeORM's deep-partial typing cannot follow `unknown` parameter values.
+            stagedExplain: boundedExplain(a.explain) as QueryDeepPartialEntity<AppExplain>,
           })),
         )
-        .orUpdate(['staged_revision', 'staged_namespace', 'staged_sync_policy', 'staged_from_revision'], ['cluster_id', 'name'])
+        .orUpdate(['staged_revision', 'staged_namespace', 'staged_sync_policy', 'staged_from_revision', 'staged_explain'], ['cluster_id', 'name'])
         .execute();
     }
     const gone = [...byKey.entries()].filter(([key]) => !wantedKeys.has(key)).map(([, app]) => app);
@@ -199,9 +279,9 @@ export class AppSetsService {
     const toRemove = gone.filter((a) => a.releasedGeneration !== null).map((a) => a.id);
     for (let i = 0; i < neverReleased.length; i += CHUNK) await tx.delete(AppEntity, { id: In(neverReleased.slice(i, i + CHUNK)) });
     for (let i = 0; i < toRemove.length; i += CHUNK) {
-      await tx.update(AppEntity, { id: In(toRemove.slice(i, i + CHUNK)) }, { stagedRevision: null, stagedSyncPolicy: null, stagedFromRevision: revision });
+      await tx.update(AppEntity, { id: In(toRemove.slice(i, i + CHUNK)) }, { stagedRevision: null, stagedSyncPolicy: null, stagedFromRevision: revision, stagedExplain: null });
     }
-    return [];
+    return { issues: [], changed };
   }
 
   private async findConflicts(tx: EntityManager, appSetId: string, apps: readonly RenderedApp[], clusterIds: Map<string, string>): Promise<Issue[]> {
@@ -224,6 +304,13 @@ class StagingConflict extends Error {
   constructor(readonly issues: Issue[]) {
     super('staging conflict');
   }
+}
+
+/** An explain small enough to store with every App: oversized parameters are replaced by a note. */
+function boundedExplain(explain: AppExplain): AppExplain {
+  const bytes = Buffer.byteLength(canonicalJson(explain.parameters), 'utf8');
+  if (bytes <= MAX_EXPLAIN_BYTES) return explain;
+  return { ...explain, parameters: { '[omitted]': `The parameters are ${bytes} bytes of JSON; explain keeps at most ${MAX_EXPLAIN_BYTES}.` } };
 }
 
 function dedupeByRevision(apps: readonly RenderedApp[]): RenderedApp[] {

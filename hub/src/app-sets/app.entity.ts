@@ -1,5 +1,6 @@
 import { Column, Entity, Index, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import type { SyncPolicy } from '../core/app-set/app-set-spec';
+import type { AppExplain } from '../core/expand-app-set';
 import { ClusterEntity } from '../clusters/cluster.entity';
 import { AppSetEntity } from './app-set.entity';
 
@@ -41,6 +42,14 @@ export class AppEntity {
 
   @Column({ type: 'int', nullable: true })
   stagedFromRevision: number | null;
+
+  /**
+   * Why the staged App has its parameters (generator elements, Git commits, final parameters with
+   * secrets redacted), kept from the expansion that staged it: recomputing later could read other
+   * commits and explain something that was never staged. Null for a staged removal.
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  stagedExplain: AppExplain | null;
 
   @Column({ type: 'char', length: 64, nullable: true })
   releasedRevision: string | null;

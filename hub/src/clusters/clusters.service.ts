@@ -91,6 +91,29 @@ export class ClustersService {
     return rows.map((c) => ({ name: c.name, labels: c.labels, values: c.values }));
   }
 
+  /**
+   * The cluster snapshot as it would be after a pending change, for previews: `labels` replace the
+   * labels of a registered cluster (what setClusterLabels does); an unregistered name is added with
+   * `labels` and `values` (what registerCluster does). Values of a registered cluster cannot change.
+   * Throws INVALID_ARGUMENT for a change that the mutations would refuse.
+   */
+  async snapshotWith(change: { readonly cluster: string; readonly labels?: Record<string, string>; readonly values?: Record<string, string> }): Promise<ClusterSnapshot[]> {
+    const current = await this.snapshot();
+    const existing = current.find((c) => c.name === change.cluster);
+    if (existing) {
+      if (change.values !== undefined) throw new FlotillaError('INVALID_ARGUMENT', `The values of registered cluster "${change.cluster}" cannot be changed; preview a labels change.`);
+      if (change.labels === undefined) throw new FlotillaError('INVALID_ARGUMENT', `Give the new labels of cluster "${change.cluster}" to preview.`);
+      assertLabels(change.labels);
+      return current.map((c) => (c.name === change.cluster ? { ...c, labels: change.labels! } : c));
+    }
+    assertClusterName(change.cluster);
+    const labels = change.labels ?? {};
+    const values = change.values ?? {};
+    assertLabels(labels);
+    assertValues(values);
+    return [...current, { name: change.cluster, labels, values }].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
   /** True when an agent holds a stream to some replica and was heard from recently. */
   isConnected(cluster: ClusterEntity, now: Date): boolean {
     if (!cluster.connectedReplica || !cluster.lastSeenAt) return false;

@@ -1,7 +1,8 @@
 import { revisionOf } from '@flotilla/proto';
 import { describe, expect, it } from 'vitest';
 import type { AppSetDocument, GeneratorSpec } from './app-set/app-set-spec';
-import { expandAppSet } from './expand-app-set';
+import { DEFAULT_EXPANSION_LIMITS, expandAppSet } from './expand-app-set';
+import { completeGitSnapshot, EMPTY_GIT_SNAPSHOT } from './generators/git-snapshot';
 import type { ClusterSnapshot } from './generators/param-set';
 
 const clusters: ClusterSnapshot[] = [
@@ -151,12 +152,12 @@ describe('expandAppSet', () => {
 
   it('a matrix with an empty child yields nothing, without an issue', () => {
     const doc = appSet([{ matrix: { generators: [{ clusters: {} }, { list: { elements: [] } }] } }], [configMap({})]);
-    expect(expandAppSet(doc, clusters)).toEqual({ apps: [], issues: [] });
+    expect(expandAppSet(doc, clusters)).toEqual({ apps: [], issues: [], needs: [] });
   });
 
   it('a matrix larger than the cap is refused while it is built', () => {
     const doc = appSet([{ matrix: { generators: [{ clusters: {} }, { list: { elements: [{ a: 1 }, { a: 2 }] } }] } }], [configMap({})]);
-    const result = expandAppSet(doc, clusters, { maxParamSets: 4, maxAppBytes: 1e6, maxTemplateChars: 1000, maxRenderMs: 100, maxRenderMemory: 1e6 });
+    const result = expandAppSet(doc, clusters, { ...DEFAULT_EXPANSION_LIMITS, maxParamSets: 4, maxAppBytes: 1e6, maxTemplateChars: 1000, maxRenderMs: 100, maxRenderMemory: 1e6 });
     expect(result.issues).toContainEqual(expect.objectContaining({ code: 'TOO_MANY_PARAM_SETS', path: 'spec.generators[0].matrix' }));
   });
 
@@ -194,14 +195,86 @@ describe('expandAppSet', () => {
 
   it('more parameter sets than the cap is refused', () => {
     const doc = appSet([{ clusters: {} }], [configMap({})]);
-    const result = expandAppSet(doc, clusters, { maxParamSets: 2, maxAppBytes: 1e6, maxTemplateChars: 1000, maxRenderMs: 100, maxRenderMemory: 1e6 });
+    const result = expandAppSet(doc, clusters, { ...DEFAULT_EXPANSION_LIMITS, maxParamSets: 2, maxAppBytes: 1e6, maxTemplateChars: 1000, maxRenderMs: 100, maxRenderMemory: 1e6 });
     expect(result.apps).toEqual([]);
     expect(result.issues).toContainEqual(expect.objectContaining({ code: 'TOO_MANY_PARAM_SETS' }));
   });
 
   it('an App larger than the byte cap is refused', () => {
     const doc = appSet([{ list: { elements: [{ cluster: 'eu-1' }] } }], [configMap({ big: 'x'.repeat(5000) })]);
-    const result = expandAppSet(doc, clusters, { maxParamSets: 10, maxAppBytes: 1000, maxTemplateChars: 1000, maxRenderMs: 100, maxRenderMemory: 1e6 });
+    const result = expandAppSet(doc, clusters, { ...DEFAULT_EXPANSION_LIMITS, maxParamSets: 10, maxAppBytes: 1000, maxTemplateChars: 1000, maxRenderMs: 100, maxRenderMemory: 1e6 });
     expect(result.issues).toContainEqual(expect.objectContaining({ code: 'APP_TOO_LARGE' }));
+  });
+
+  it('an expansion running past its time budget is EXPANSION_TIME_LIMIT and yields no Apps', () => {
+    let now = 0;
+    const clock = () => (now += 400);
+    const doc = appSet([{ clusters: {} }], [configMap({})]);
+    const result = expandAppSet(doc, clusters, { ...DEFAULT_EXPANSION_LIMITS, maxExpansionMs: 1000 }, { clock });
+    expect(result.apps).toEqual([]);
+    expect(result.issues).toEqual([expect.objectContaining({ code: 'EXPANSION_TIME_LIMIT' })]);
+  });
+
+  it('explain lists the generator elements of a matrix combination and the parameters with secrets redacted', () => {
+    const doc = appSet(
+      [{ matrix: { generators: [{ list: { elements: [{ dbPassword: 'hunter2-long', url: 'db://u:hunter2-long@db' }] } }, { clusters: { selector: { matchLabels: { region: 'us' } } } }] } }],
+      [configMap({ url: '{{ url }}' })],
+    );
+    const [app] = expandAppSet(doc, clusters).apps;
+    expect(app!.explain.sources).toEqual([
+      { generator: 'spec.generators[0].matrix.generators[0].list', element: 'elements[0]' },
+      { generator: 'spec.generators[0].matrix.generators[1].clusters', element: 'us-1' },
+    ]);
+    expect(app!.explain.parameters).toMatchObject({ dbPassword: '[redacted]', url: 'db://u:[redacted]@db', cluster: { name: 'us-1' } });
+    expect(JSON.stringify(app!.explain)).not.toContain('hunter2');
+  });
+
+  it('explain of a merged set lists the base element and the element merged into it', () => {
+    const doc = appSet(
+      [{ merge: { mergeKeys: ['cluster.name'], generators: [{ clusters: {} }, { list: { elements: [{ cluster: 'eu-1', replicas: 5 }] } }] } }],
+      [configMap({})],
+    );
+    const eu1 = expandAppSet(doc, clusters).apps.find((a) => a.clusterName === 'eu-1')!;
+    expect(eu1.explain.sources.map((s) => [s.generator, s.element])).toEqual([
+      ['spec.generators[0].merge.generators[0].clusters', 'eu-1'],
+      ['spec.generators[0].merge.generators[1].list', 'elements[0]'],
+    ]);
+  });
+
+  describe('manifests from a Git source', () => {
+    const source = { repoURL: 'https://git.example.com/web.git', revision: 'main', path: 'deploy' };
+    const doc: AppSetDocument = {
+      apiVersion: 'flotilla.dev/v1alpha1',
+      kind: 'AppSet',
+      metadata: { name: 'web' },
+      spec: { generators: [{ list: { elements: [{ cluster: 'eu-1' }] } }], template: { source } },
+    };
+    const files = {
+      'deploy/a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\ndata: { c: "{{ cluster.name }}" }\n',
+      'deploy/b.yml': 'apiVersion: v1\nkind: Service\nmetadata: { name: b }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: b }\n',
+    };
+    const commit = 'd'.repeat(40);
+
+    it('asks for the tree, then for the files, then renders them like inline manifests', () => {
+      expect(expandAppSet(doc, clusters, undefined, { git: EMPTY_GIT_SNAPSHOT }).needs).toEqual([{ kind: 'tree', repoURL: source.repoURL, revision: 'main' }]);
+      const complete = completeGitSnapshot([{ ...source, commit, files }]);
+      expect(expandAppSet(doc, clusters, undefined, { git: { trees: complete.trees, files: new Map() } }).needs.map((n) => (n.kind === 'file' ? n.path : ''))).toEqual([
+        'deploy/a.yaml',
+        'deploy/b.yml',
+      ]);
+      const result = expandAppSet(doc, clusters, undefined, { git: complete });
+      expect(result.issues).toEqual([]);
+      expect(result.apps[0]!.manifests.map((m) => [m['kind'], (m['metadata'] as { name: string }).name, m['data']])).toEqual([
+        ['ConfigMap', 'a', { c: 'eu-1' }],
+        ['Service', 'b', undefined],
+        ['ConfigMap', 'b', undefined],
+      ]);
+      expect(result.apps[0]!.explain.git).toEqual([{ repoURL: source.repoURL, revision: 'main', commit }]);
+    });
+
+    it('an App over the byte cap is refused for Git manifests too', () => {
+      const result = expandAppSet(doc, clusters, { ...DEFAULT_EXPANSION_LIMITS, maxAppBytes: 100 }, { git: completeGitSnapshot([{ ...source, commit, files }]) });
+      expect(result.issues).toEqual([expect.objectContaining({ code: 'APP_TOO_LARGE', path: 'spec.template.source' })]);
+    });
   });
 });

@@ -1,24 +1,51 @@
 import { canonicalJson, revisionOf } from '@flotilla/proto';
 import { resolveSyncPolicy, type AppSetDocument, type SyncPolicy } from './app-set/app-set-spec';
 import { evaluateGenerators } from './generators/evaluate-generators';
-import { sourcePath, type ClusterSnapshot } from './generators/param-set';
+import { DEFAULT_GIT_LIMITS, EMPTY_GIT_SNAPSHOT, GitInputs, type GitLimits, type GitNeed, type GitSnapshot } from './generators/git-snapshot';
+import { sourcePath, type ClusterSnapshot, type GitRef, type ParamOrigin, type ParamSet } from './generators/param-set';
 import { childPath, issue, type Issue } from './issues';
 import { applyOverrides } from './overrides/apply-overrides';
+import { ManifestSources, type LoadedSource } from './render/manifest-source';
 import { DEFAULT_RENDER_LIMITS, TemplateRenderer, type RenderLimits } from './render/template-renderer';
+import { redactParameters } from './safety/redact';
 
 /** Caps on one expansion. */
-export interface ExpansionLimits extends RenderLimits {
+export interface ExpansionLimits extends RenderLimits, GitLimits {
   /** Most ParamSets (and so Apps) one AppSet may produce. */
   readonly maxParamSets: number;
   /** Largest canonical JSON of one App's manifests, in bytes. */
   readonly maxAppBytes: number;
+  /** Longest whole expansion, in milliseconds of `ExpansionInputs.clock` (checked between Apps). */
+  readonly maxExpansionMs: number;
 }
 
 export const DEFAULT_EXPANSION_LIMITS: ExpansionLimits = {
   ...DEFAULT_RENDER_LIMITS,
+  ...DEFAULT_GIT_LIMITS,
   maxParamSets: 100_000,
   maxAppBytes: 1024 * 1024,
+  maxExpansionMs: 30_000,
 };
+
+/** Resolved inputs besides the clusters. */
+export interface ExpansionInputs {
+  /** What the service read from Git so far; missing pieces come back as `needs`. */
+  readonly git?: GitSnapshot;
+  /** Monotonic milliseconds for the `maxExpansionMs` cap; without it the whole expansion is not timed. */
+  readonly clock?: () => number;
+  /** Values the hub knows are secret: redacted from `explain` wherever they appear. */
+  readonly secrets?: readonly string[];
+}
+
+/** Why an App has the parameters it has: what `explain` shows. */
+export interface AppExplain {
+  /** The generator elements that produced the parameters, in order. */
+  readonly sources: readonly ParamOrigin[];
+  /** The final parameters, secrets redacted. */
+  readonly parameters: Readonly<Record<string, unknown>>;
+  /** Every Git commit the App was built from (generators and manifest source), without duplicates. */
+  readonly git: readonly GitRef[];
+}
 
 /** One rendered App for one cluster. */
 export interface RenderedApp {
@@ -34,90 +61,146 @@ export interface RenderedApp {
   readonly syncPolicy: SyncPolicy;
   /** Generator elements that produced this App's parameters. */
   readonly source: string;
+  readonly explain: AppExplain;
 }
 
-/** The outcome of an expansion: either every App, or issues and no Apps at all. */
+/**
+ * The outcome of an expansion: every App, or issues and no Apps at all, or — when the Git snapshot
+ * lacked something — the `needs` to read before expanding again (and nothing else).
+ */
 export interface Expansion {
   readonly apps: readonly RenderedApp[];
   readonly issues: readonly Issue[];
+  readonly needs: readonly GitNeed[];
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
- * Expands an AppSet over a resolved cluster snapshot: evaluates the generators, renders the template
- * once per ParamSet, applies the per-cluster `overrides`, hashes each App's manifests. All or nothing: when any issue is found the result
- * has no Apps, so a partial expansion can never be staged. Output is sorted by (cluster, app).
+ * Expands an AppSet over a resolved snapshot (clusters, and Git through `inputs.git`): evaluates the
+ * generators, renders the template (inline manifests or `source` manifests from Git) once per
+ * ParamSet, applies the per-cluster `overrides`, hashes each App's manifests. All or nothing: when any
+ * issue is found the result has no Apps, so a partial expansion can never be staged. When the Git
+ * snapshot lacks a tree or a file, the result holds only `needs`: read them, then call again with the
+ * larger snapshot. Output is sorted by (cluster, app).
  */
 export function expandAppSet(
   document: AppSetDocument,
   clusters: readonly ClusterSnapshot[],
   limits: ExpansionLimits = DEFAULT_EXPANSION_LIMITS,
+  inputs: ExpansionInputs = {},
 ): Expansion {
   const renderer = new TemplateRenderer(limits);
+  const git = new GitInputs(inputs.git ?? EMPTY_GIT_SNAPSHOT, limits);
   const byName = new Map(clusters.map((c) => [c.name, c]));
-  const generated = evaluateGenerators(document.spec.generators, byName, renderer, limits.maxParamSets);
+  const generated = evaluateGenerators(document.spec.generators, { clusters: byName, renderer, maxParamSets: limits.maxParamSets, git });
+  // Sets evaluated over a partial snapshot may be incomplete: render nothing until Git is all read.
+  if (git.needs.length > 0) return { apps: [], issues: [], needs: git.needs };
   const issues: Issue[] = [...generated.issues];
   const syncPolicy = resolveSyncPolicy(document.spec.syncPolicy);
   const template = document.spec.template;
+  const sources = template.source ? new ManifestSources(git) : undefined;
   const apps = new Map<string, RenderedApp>();
+  const started = inputs.clock?.();
 
   for (const set of generated.sets) {
-    // evaluateGenerators only returns sets with a target.
-    const clusterName = set.clusterName ?? '';
-    const rendered = renderer.renderTree(
-      { name: template.name ?? document.metadata.name, namespace: template.namespace ?? '', manifests: template.manifests },
-      set.params,
-      'spec.template',
-    );
-    const found = rendered.issues.map((i) => ({ ...i, message: `${i.message} (cluster ${clusterName}, from ${set.source})` }));
-    const value = rendered.value as { name: unknown; namespace: unknown; manifests: Record<string, unknown>[] };
-    const appName = String(value.name);
-    const namespace = String(value.namespace);
-    if (found.length === 0 && template.overrides && template.overrides.length > 0) {
-      const target = { labels: byName.get(clusterName)?.labels ?? {}, params: set.params };
-      const patched = applyOverrides(value.manifests, template.overrides, target, renderer);
-      found.push(...patched.issues.map((i) => ({ ...i, message: `${i.message} (cluster ${clusterName}, from ${set.source})` })));
-      value.manifests = patched.manifests;
+    if (inputs.clock && started !== undefined && inputs.clock() - started > limits.maxExpansionMs) {
+      issues.push(issue('EXPANSION_TIME_LIMIT', 'spec', `Expanding the AppSet took more than ${limits.maxExpansionMs} ms; nothing was staged.`));
+      break;
     }
-    if (found.length === 0) found.push(...checkApp(appName, namespace, value.manifests, clusterName));
-    if (found.length > 0) {
-      issues.push(...found);
+    const app = renderApp(document, set, byName, renderer, sources, syncPolicy, limits, inputs.secrets ?? []);
+    if (app === 'pending') continue;
+    if (!('appName' in app)) {
+      issues.push(...app.issues);
       continue;
     }
-    const key = `${clusterName}\u0000${appName}`;
+    const key = `${app.clusterName}\u0000${app.appName}`;
     const previous = apps.get(key);
     if (previous) {
       issues.push(
-        issue('DUPLICATE_APP', sourcePath(set.source), `App "${appName}" on cluster ${clusterName} is generated twice (by ${set.source}, also by ${previous.source}).`),
+        issue('DUPLICATE_APP', sourcePath(set.source), `App "${app.appName}" on cluster ${app.clusterName} is generated twice (by ${set.source}, also by ${previous.source}).`),
       );
       continue;
     }
-    const json = canonicalJson(value.manifests);
-    const manifestBytes = Buffer.byteLength(json, 'utf8');
-    if (manifestBytes > limits.maxAppBytes) {
-      issues.push(
-        issue('APP_TOO_LARGE', 'spec.template.manifests', `App "${appName}" on cluster ${clusterName} renders to ${manifestBytes} bytes; the limit is ${limits.maxAppBytes}.`),
-      );
-      continue;
-    }
-    apps.set(key, {
-      clusterName,
-      appName,
-      namespace,
-      manifests: value.manifests,
-      revision: revisionOf(value.manifests),
-      manifestBytes,
-      syncPolicy,
-      source: set.source,
-    });
+    apps.set(key, app);
   }
-  if (issues.length > 0) return { apps: [], issues: dedupe(issues) };
+  if (git.needs.length > 0) return { apps: [], issues: [], needs: git.needs };
+  if (issues.length > 0) return { apps: [], issues: dedupe(issues), needs: [] };
   const sorted = [...apps.values()].sort((a, b) => compare(a.clusterName, b.clusterName) || compare(a.appName, b.appName));
-  return { apps: sorted, issues: [] };
+  return { apps: sorted, issues: [], needs: [] };
 }
 
-function checkApp(appName: string, namespace: string, manifests: readonly Record<string, unknown>[], cluster: string): Issue[] {
+/** Renders the App of one ParamSet, or says why it cannot (issues), or that Git input is missing. */
+function renderApp(
+  document: AppSetDocument,
+  set: ParamSet,
+  byName: ReadonlyMap<string, ClusterSnapshot>,
+  renderer: TemplateRenderer,
+  sources: ManifestSources | undefined,
+  syncPolicy: SyncPolicy,
+  limits: ExpansionLimits,
+  secrets: readonly string[],
+): RenderedApp | { issues: Issue[] } | 'pending' {
+  // evaluateGenerators only returns sets with a target.
+  const clusterName = set.clusterName ?? '';
+  const template = document.spec.template;
+  const where = (found: readonly Issue[]) => found.map((i) => ({ ...i, message: `${i.message} (cluster ${clusterName}, from ${set.source})` }));
+  const rendered = renderer.renderTree(
+    { name: template.name ?? document.metadata.name, namespace: template.namespace ?? '', manifests: template.manifests ?? [] },
+    set.params,
+    'spec.template',
+  );
+  const found = where(rendered.issues);
+  const value = rendered.value as { name: unknown; namespace: unknown; manifests: Record<string, unknown>[] };
+  let paths = value.manifests.map((_, index) => childPath('spec.template.manifests', index));
+  let loaded: LoadedSource | undefined;
+  if (template.source && sources) {
+    const at = renderer.renderTree({ revision: template.source.revision, path: template.source.path }, set.params, 'spec.template.source');
+    if (at.issues.length > 0) return { issues: [...found, ...where(at.issues)] };
+    const source = { ...template.source, ...(at.value as { revision?: string; path: string }) };
+    const result = sources.load(source);
+    if (result === 'pending') return 'pending';
+    if ('code' in result) return { issues: [...found, result] };
+    loaded = result;
+    for (const sourced of result.manifests) {
+      const manifest = renderer.renderTree(sourced.manifest, set.params, sourced.path);
+      found.push(...where(manifest.issues));
+      value.manifests.push(manifest.value as Record<string, unknown>);
+    }
+    paths = result.manifests.map((m) => m.path);
+  }
+  const appName = String(value.name);
+  const namespace = String(value.namespace);
+  if (found.length === 0 && template.overrides && template.overrides.length > 0) {
+    const target = { labels: byName.get(clusterName)?.labels ?? {}, params: set.params };
+    const patched = applyOverrides(value.manifests, template.overrides, target, renderer);
+    found.push(...where(patched.issues));
+    value.manifests = patched.manifests;
+  }
+  if (found.length === 0) found.push(...checkApp(appName, namespace, value.manifests, paths, clusterName));
+  if (found.length > 0) return { issues: found };
+  const json = canonicalJson(value.manifests);
+  const manifestBytes = Buffer.byteLength(json, 'utf8');
+  if (manifestBytes > limits.maxAppBytes) {
+    const at = template.source ? 'spec.template.source' : 'spec.template.manifests';
+    return { issues: [issue('APP_TOO_LARGE', at, `App "${appName}" on cluster ${clusterName} renders to ${manifestBytes} bytes; the limit is ${limits.maxAppBytes}.`)] };
+  }
+  const refs = [...set.origins.flatMap((o) => (o.git ? [o.git] : [])), ...(loaded ? [loaded.git] : [])];
+  const git = [...new Map(refs.map((r) => [`${r.repoURL}\u0000${r.revision}\u0000${r.commit}`, r])).values()];
+  return {
+    clusterName,
+    appName,
+    namespace,
+    manifests: value.manifests,
+    revision: revisionOf(value.manifests),
+    manifestBytes,
+    syncPolicy,
+    source: set.source,
+    explain: { sources: set.origins, parameters: redactParameters(set.params, secrets), git },
+  };
+}
+
+function checkApp(appName: string, namespace: string, manifests: readonly Record<string, unknown>[], paths: readonly string[], cluster: string): Issue[] {
   const issues: Issue[] = [];
   if (!DNS_LABEL.test(appName) || appName.length > 63) {
     issues.push(issue('INVALID_APP_NAME', 'spec.template.name', `App name "${appName}" (cluster ${cluster}) must be a DNS-1123 label.`));
@@ -127,7 +210,7 @@ function checkApp(appName: string, namespace: string, manifests: readonly Record
   }
   const identities = new Set<string>();
   manifests.forEach((manifest, index) => {
-    const path = childPath('spec.template.manifests', index);
+    const path = paths[index] ?? childPath('spec.template.manifests', index);
     const metadata = (manifest['metadata'] ?? {}) as Record<string, unknown>;
     const id = [manifest['apiVersion'], manifest['kind'], metadata['namespace'] ?? namespace, metadata['name']].join('/');
     for (const field of ['apiVersion', 'kind'] as const) {

@@ -1,4 +1,5 @@
 import type { MigrationInterface } from 'typeorm';
+import { AddAppExplain1795436893183 } from './migrations/1795436893183-add-app-explain';
 import { AddAppSetCondition1795432698572 } from './migrations/1795432698572-add-app-set-condition';
 import { AddRolloutWaves1795431379508 } from './migrations/1795431379508-add-rollout-waves';
 import { CreateSchema1795425707116 } from './migrations/1795425707116-create-schema';
@@ -10,4 +11,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateReleaseGeneration1795425707117,
   AddRolloutWaves1795431379508,
   AddAppSetCondition1795432698572,
+  AddAppExplain1795436893183,
 ];

@@ -30,7 +30,8 @@ export type GeneratorKindSpec =
   | { readonly list: ListGeneratorSpec }
   | { readonly clusters: ClustersGeneratorSpec }
   | { readonly matrix: MatrixGeneratorSpec }
-  | { readonly merge: MergeGeneratorSpec };
+  | { readonly merge: MergeGeneratorSpec }
+  | { readonly git: GitGeneratorSpec };
 
 export interface ListGeneratorSpec {
   /**
@@ -50,6 +51,30 @@ export interface MergeGeneratorSpec {
   /** Parameter paths (dotted, like `cluster.name`) whose values must all be equal to merge two sets. */
   readonly mergeKeys: readonly string[];
   readonly generators: readonly GeneratorSpec[];
+}
+
+/**
+ * Parameter sets from a Git repository at a branch, tag or commit: one per JSON/YAML object in the
+ * files matched by `files` globs, or one per directory matched by `directories` globs (exactly one of
+ * the two). Entries with `exclude: true` remove what they match, whatever the order.
+ */
+export interface GitGeneratorSpec {
+  /** `https://`, `http://`, `ssh://`, `git://`, `file://` URL, scp-like `user@host:path`, or an absolute local path. */
+  readonly repoURL: string;
+  /** Branch, tag or commit SHA; default `HEAD` (the remote's default branch). */
+  readonly revision?: string;
+  readonly files?: readonly GitPathSpec[];
+  readonly directories?: readonly GitPathSpec[];
+  /** Puts the path parameters under `<prefix>.path` instead of `path` (two git generators in one matrix). */
+  readonly pathParamPrefix?: string;
+  /** Extra parameters under `values`, rendered over each set's parameters. */
+  readonly values?: Readonly<Record<string, string>>;
+}
+
+/** A glob over paths relative to the repository root (picomatch: `*` stays in one segment, `**` crosses). */
+export interface GitPathSpec {
+  readonly path: string;
+  readonly exclude?: boolean;
 }
 
 export interface ClustersGeneratorSpec {
@@ -75,10 +100,25 @@ export interface TemplateSpec {
   readonly name?: string;
   /** Namespace for namespaced objects that name none. May use parameters. */
   readonly namespace?: string;
-  /** Kubernetes objects; every string leaf may use `{{ }}` parameters. */
-  readonly manifests: readonly Readonly<Record<string, unknown>>[];
+  /** Kubernetes objects; every string leaf may use `{{ }}` parameters. Exactly one of `manifests` and `source`. */
+  readonly manifests?: readonly Readonly<Record<string, unknown>>[];
+  /** Manifests read from a Git repository instead, rendered exactly like inline ones. */
+  readonly source?: ManifestSourceSpec;
   /** Per-cluster patches applied in order after rendering (see core/overrides). */
   readonly overrides?: readonly OverrideSpec[];
+}
+
+/**
+ * Plain YAML manifests in a Git repository: `path` is a file or a directory whose `*.yaml`/`*.yml` files
+ * (sorted by path; with `recurse`, in subdirectories too) hold one or many documents each. `revision`
+ * and `path` may use parameters (rendered per App); `repoURL` may not.
+ */
+export interface ManifestSourceSpec {
+  readonly repoURL: string;
+  /** Branch, tag or commit SHA; default `HEAD`. */
+  readonly revision?: string;
+  readonly path: string;
+  readonly recurse?: boolean;
 }
 
 /** A structured merge patch for the Apps of clusters whose labels match `selector`. */

@@ -35,7 +35,12 @@ export function evaluateClusters(
       issues.push(...rendered.issues.map((i) => ({ ...i, message: `${i.message} (cluster ${cluster.name})` })));
       continue;
     }
-    sets.push({ clusterName: cluster.name, params: { ...base, values: rendered.value }, source: `${path}[${cluster.name}]` });
+    sets.push({
+      clusterName: cluster.name,
+      params: { ...base, values: rendered.value },
+      source: `${path}[${cluster.name}]`,
+      origins: [{ generator: path, element: cluster.name }],
+    });
   }
   return { sets, issues };
 }

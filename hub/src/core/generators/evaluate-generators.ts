@@ -2,6 +2,8 @@ import type { GeneratorSpec } from '../app-set/app-set-spec';
 import { childPath, issue, type Issue } from '../issues';
 import type { TemplateRenderer } from '../render/template-renderer';
 import { evaluateClusters } from './clusters';
+import { evaluateGit } from './git';
+import type { GitInputs } from './git-snapshot';
 import { evaluateList } from './list';
 import { evaluateMatrix } from './matrix';
 import { evaluateMerge } from './merge';
@@ -13,6 +15,8 @@ export interface GeneratorContext {
   readonly clusters: ReadonlyMap<string, ClusterSnapshot>;
   readonly renderer: TemplateRenderer;
   readonly maxParamSets: number;
+  /** Git trees and files for `git` generators; records what it lacks. */
+  readonly git: GitInputs;
 }
 
 /**
@@ -21,13 +25,8 @@ export interface GeneratorContext {
  * an exploded generator never yields a partial result that could be staged. A top-level set without a
  * target cluster is the issue `NO_TARGET_CLUSTER`.
  */
-export function evaluateGenerators(
-  generators: readonly GeneratorSpec[],
-  clusters: ReadonlyMap<string, ClusterSnapshot>,
-  renderer: TemplateRenderer,
-  maxParamSets: number,
-): { sets: ParamSet[]; issues: Issue[] } {
-  const context: GeneratorContext = { clusters, renderer, maxParamSets };
+export function evaluateGenerators(generators: readonly GeneratorSpec[], context: GeneratorContext): { sets: ParamSet[]; issues: Issue[] } {
+  const { maxParamSets } = context;
   const sets: ParamSet[] = [];
   const issues: Issue[] = [];
   for (const [index, generator] of generators.entries()) {
@@ -62,6 +61,7 @@ export function evaluateGenerator(
   let result: Evaluated;
   if ('list' in generator) result = evaluateList(generator.list, context.clusters, childPath(path, 'list'), context.renderer, inherited);
   else if ('clusters' in generator) result = evaluateClusters(generator.clusters, context.clusters, childPath(path, 'clusters'), context.renderer, inherited);
+  else if ('git' in generator) result = evaluateGit(generator.git, childPath(path, 'git'), inherited, context);
   else if ('matrix' in generator) result = evaluateMatrix(generator.matrix, childPath(path, 'matrix'), inherited, context.maxParamSets, child);
   else result = evaluateMerge(generator.merge, childPath(path, 'merge'), inherited, child);
   return { sets: filterBySelector(result.sets, generator.selector), issues: result.issues };

@@ -32,17 +32,30 @@ export function evaluateList(
       }
       element = rendered.value as Record<string, unknown>;
     }
-    if (!Object.prototype.hasOwnProperty.call(element, 'cluster')) {
-      sets.push({ params: { ...element }, source: at });
-      return;
-    }
-    const name = element['cluster'];
-    const cluster = typeof name === 'string' ? clusters.get(name) : undefined;
-    if (!cluster) {
-      issues.push(issue('UNKNOWN_CLUSTER', childPath(at, 'cluster'), `Cluster "${String(name)}" is not registered.`));
-      return;
-    }
-    sets.push({ clusterName: cluster.name, params: { ...element, cluster: clusterParam(cluster) }, source: at });
+    const origins = [{ generator: path, element: `elements[${index}]` }];
+    const target = targetOf(element, clusters, childPath(at, 'cluster'));
+    if ('code' in target) issues.push(target);
+    else sets.push({ ...target, source: at, origins });
   });
   return { sets, issues };
+}
+
+/**
+ * The target of a parameter object that may name a cluster: without a `cluster` key, no target; with a
+ * registered cluster's name, that cluster, its name replaced in the parameters by the cluster object;
+ * anything else is `UNKNOWN_CLUSTER` at `at`. Shared by `list` elements and `git` files.
+ */
+export function targetOf(
+  element: Readonly<Record<string, unknown>>,
+  clusters: ReadonlyMap<string, ClusterSnapshot>,
+  at: string,
+): Pick<ParamSet, 'clusterName' | 'params'> | Issue {
+  if (!Object.prototype.hasOwnProperty.call(element, 'cluster')) return { params: { ...element } };
+  const name = element['cluster'];
+  const cluster = typeof name === 'string' ? clusters.get(name) : undefined;
+  if (!cluster) {
+    const shown = typeof name === 'string' ? `"${name.slice(0, 80)}"` : `(a ${Array.isArray(name) ? 'list' : typeof name})`;
+    return issue('UNKNOWN_CLUSTER', at, `Cluster ${shown} is not registered; \`cluster\` must name a registered cluster.`);
+  }
+  return { clusterName: cluster.name, params: { ...element, cluster: clusterParam(cluster) } };
 }

@@ -22,7 +22,7 @@ export function evaluateMatrix(
 ): Evaluated {
   const issues: Issue[] = [];
   const generatorsPath = childPath(path, 'generators');
-  let combos: ParamSet[] = [{ params: {}, source: '' }];
+  let combos: ParamSet[] = [{ params: {}, source: '', origins: [] }];
   for (const [index, child] of spec.generators.entries()) {
     const next: ParamSet[] = [];
     for (const combo of combos) {
@@ -56,5 +56,6 @@ function joinSets(combo: ParamSet, set: ParamSet): ParamSet | string {
   if (combo.clusterName !== undefined) params['cluster'] = combo.params['cluster'];
   else if (set.clusterName === undefined) delete params['cluster'];
   const source = combo.source === '' ? set.source : `${combo.source}${SOURCE_SEPARATOR}${set.source}`;
-  return clusterName === undefined ? { params, source } : { clusterName, params, source };
+  const origins = [...combo.origins, ...set.origins];
+  return clusterName === undefined ? { params, source, origins } : { clusterName, params, source, origins };
 }

@@ -78,7 +78,9 @@ function mergeSets(base: ParamSet, set: ParamSet): ParamSet | string {
     params[key] = isPlainObject(previous) && isPlainObject(value) ? { ...previous, ...value } : value;
   }
   const clusterName = base.clusterName ?? set.clusterName;
-  return clusterName === undefined ? { params, source: base.source } : { clusterName, params, source: base.source };
+  // The base source names the set in issues; explain lists every element that contributed.
+  const origins = [...base.origins, ...set.origins];
+  return clusterName === undefined ? { params, source: base.source, origins } : { clusterName, params, source: base.source, origins };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

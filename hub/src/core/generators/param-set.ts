@@ -22,6 +22,29 @@ export interface ParamSet {
    * matrix combination joins its parts' sources with ` × ` (see `sourcePath`).
    */
   readonly source: string;
+  /**
+   * Every generator element that contributed parameters, in order: one for a plain generator, one per
+   * child for a matrix combination, the base and each merged-in set for `merge`. What `explain` shows.
+   */
+  readonly origins: readonly ParamOrigin[];
+}
+
+/** One generator element behind a ParamSet. */
+export interface ParamOrigin {
+  /** The generator's path in the document, e.g. `spec.generators[0].matrix.generators[1].git`. */
+  readonly generator: string;
+  /** What it produced the set from: `elements[2]` (list), the cluster name (clusters), a file or directory path (git). */
+  readonly element: string;
+  /** For a git generator: the repository, the revision asked for and the commit it resolved to. */
+  readonly git?: GitRef;
+}
+
+/** A revision of a Git repository as resolved for one expansion. */
+export interface GitRef {
+  readonly repoURL: string;
+  readonly revision: string;
+  /** Full commit SHA. */
+  readonly commit: string;
 }
 
 /** The `cluster` parameter object of a ParamSet. */

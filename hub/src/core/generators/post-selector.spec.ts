@@ -16,8 +16,8 @@ describe('flattenParams', () => {
 
 describe('filterBySelector', () => {
   const sets = [
-    { clusterName: 'eu-1', params: { env: 'prod', cluster: { labels: { region: 'eu' } } }, source: 'a' },
-    { clusterName: 'us-1', params: { env: 'dev', cluster: { labels: { region: 'us' } } }, source: 'b' },
+    { clusterName: 'eu-1', params: { env: 'prod', cluster: { labels: { region: 'eu' } } }, source: 'a', origins: [] },
+    { clusterName: 'us-1', params: { env: 'dev', cluster: { labels: { region: 'us' } } }, source: 'b', origins: [] },
   ];
 
   it('an absent selector keeps every set', () => {

@@ -14,6 +14,7 @@ const rendered = (clusterName: string, appName: string, value: string): Rendered
   manifestBytes: 0,
   syncPolicy: { mode: 'sync', drift: 'report', preserveResourcesOnDeletion: false },
   source: 'spec.generators[0]',
+  explain: { sources: [], parameters: {}, git: [] },
 });
 
 describe('previewAppSet', () => {
@@ -39,5 +40,13 @@ describe('previewAppSet', () => {
 
   it('an identical expansion previews no change', () => {
     expect(previewAppSet([staged('eu-1', 'web', 'a')], [rendered('eu-1', 'web', 'a')])).toEqual({ clusters: [], totals: { added: 0, removed: 0, changed: 0, unchanged: 1 } });
+  });
+
+  it('added and changed Apps carry the explain of their new expansion; removed ones none', () => {
+    const preview = previewAppSet([staged('eu-1', 'web', 'old'), staged('us-1', 'web', 'a')], [rendered('eu-1', 'web', 'new'), rendered('ap-1', 'web', 'a')]);
+    const [ap, eu, us] = preview.clusters;
+    expect(ap!.added[0]!.explain).toEqual({ sources: [], parameters: {}, git: [] });
+    expect(eu!.changed[0]!.explain).toEqual({ sources: [], parameters: {}, git: [] });
+    expect(us!.removed[0]!.explain).toBeUndefined();
   });
 });

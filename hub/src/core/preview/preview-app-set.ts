@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
-import type { RenderedApp } from '../expand-app-set';
+import type { AppExplain, RenderedApp } from '../expand-app-set';
 
 /** An App as it is staged now, with its manifests. */
 export interface StagedApp {
@@ -16,6 +16,8 @@ export interface AppChange {
   readonly toRevision: string | null;
   /** Unified diff of the manifests as YAML ('' for an unchanged App). */
   readonly diff: string;
+  /** Where the new App's parameters come from (absent for a removal). */
+  readonly explain?: AppExplain;
 }
 
 export interface ClusterPreview {
@@ -48,9 +50,10 @@ export function previewAppSet(staged: readonly StagedApp[], rendered: readonly R
   let unchanged = 0;
   for (const [k, next] of after) {
     const prev = before.get(k);
-    if (!prev) bucket(next.clusterName).added.push(change(next.appName, null, next.revision, [], next.manifests));
-    else if (prev.revision !== next.revision) bucket(next.clusterName).changed.push(change(next.appName, prev.revision, next.revision, prev.manifests, next.manifests));
-    else unchanged++;
+    if (!prev) bucket(next.clusterName).added.push({ ...change(next.appName, null, next.revision, [], next.manifests), explain: next.explain });
+    else if (prev.revision !== next.revision) {
+      bucket(next.clusterName).changed.push({ ...change(next.appName, prev.revision, next.revision, prev.manifests, next.manifests), explain: next.explain });
+    } else unchanged++;
   }
   for (const [k, prev] of before) {
     if (!after.has(k)) bucket(prev.clusterName).removed.push(change(prev.appName, prev.revision, null, prev.manifests, []));

@@ -54,6 +54,7 @@ export class TemplateRenderer {
       parseLimit: limits.maxTemplateChars,
       renderLimit: limits.maxRenderMs,
       memoryLimit: limits.maxRenderMemory,
+      outputEscape: refuseStructures,
     });
   }
 
@@ -90,7 +91,8 @@ export class TemplateRenderer {
       const templates = this.parse(text);
       return this.liquid.renderSync(templates, params) as string;
     } catch (error) {
-      issues.push(issue('TEMPLATE_ERROR', path, describe(error)));
+      const message = describe(error);
+      issues.push(issue(errorCode(message), path, message));
       return text;
     }
   }
@@ -108,6 +110,26 @@ export class TemplateRenderer {
     if (cached instanceof Error) throw cached;
     return cached;
   }
+}
+
+/**
+ * Output filter of every `{{ }}`: an object or a list would print as `[object Object]` or its items run
+ * together, silently. Refusing it points the author at a field (`path.path`) or at the `json` filter.
+ */
+function refuseStructures(value: unknown): string {
+  if (value !== null && typeof value === 'object') {
+    const what = Array.isArray(value) ? 'a list' : 'an object';
+    throw new Error(`the expression is ${what}: output one of its fields, or use | json or | join`);
+  }
+  return value === undefined || value === null ? '' : String(value);
+}
+
+/** The issue code for a LiquidJS error: its own limits get codes of their own. */
+function errorCode(message: string): string {
+  if (message.startsWith('template render limit exceeded')) return 'RENDER_TIME_LIMIT';
+  if (message.startsWith('memory alloc limit exceeded')) return 'RENDER_MEMORY_LIMIT';
+  if (message.startsWith('parse length limit exceeded')) return 'TEMPLATE_TOO_LARGE';
+  return 'TEMPLATE_ERROR';
 }
 
 /** First line of a template error, without the echoed source (which may hold parameter values). */

@@ -1,0 +1,46 @@
+import { performance } from 'node:perf_hooks';
+import { Injectable } from '@nestjs/common';
+import type { AppSetDocument } from '../core/app-set/app-set-spec';
+import { DEFAULT_EXPANSION_LIMITS, expandAppSet, type Expansion } from '../core/expand-app-set';
+import { EMPTY_GIT_SNAPSHOT, type GitSnapshot } from '../core/generators/git-snapshot';
+import type { ClusterSnapshot } from '../core/generators/param-set';
+import { issue } from '../core/issues';
+import { GitRepositories } from '../git/git-repositories';
+
+/**
+ * Most rounds of "expand, read what was missing from Git, expand again". Each round can only uncover
+ * input that depends on input read in the previous one (a tree, then its files, then a glob or a path
+ * that used their parameters), so real AppSets settle in two or three.
+ */
+const MAX_ROUNDS = 8;
+
+/** An expansion and the Git snapshot it was made from (reuse it to expand again over the same commits). */
+export interface ResolvedExpansion {
+  readonly expansion: Expansion;
+  readonly git: GitSnapshot;
+}
+
+/**
+ * Resolve-then-evaluate for AppSets: runs the pure expansion, reads from Git whatever it reports
+ * missing, and runs it again over the larger snapshot until nothing is missing. A Git failure is part
+ * of the snapshot, so the expansion reports it as an issue and nothing is staged.
+ */
+@Injectable()
+export class AppSetExpander {
+  constructor(private readonly git: GitRepositories) {}
+
+  /**
+   * Expands `document` over `clusters`. Pass the snapshot of an earlier call as `git` to expand over
+   * the same commits (no fetch unless something new is needed); without it every branch is fetched.
+   */
+  async expand(document: AppSetDocument, clusters: readonly ClusterSnapshot[], git: GitSnapshot = EMPTY_GIT_SNAPSHOT): Promise<ResolvedExpansion> {
+    let snapshot = git;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const expansion = expandAppSet(document, clusters, DEFAULT_EXPANSION_LIMITS, { git: snapshot, clock: () => performance.now() });
+      if (expansion.needs.length === 0) return { expansion, git: snapshot };
+      snapshot = await this.git.read(snapshot, expansion.needs);
+    }
+    const unresolved = issue('GIT_INPUT_UNRESOLVED', 'spec', `The Git inputs of this AppSet did not settle after ${MAX_ROUNDS} reads; simplify how its Git paths depend on each other.`);
+    return { expansion: { apps: [], issues: [unresolved], needs: [] }, git: snapshot };
+  }
+}
