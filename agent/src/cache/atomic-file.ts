@@ -50,3 +50,8 @@ async function syncDirectory(dir: string): Promise<void> {
     // The file content is already durable; only the rename's durability is weaker here.
   }
 }
+
+/** True for a "no such file" error. */
+export function isMissing(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
+}

@@ -1,42 +1,31 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ensurePrivateDir, writeFileAtomic } from './atomic-file.js';
+import { FileStateStore, type StateStore } from './state-store.js';
+
+export { isMissing } from './atomic-file.js';
 
 /** File name of the durable agent credential inside the state directory. */
 export const CREDENTIAL_FILE = 'credential';
 
 /**
- * The durable agent credential the hub returns in Welcome, stored as `<stateDir>/credential`
- * (mode 0600, written atomically). The value is never logged.
+ * The durable agent credential the hub returns in Welcome, kept in a {@link StateStore}: by default
+ * `<stateDir>/credential` (mode 0600, written atomically), or a Secret in the agent's namespace. The
+ * value is never logged.
  */
 export class CredentialStore {
-  readonly #path: string;
-  readonly #stateDir: string;
+  readonly #store: StateStore;
 
-  constructor(stateDir: string) {
-    this.#stateDir = stateDir;
-    this.#path = join(stateDir, CREDENTIAL_FILE);
+  /** `store`: a state store, or a state directory (files). */
+  constructor(store: StateStore | string) {
+    this.#store = typeof store === 'string' ? new FileStateStore(store) : store;
   }
 
-  /** The stored credential, or `undefined` when none is stored (or the file is empty). */
+  /** The stored credential, or `undefined` when none is stored (or it is empty). */
   async read(): Promise<string | undefined> {
-    try {
-      const text = (await readFile(this.#path, 'utf8')).trim();
-      return text === '' ? undefined : text;
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
-    }
+    const text = (await this.#store.read('credential'))?.trim();
+    return text === undefined || text === '' ? undefined : text;
   }
 
   /** Stores `credential`, replacing any previous one. Resolves once it is durable. */
   async write(credential: string): Promise<void> {
-    await ensurePrivateDir(this.#stateDir);
-    await writeFileAtomic(this.#path, `${credential}\n`);
+    await this.#store.write('credential', `${credential}\n`);
   }
-}
-
-/** True for a "no such file" error. */
-export function isMissing(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
 }

@@ -1,19 +1,17 @@
-import { readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
 import { LIMITS } from '@flotilla/proto';
 import type { Clock } from '../clock.js';
 import { tombstonesToPrune, type AcceptedApp, type DesiredEntry, type ScopeSpec } from '../core/desired-state.js';
 import type { Logger } from '../log.js';
-import { ensurePrivateDir, writeFileAtomic } from './atomic-file.js';
-import { isMissing } from './credential-store.js';
+import { FileStateStore, STATE_FILES, type StateStore } from './state-store.js';
 
-/** File name of the desired-state cache inside the state directory. */
-export const CACHE_FILE = 'desired-state.json';
+/** File name of the desired-state cache inside the state directory (with the file store). */
+export const CACHE_FILE = STATE_FILES['desired-state'];
 const FORMAT_VERSION = 1;
 
-/** Settings of {@link DesiredStateCache.open}. */
-export interface CacheOptions {
-  readonly stateDir: string;
+/** Settings of {@link DesiredStateCache.open}: a state directory (files) or any {@link StateStore}. */
+export type CacheOptions = CacheCommonOptions & ({ readonly stateDir: string; readonly store?: undefined } | { readonly store: StateStore; readonly stateDir?: undefined });
+
+interface CacheCommonOptions {
   readonly log: Logger;
   readonly clock: Clock;
   /** Most tombstones kept; the oldest removals are forgotten first. */
@@ -22,7 +20,8 @@ export interface CacheOptions {
 
 /**
  * The last accepted desired state of every App (and the tombstones of removed Apps), in memory and in
- * `<stateDir>/desired-state.json` (mode 0600, replaced atomically on every flush).
+ * a {@link StateStore}: `<stateDir>/desired-state.json` (mode 0600, replaced atomically on every
+ * flush), or a Secret in the agent's namespace.
  *
  * Changes are made in memory with `set`/`delete` and made durable with `flush`, which group-commits:
  * callers that flush while a write is running share the next write, so a burst of N changes costs at
@@ -30,47 +29,39 @@ export interface CacheOptions {
  */
 export class DesiredStateCache {
   readonly #entries: Map<string, DesiredEntry>;
-  readonly #path: string;
-  readonly #stateDir: string;
+  readonly #store: StateStore;
   readonly #maxTombstones: number;
   #writing: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
 
-  private constructor(stateDir: string, entries: Map<string, DesiredEntry>, maxTombstones: number) {
-    this.#stateDir = stateDir;
-    this.#path = join(stateDir, CACHE_FILE);
+  private constructor(store: StateStore, entries: Map<string, DesiredEntry>, maxTombstones: number) {
+    this.#store = store;
     this.#entries = entries;
     this.#maxTombstones = maxTombstones;
   }
 
   /**
-   * Loads the cache of `stateDir`, creating the directory (mode 0700) if needed. A missing file is an
-   * empty cache. An unreadable or foreign file is moved aside (`.corrupt-<time>`) and the cache starts
-   * empty: the hub then resends everything, which is safer than refusing to start. Entries that do not
-   * parse are skipped with a warning.
+   * Loads the cache from its store, creating the state directory (mode 0700) if needed. A missing
+   * document is an empty cache. An unreadable or foreign one is moved aside (`.corrupt-<time>`) and
+   * the cache starts empty: the hub then resends everything, which is safer than refusing to start.
+   * Entries that do not parse are skipped with a warning. Throws when the store cannot be read at all.
    */
   static async open(options: CacheOptions): Promise<DesiredStateCache> {
-    await ensurePrivateDir(options.stateDir);
-    const path = join(options.stateDir, CACHE_FILE);
+    const store = options.store ?? new FileStateStore(options.stateDir);
+    await store.init();
     const entries = new Map<string, DesiredEntry>();
-    let text: string | undefined;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if (!isMissing(error)) throw error;
-    }
+    const text = await store.read('desired-state');
     if (text !== undefined) {
       const parsed = parseCacheFile(text);
       if (parsed === undefined) {
-        const aside = `${path}.corrupt-${options.clock.now()}`;
-        await rename(path, aside);
-        options.log.warn('desired-state cache is unreadable; moved aside, starting empty', { file: aside });
+        const aside = await store.setAside('desired-state', String(options.clock.now()));
+        options.log.warn('desired-state cache is unreadable; moved aside, starting empty', { file: aside ?? store.description });
       } else {
         for (const entry of parsed.entries) entries.set(entry.appName, entry);
         if (parsed.skipped > 0) options.log.warn('skipped malformed desired-state cache entries', { skipped: parsed.skipped });
       }
     }
-    return new DesiredStateCache(options.stateDir, entries, options.maxTombstones ?? LIMITS.maxInventoryApps);
+    return new DesiredStateCache(store, entries, options.maxTombstones ?? LIMITS.maxInventoryApps);
   }
 
   /** The entry held for `appName`. */
@@ -108,7 +99,7 @@ export class DesiredStateCache {
     this.#entries.delete(appName);
   }
 
-  /** Resolves once everything set before this call is on disk; rejects if that write fails. */
+  /** Resolves once everything set before this call is durable; rejects if that write fails. */
   flush(): Promise<void> {
     if (this.#queued !== undefined) return this.#queued;
     if (this.#writing === undefined) {
@@ -131,8 +122,7 @@ export class DesiredStateCache {
   async #write(): Promise<void> {
     // Serialise synchronously so that the snapshot is exactly the state at flush time.
     const text = serializeCache(this.entries());
-    await ensurePrivateDir(this.#stateDir);
-    await writeFileAtomic(this.#path, text);
+    await this.#store.write('desired-state', text);
   }
 }
 

@@ -1,10 +1,10 @@
 import type { Manifest, SyncPolicySpec } from '../core/desired-state.js';
-import type { ReportInput } from '../core/health.js';
+import type { ReportInput } from '../core/health/index.js';
 
 /**
- * The cluster driver port: how the agent changes and observes one cluster. Two implementations are
- * planned: `sim` (in memory, for demos and scale tests) and `kube` (server-side apply, prune by owner
- * label, watch-based health and drift). Everything else in the agent sees only this file.
+ * The cluster driver port: how the agent changes and observes one cluster. Two implementations:
+ * `sim` (in memory, for demos and scale tests) and `kube` (server-side apply, prune by owner label,
+ * watch-based health and drift; driver/kube). Everything else in the agent sees only this file.
  */
 
 /** One App to apply: a complete, verified desired state. */

@@ -8,7 +8,7 @@ import { ManualClock } from '../../test/support/manual-clock.js';
 import { manifestsFor } from '../../test/support/manifests.js';
 import { DesiredStateCache } from '../cache/desired-state-cache.js';
 import type { AckContent, IncomingDesiredApp } from '../core/desired-state.js';
-import type { ReportContent } from '../core/health.js';
+import type { ReportContent } from '../core/health/index.js';
 import { silentLogger } from '../log.js';
 import { SimDriver } from '../sim/sim-driver.js';
 import { Reconciler } from './reconciler.js';
@@ -120,6 +120,27 @@ describe('Reconciler', () => {
     await driver.apply({ appName: 'web', appSet: 'web-set', revision: v1.revision, generation: 1n, namespace: 'shop', manifests: v1.manifests, syncPolicy });
     expect(reports).toHaveLength(count);
     expect(reconciler.currentReports()).toEqual([expect.objectContaining({ appName: 'web', revision: v1.revision, health: Health.HEALTHY })]);
+  });
+
+  it.each([
+    { change: 'nothing but the time it was observed', edit: {}, observedLater: true, reported: false },
+    { change: "a resource's drifted field paths", edit: { driftedFields: ['data.color', 'data.size'] }, observedLater: false, reported: true },
+    { change: "a resource's message", edit: { message: 'changed by kubectl' }, observedLater: false, reported: true },
+  ])('reports a judged App again when $change changes: $reported', async ({ edit, observedLater, reported }) => {
+    await reconciler.handleDesiredApp(desired(1n), sendAck);
+    clock.advance(0);
+    clock.advance(1000);
+    const judged = driver.status('web');
+    if (judged === undefined) throw new Error('the App was not judged');
+    const drifted = { ...judged, resources: judged.resources.map((r) => ({ ...r, drifted: true, driftedFields: ['data.color'] })) };
+    driver.emitStatus(drifted);
+    const count = reports.length;
+    driver.emitStatus({
+      ...drifted,
+      observedAtUnixMs: drifted.observedAtUnixMs + (observedLater ? 5000 : 0),
+      resources: drifted.resources.map((r) => ({ ...r, ...edit })),
+    });
+    expect(reports.length - count).toBe(reported ? 1 : 0);
   });
 
   it('refuses a new App when it already holds the maximum number of Apps', async () => {

@@ -14,7 +14,7 @@ import {
   type IncomingRemoveApp,
   type Manifest,
 } from '../core/desired-state.js';
-import { buildReportContent, type ReportContent } from '../core/health.js';
+import { buildReportContent, type ReportContent } from '../core/health/index.js';
 import type { AppSpec, AppStatus, ClusterDriver } from '../driver/cluster-driver.js';
 import type { HubLinkHandler } from '../hub-link/hub-link.js';
 import type { Logger } from '../log.js';
@@ -198,10 +198,10 @@ export class Reconciler implements HubLinkHandler {
   #onStatus(status: AppStatus): void {
     const held = this.#options.cache.get(status.appName);
     if (held?.kind !== 'app') return;
-    const fingerprint = fingerprintOf(status);
+    const report = buildReportContent(status);
+    const fingerprint = fingerprintOf(report);
     if (this.#lastReported.get(status.appName) === fingerprint) return;
     this.#lastReported.set(status.appName, fingerprint);
-    const report = buildReportContent(status);
     for (const listener of [...this.#listeners]) {
       try {
         listener(report);
@@ -224,7 +224,11 @@ function specOf(app: AcceptedApp, manifests: readonly Manifest[]): AppSpec {
   };
 }
 
-function fingerprintOf(status: AppStatus): string {
-  const resources = status.resources.map((r) => `${r.kind}/${r.namespace}/${r.name}=${r.health}${r.drifted ? '!' : ''}`).join(',');
-  return `${status.revision}|${status.generation}|${status.health}|${status.syncStatus}|${status.message}|${resources}`;
+/**
+ * Everything a Report says except when it was observed: a change in any field an operator sees (a
+ * resource's message, its drifted field paths) is news; the same judgement observed again is not.
+ */
+function fingerprintOf(report: ReportContent): string {
+  const { observedAtUnixMs: _observedAt, ...content } = report;
+  return JSON.stringify(content, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }

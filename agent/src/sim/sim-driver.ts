@@ -2,7 +2,7 @@ import { Health, SyncMode, SyncStatus } from '@flotilla/proto';
 import type { Clock, Timer } from '../clock.js';
 import { findMatchingPattern } from '../core/app-pattern.js';
 import type { Manifest } from '../core/desired-state.js';
-import { aggregateHealth, compareResources, type ResourceHealth } from '../core/health.js';
+import { aggregateHealth, compareResources, type ResourceHealth } from '../core/health/index.js';
 import type { AppSpec, AppStatus, ClusterDriver, DriverResult, RemoveOptions, StatusListener } from '../driver/cluster-driver.js';
 
 /** Settings of {@link SimDriver}. */

@@ -5,6 +5,7 @@ export class CountingDriver implements ClusterDriver {
   readonly applied: string[] = [];
   readonly removed: string[] = [];
   readonly #inner: ClusterDriver;
+  readonly #listeners = new Set<StatusListener>();
 
   constructor(inner: ClusterDriver) {
     this.#inner = inner;
@@ -22,7 +23,16 @@ export class CountingDriver implements ClusterDriver {
     return this.#inner.status(appName);
   }
   onStatusChange(listener: StatusListener): () => void {
-    return this.#inner.onStatusChange(listener);
+    const unsubscribe = this.#inner.onStatusChange(listener);
+    this.#listeners.add(listener);
+    return () => {
+      unsubscribe();
+      this.#listeners.delete(listener);
+    };
+  }
+  /** Announces a status as if the wrapped driver had judged it (for what a simulation cannot produce). */
+  emitStatus(status: AppStatus): void {
+    for (const listener of [...this.#listeners]) listener(status);
   }
   close(): Promise<void> {
     return this.#inner.close();

@@ -1,6 +1,7 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 import type { AppView } from '../reports/app-views.service';
 import { HealthValue, SyncStatusValue, toHealth, toSyncStatus } from './enums';
+import { ResourceStatusModel } from './resource-status.model';
 
 @ObjectType('App', { description: 'One rendered instance of an AppSet on one cluster.' })
 export class AppModel {
@@ -46,6 +47,17 @@ export class AppModel {
   @Field(() => Date, { nullable: true })
   observedAt: Date | null;
 
+  @Field(() => [ResourceStatusModel], {
+    description: "The objects of the App as last reported, in the agent's order (worst health first); empty before the first report.",
+  })
+  resources: ResourceStatusModel[];
+
+  @Field({ description: 'True when the agent reported only the worst part of the resources (too many to list).' })
+  resourcesTruncated: boolean;
+
+  @Field({ description: 'True when any reported resource differs from the applied revision.' })
+  drifted: boolean;
+
   static from(view: AppView): AppModel {
     const upToDate =
       view.releasedRevision !== null &&
@@ -68,6 +80,9 @@ export class AppModel {
       syncStatus: view.ackError ? SyncStatusValue.FAILED : toSyncStatus(view.syncStatus),
       message: view.ackError ?? view.message,
       observedAt: view.observedAt,
+      resources: view.resources.map(ResourceStatusModel.from),
+      resourcesTruncated: view.resourcesTruncated,
+      drifted: view.resources.some((resource) => resource.drifted),
     });
   }
 }

@@ -9,6 +9,8 @@ export interface ResourceStatusRecord {
   health: string;
   message: string;
   drifted: boolean;
+  /** Paths of the drifted fields (bounded). Absent in rows stored before agents sent them: read as []. */
+  driftedFields?: string[];
 }
 
 /**

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { ResourceStatusRecord } from './app-status.entity';
+
+/** One managed object of an App as last reported; `driftedFields` is [] in rows stored without it. */
+export type ResourceView = Readonly<Required<ResourceStatusRecord>>;
 
 /** An App on a cluster with what was staged, released, and last reported about it. */
 export interface AppView {
@@ -18,12 +22,16 @@ export interface AppView {
   readonly message: string | null;
   readonly ackError: string | null;
   readonly observedAt: Date | null;
+  /** Resources of the last report, in the agent's order (worst health first); [] before any report. */
+  readonly resources: readonly ResourceView[];
+  /** The agent listed only part of the resources. */
+  readonly resourcesTruncated: boolean;
 }
 
 const SELECT = `SELECT c.name AS cluster_name, s.name AS app_set_name, a.name, a.released_namespace AS namespace,
     a.staged_revision, a.released_revision, a.released_generation AS generation,
     st.health, st.sync_status, st.revision AS health_revision, st.generation AS health_generation,
-    st.message, st.ack_error, st.observed_at
+    st.message, st.ack_error, st.observed_at, st.resources, st.resources_truncated
   FROM apps a
   JOIN clusters c ON c.id = a.cluster_id
   JOIN app_sets s ON s.id = a.app_set_id
@@ -60,6 +68,32 @@ export class AppViewsService {
       message: text(r['message']),
       ackError: text(r['ack_error']),
       observedAt: (r['observed_at'] as Date | null) ?? null,
+      resources: resourcesOf(r['resources']),
+      resourcesTruncated: r['resources_truncated'] === true,
     }));
   }
+}
+
+// The jsonb column holds what ReportsService stored, but rows outlive code: fields added later (such as
+// driftedFields) are missing in older rows, so every field is read with a default.
+function resourcesOf(value: unknown): ResourceView[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) return [];
+    const r = entry as Record<string, unknown>;
+    const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    const driftedFields = Array.isArray(r['driftedFields']) ? r['driftedFields'].filter((path): path is string => typeof path === 'string') : [];
+    return [
+      {
+        apiVersion: text(r['apiVersion']),
+        kind: text(r['kind']),
+        namespace: text(r['namespace']),
+        name: text(r['name']),
+        health: text(r['health']),
+        message: text(r['message']),
+        drifted: r['drifted'] === true,
+        driftedFields,
+      },
+    ];
+  });
 }

@@ -5,6 +5,9 @@ import { Metrics } from '../observability/metrics';
 import { RolloutEngine } from '../rollouts/rollout-engine.service';
 import type { ResourceStatusRecord } from './app-status.entity';
 
+// Agents bound drifted field paths the same way; the hub does not rely on it.
+const MAX_FIELD_PATH_CHARS = 256;
+
 /** Protobuf enum value → the name stored and shown (`HEALTHY`, `OUT_OF_SYNC`, ...). */
 export function healthName(value: Health): string {
   return value === Health.UNSPECIFIED ? 'UNKNOWN' : Health[value];
@@ -68,6 +71,10 @@ export class ReportsService {
       health: healthName(r.health),
       message: truncateText(r.message, 512),
       drifted: r.drifted,
+      driftedFields: r.driftedFields
+        .filter((path) => path !== '')
+        .slice(0, LIMITS.maxDriftedFields)
+        .map((path) => truncateText(path, MAX_FIELD_PATH_CHARS)),
     }));
     const truncated = report.resourcesTruncated || report.resources.length > LIMITS.maxResourcesPerReport;
     const observedAt = report.observedAtUnixMs > 0n ? new Date(Number(report.observedAtUnixMs)) : new Date();

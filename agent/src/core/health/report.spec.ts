@@ -1,6 +1,6 @@
-import { Health, SyncStatus } from '@flotilla/proto';
+import { Health, LIMITS, SyncStatus } from '@flotilla/proto';
 import { describe, expect, it } from 'vitest';
-import { aggregateHealth, buildReportContent, summarizeResources, type ResourceHealth } from './health.js';
+import { REPORT_LIMITS, aggregateHealth, buildReportContent, summarizeResources, type ReportLimits, type ResourceHealth } from './report.js';
 
 const H = Health;
 
@@ -23,6 +23,10 @@ describe('aggregateHealth', () => {
   });
 });
 
+function limits(overrides: Partial<ReportLimits>): ReportLimits {
+  return { ...REPORT_LIMITS, ...overrides };
+}
+
 describe('buildReportContent', () => {
   const base = {
     appName: 'web',
@@ -41,13 +45,13 @@ describe('buildReportContent', () => {
 
   it('keeps the worst resources when it must cut, and says it cut', () => {
     const resources = [resource('a', H.HEALTHY), resource('b', H.DEGRADED), resource('c', H.PROGRESSING), resource('d', H.HEALTHY)];
-    const report = buildReportContent({ ...base, resources }, { maxResources: 2, maxTextChars: 100 });
+    const report = buildReportContent({ ...base, resources }, limits({ maxResources: 2, maxTextChars: 100 }));
     expect(report.resources.map((r) => r.name)).toEqual(['b', 'c']);
     expect(report.resourcesTruncated).toBe(true);
   });
 
   it('does not mark an exact fit as truncated', () => {
-    const report = buildReportContent({ ...base, resources: [resource('a', H.HEALTHY)] }, { maxResources: 1, maxTextChars: 100 });
+    const report = buildReportContent({ ...base, resources: [resource('a', H.HEALTHY)] }, limits({ maxResources: 1, maxTextChars: 100 }));
     expect(report.resourcesTruncated).toBe(false);
   });
 
@@ -56,14 +60,48 @@ describe('buildReportContent', () => {
     { name: 'a short App message is kept', message: 'rollout stuck', want: /^rollout stuck$/ },
     { name: 'an empty App message is derived from the resources', message: '', want: /^1 of 2 resources not healthy: 1 DEGRADED$/ },
   ])('$name', ({ message, want }) => {
-    const report = buildReportContent({ ...base, message, resources: [resource('a', H.HEALTHY), resource('b', H.DEGRADED)] }, { maxResources: 10, maxTextChars: 100 });
+    const report = buildReportContent({ ...base, message, resources: [resource('a', H.HEALTHY), resource('b', H.DEGRADED)] }, limits({ maxResources: 10, maxTextChars: 100 }));
     expect(report.message).toMatch(want);
     expect(report.message.length).toBeLessThanOrEqual(100);
   });
 
   it('cuts long resource messages too', () => {
-    const report = buildReportContent({ ...base, resources: [resource('a', H.DEGRADED, 'Pod', 'y'.repeat(300))] }, { maxResources: 10, maxTextChars: 50 });
+    const report = buildReportContent({ ...base, resources: [resource('a', H.DEGRADED, 'Pod', 'y'.repeat(300))] }, limits({ maxResources: 10, maxTextChars: 50 }));
     expect(report.resources[0]?.message.length).toBe(50);
+  });
+
+  it('takes its default bounds from the protocol limits', () => {
+    expect(REPORT_LIMITS).toMatchObject({ maxResources: LIMITS.maxResourcesPerReport, maxTextChars: LIMITS.maxTextChars, maxDriftedFields: LIMITS.maxDriftedFields });
+  });
+
+  it('carries the drifted field paths of each resource, sorted and without duplicates', () => {
+    const drifted = { ...resource('web', H.HEALTHY), drifted: true, driftedFields: ['spec.template.spec.containers[name=web].image', 'spec.replicas', 'spec.replicas'] };
+    expect(buildReportContent({ ...base, resources: [drifted] }).resources[0]).toMatchObject({
+      drifted: true,
+      driftedFields: ['spec.replicas', 'spec.template.spec.containers[name=web].image'],
+    });
+  });
+
+  it('gives a resource that names no drifted fields an empty list', () => {
+    expect(buildReportContent({ ...base, resources: [resource('web', H.HEALTHY)] }).resources[0]?.driftedFields).toEqual([]);
+  });
+
+  it('keeps at most maxDriftedFields paths per resource, the first ones in sorted order', () => {
+    const paths = Array.from({ length: 40 }, (_, i) => `data.key${String(i).padStart(2, '0')}`).reverse();
+    const report = buildReportContent({ ...base, resources: [{ ...resource('cm', H.HEALTHY, 'ConfigMap'), drifted: true, driftedFields: paths }] }, limits({ maxDriftedFields: 32 }));
+    const kept = report.resources[0]?.driftedFields ?? [];
+    expect(kept).toHaveLength(32);
+    expect(kept[0]).toBe('data.key00');
+    expect(kept.at(-1)).toBe('data.key31');
+  });
+
+  it('cuts an overlong field path with a marker and drops empty ones', () => {
+    const long = `data.${'k'.repeat(400)}`;
+    const report = buildReportContent({ ...base, resources: [{ ...resource('cm', H.HEALTHY, 'ConfigMap'), drifted: true, driftedFields: [long, ''] }] }, limits({ maxFieldPathChars: 64 }));
+    const [path, ...rest] = report.resources[0]?.driftedFields ?? [];
+    expect(path).toMatch(/^data\.k+…\[truncated\]$/);
+    expect(path?.length).toBe(64);
+    expect(rest).toEqual([]);
   });
 
   it('sorts resources of equal health by kind, namespace and name', () => {
@@ -72,9 +110,11 @@ describe('buildReportContent', () => {
   });
 
   it('does not change the resources it was given', () => {
-    const resources = [resource('a', H.HEALTHY), resource('b', H.DEGRADED)];
-    buildReportContent({ ...base, resources }, { maxResources: 1, maxTextChars: 10 });
-    expect(resources.map((r) => r.name)).toEqual(['a', 'b']);
+    const drifted = { ...resource('c', H.HEALTHY), drifted: true, driftedFields: ['spec.replicas', 'data.color'] };
+    const resources = [resource('a', H.HEALTHY), resource('b', H.DEGRADED), drifted];
+    buildReportContent({ ...base, resources }, limits({ maxResources: 3, maxTextChars: 10, maxDriftedFields: 1 }));
+    expect(resources.map((r) => r.name)).toEqual(['a', 'b', 'c']);
+    expect(drifted.driftedFields).toEqual(['spec.replicas', 'data.color']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Health, LIMITS, SyncStatus, truncateText } from '@flotilla/proto';
 
 /**
- * Health rules: how per-resource health adds up to App health, and how a Report stays bounded.
+ * How per-resource health adds up to App health, and how a Report stays bounded.
  */
 
 /** The judged state of one managed object. */
@@ -15,6 +15,16 @@ export interface ResourceHealth {
   readonly message: string;
   /** Live state differs from the applied revision. */
   readonly drifted: boolean;
+  /**
+   * Paths of the fields that drifted, e.g. `spec.replicas`, `data.color`,
+   * `spec.template.spec.containers[name=web].image`. Absent or empty when unknown or not drifted.
+   */
+  readonly driftedFields?: readonly string[];
+}
+
+/** A resource as it goes into a Report: `driftedFields` always present, sorted and bounded. */
+export interface ReportedResource extends ResourceHealth {
+  readonly driftedFields: readonly string[];
 }
 
 /** Everything a Report says about one App, before bounding. */
@@ -40,7 +50,7 @@ export interface ReportContent {
   readonly health: Health;
   readonly syncStatus: SyncStatus;
   readonly message: string;
-  readonly resources: readonly ResourceHealth[];
+  readonly resources: readonly ReportedResource[];
   readonly resourcesTruncated: boolean;
   readonly observedAtUnixMs: bigint;
 }
@@ -49,10 +59,21 @@ export interface ReportContent {
 export interface ReportLimits {
   readonly maxResources: number;
   readonly maxTextChars: number;
+  /** Most drifted field paths kept per resource. */
+  readonly maxDriftedFields: number;
+  /** Longest drifted field path kept, in characters. */
+  readonly maxFieldPathChars: number;
 }
 
 /** The protocol's report bounds. */
-export const REPORT_LIMITS: ReportLimits = { maxResources: LIMITS.maxResourcesPerReport, maxTextChars: LIMITS.maxTextChars };
+export const REPORT_LIMITS: ReportLimits = {
+  maxResources: LIMITS.maxResourcesPerReport,
+  maxTextChars: LIMITS.maxTextChars,
+  maxDriftedFields: LIMITS.maxDriftedFields,
+  // A path names fields, list keys and map keys; 256 characters hold any real one (a ConfigMap key
+  // alone is at most 253) while keeping the worst-case Report small.
+  maxFieldPathChars: 256,
+};
 
 // Higher is worse. UNSPECIFIED means nobody judged, which is as bad as UNKNOWN.
 const SEVERITY: Readonly<Record<Health, number>> = {
@@ -107,7 +128,9 @@ export function compareResources(a: ResourceHealth, b: ResourceHealth): number {
 /**
  * Builds the content of a Report within `limits`: resources sorted by {@link compareResources} and cut
  * to `maxResources` (so the unhealthy ones survive the cut), `resourcesTruncated` set when any were
- * cut, and every message cut to `maxTextChars`. Does not mutate `input`.
+ * cut, every message cut to `maxTextChars`, and each resource's drifted field paths cut to
+ * `maxFieldPathChars`, de-duplicated, sorted and cut to the first `maxDriftedFields`. Does not mutate
+ * `input`.
  */
 export function buildReportContent(input: ReportInput, limits: ReportLimits = REPORT_LIMITS): ReportContent {
   const sorted = [...input.resources].sort(compareResources);
@@ -120,7 +143,11 @@ export function buildReportContent(input: ReportInput, limits: ReportLimits = RE
     health: input.health,
     syncStatus: input.syncStatus,
     message: truncateText(message, limits.maxTextChars),
-    resources: kept.map((resource) => ({ ...resource, message: truncateText(resource.message, limits.maxTextChars) })),
+    resources: kept.map((resource) => ({
+      ...resource,
+      message: truncateText(resource.message, limits.maxTextChars),
+      driftedFields: boundFieldPaths(resource.driftedFields ?? [], limits),
+    })),
     resourcesTruncated: kept.length < sorted.length,
     observedAtUnixMs: BigInt(Math.trunc(input.observedAtUnixMs)),
   };
@@ -142,6 +169,16 @@ export function summarizeResources(resources: readonly ResourceHealth[]): string
   if (unhealthy === 0) return '';
   const parts = [...counts].map(([name, count]) => `${count} ${name}`);
   return `${unhealthy} of ${resources.length} resources not healthy: ${parts.join(', ')}`;
+}
+
+// Sorted so that the same drift always reads the same, and so that which paths survive the cut does not
+// depend on the order the driver found them in. Empty paths carry nothing and are dropped.
+function boundFieldPaths(paths: readonly string[], limits: ReportLimits): string[] {
+  const unique = new Set<string>();
+  for (const path of paths) {
+    if (typeof path === 'string' && path !== '') unique.add(truncateText(path, limits.maxFieldPathChars));
+  }
+  return [...unique].sort(compareText).slice(0, Math.max(0, limits.maxDriftedFields));
 }
 
 function compareText(a: string, b: string): number {

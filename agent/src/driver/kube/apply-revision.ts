@@ -1,0 +1,312 @@
+import { SyncMode } from '@flotilla/proto';
+import { orderForApply } from '../../core/kube/apply-order.js';
+import { kindScopeKey, prepareObjects, summarizeProblems, type DesiredObject } from '../../core/kube/desired-objects.js';
+import { conflictsOfStatus, describeConflicts } from '../../core/kube/field-owners.js';
+import { INITIAL_HEAL_STATE } from '../../core/kube/heal.js';
+import { appOfObject, describeRef, objectKey, recordAt } from '../../core/kube/object-ref.js';
+import { describeKept, planPrune } from '../../core/kube/prune.js';
+import { checkScope, describeScopeViolations } from '../../core/kube/scope.js';
+import type { AppSpec, DriverResult } from '../cluster-driver.js';
+import type { ResourceType } from './discovery.js';
+import { KubeApiError, messageOf } from './kube-client.js';
+import { applyObject, deleteObject, listAppObjects, readObject, releaseObject, waitForEstablished } from './object-operations.js';
+import type { DriverContext, TrackedApp, TrackedObject } from './tracked-app.js';
+import { typeKey } from './watch-set.js';
+
+/**
+ * Applies one revision of an App: discovery, preparation and the scope guard (any problem refuses the
+ * whole App before anything is written), then server-side apply of every object in order (waiting for
+ * the App's CRDs to be Established before their custom resources), then, only when every object was
+ * applied, the inventory record and the prune the sync mode asks for.
+ */
+export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: AppSpec): Promise<DriverResult> {
+  const { tuning } = ctx;
+  const fail = (message: string, retryAfterMs?: number): DriverResult => {
+    app.phase = { kind: 'failed', message };
+    app.complete = false;
+    ctx.publish(app);
+    return { kind: 'failed', message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  };
+
+  const scopes = new Map<string, boolean>();
+  try {
+    for (const manifest of spec.manifests) {
+      const apiVersion = manifest['apiVersion'];
+      const kind = manifest['kind'];
+      if (typeof apiVersion !== 'string' || typeof kind !== 'string' || scopes.has(kindScopeKey(apiVersion, kind))) continue;
+      const type = await ctx.discovery.resolve(apiVersion, kind);
+      if (type !== undefined) scopes.set(kindScopeKey(apiVersion, kind), type.namespaced);
+    }
+  } catch (error) {
+    return fail(`cannot reach the Kubernetes API for discovery: ${messageOf(error)}`, tuning.transientRetryMs);
+  }
+
+  const prepared = prepareObjects({ appName: spec.appName, appSet: spec.appSet, namespace: spec.namespace }, spec.manifests, scopes);
+  if (!prepared.ok) {
+    app.objects = new Map();
+    return fail(summarizeProblems(prepared.problems), prepared.unknownKinds.length > 0 ? tuning.fixableRetryMs : undefined);
+  }
+  const violations = checkScope(prepared.objects, spec.syncPolicy.scope, spec.namespace);
+  if (violations.length > 0) {
+    app.objects = new Map();
+    return fail(describeScopeViolations(violations));
+  }
+
+  const previous = app.objects;
+  app.objects = new Map(orderForApply(prepared.objects).map((desired) => [objectKey(desired.ref), trackedOf(desired, previous.get(objectKey(desired.ref)))]));
+  app.phase = { kind: 'applying' };
+  app.complete = false;
+  app.note = '';
+  ctx.publish(app);
+
+  const force = spec.syncPolicy.forceConflicts === true;
+  const failures: string[] = [];
+  let conflicted = false;
+  let unreachable: string | undefined;
+  for (const tracked of app.objects.values()) {
+    if (ctx.isClosed()) return { kind: 'failed', message: 'driver is closed' };
+    const { ref, body, definedByCrd } = tracked.desired;
+    const failObject = (message: string): void => {
+      tracked.state = { kind: 'failed', message };
+      failures.push(`${describeRef(ref)}: ${message}`);
+    };
+    try {
+      if (definedByCrd !== undefined) {
+        const outcome = await waitForEstablished(ctx.client, ctx.discovery, ctx.clock, { name: definedByCrd, apiVersion: ref.apiVersion, kind: ref.kind }, {
+          timeoutMs: tuning.crdEstablishTimeoutMs,
+          pollMs: tuning.crdPollMs,
+          isClosed: () => ctx.isClosed(),
+        });
+        if (outcome.kind === 'timeout') {
+          failObject(outcome.message);
+          continue;
+        }
+      }
+      const type = await ctx.discovery.resolve(ref.apiVersion, ref.kind);
+      if (type === undefined) {
+        failObject(`the cluster serves no kind ${ref.kind} in ${ref.apiVersion}`);
+        continue;
+      }
+      tracked.type = type;
+      if (spec.syncPolicy.mode === SyncMode.CREATE_ONLY) {
+        const existing = await readObject(ctx.client, type, ref);
+        if (existing !== undefined) {
+          tracked.state = { kind: 'applied' };
+          tracked.createOnly = true;
+          tracked.live = existing;
+          continue;
+        }
+      }
+      const result = await applyObject(ctx.client, type, ref, body, { force });
+      tracked.state = { kind: 'applied' };
+      tracked.expected = result;
+      tracked.live = result;
+      tracked.createOnly = spec.syncPolicy.mode === SyncMode.CREATE_ONLY;
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 409 && conflictsOfStatus(error.body).length > 0) {
+        conflicted = true;
+        failObject(`${describeConflicts(conflictsOfStatus(error.body))}; set syncPolicy.forceConflicts to take these fields`);
+      } else if (error instanceof KubeApiError && error.isTransient) {
+        // The API server is unreachable: stop here rather than fail every remaining object.
+        unreachable = messageOf(error);
+        break;
+      } else {
+        failObject(messageOf(error));
+      }
+    }
+    ctx.publish(app);
+  }
+  ensureWatches(ctx, app);
+
+  const total = app.objects.size;
+  const applied = [...app.objects.values()].filter((tracked) => tracked.state.kind === 'applied').length;
+  if (unreachable !== undefined) {
+    return fail(`cannot reach the Kubernetes API (${applied} of ${total} objects applied): ${unreachable}`, tuning.transientRetryMs);
+  }
+  if (failures.length > 0) {
+    const shown = failures.slice(0, 3).join('; ') + (failures.length > 3 ? `; and ${failures.length - 3} more` : '');
+    // Conflicts, RBAC and admission refusals can be fixed in the cluster, so the caller tries again later.
+    return fail(`${failures.length} of ${total} objects failed to apply: ${shown}`, conflicted ? tuning.conflictRetryMs : tuning.fixableRetryMs);
+  }
+
+  // Every object is applied. Record the kinds before any prune, so a crash in between loses nothing.
+  const current = inventoryOf(app);
+  const recorded = ctx.inventory.get(spec.appName);
+  const kinds = [...new Set([...(recorded?.kinds ?? []), ...current.kinds])];
+  const namespaces = [...new Set([...(recorded?.namespaces ?? []), ...current.namespaces])];
+  ctx.inventory.set(spec.appName, { kinds, namespaces });
+  await flushInventory(ctx);
+
+  if (spec.syncPolicy.mode === SyncMode.SYNC) {
+    try {
+      const pruned = await prune(ctx, spec, kinds, namespaces, new Set(app.objects.keys()));
+      if (pruned.failures.length > 0) {
+        app.note = `prune incomplete: ${pruned.failures.slice(0, 3).join('; ')}`;
+        return fail(app.note, tuning.transientRetryMs);
+      }
+      app.note = pruned.kept;
+      ctx.inventory.set(spec.appName, { kinds: [...new Set([...current.kinds, ...pruned.keptKinds])], namespaces: current.namespaces });
+      await flushInventory(ctx);
+    } catch (error) {
+      return fail(`cannot prune: ${messageOf(error)}`, tuning.transientRetryMs);
+    }
+  }
+  app.phase = { kind: 'applied' };
+  app.complete = true;
+  ctx.publish(app);
+  return { kind: 'done' };
+}
+
+/**
+ * Removes an App from the cluster: deletes its live objects (found by label over every kind it has
+ * used, in delete order), or with `preserve` strips the tracking labels and leaves them in place.
+ * Namespaces that hold other Apps' objects are released rather than deleted.
+ */
+export async function removeApp(ctx: DriverContext, appName: string, app: TrackedApp | undefined, preserve: boolean): Promise<DriverResult> {
+  const recorded = ctx.inventory.get(appName);
+  const current = app !== undefined ? inventoryOf(app) : { kinds: [], namespaces: [] };
+  const kinds = [...new Set([...(recorded?.kinds ?? []), ...current.kinds])];
+  const namespaces = [...new Set([...(recorded?.namespaces ?? []), ...current.namespaces])];
+  let failures: string[];
+  try {
+    const types = await resolveKinds(ctx, kinds);
+    const listed = (await listAppObjects(ctx.client, types, appName, namespaces)).filter((object) => object.app === undefined || object.app === appName);
+    const typeOf = new Map(listed.map((object) => [objectKey(object.ref), object.type]));
+    failures = [];
+    if (preserve) {
+      for (const object of listed) {
+        await releaseObject(ctx.client, object.type, object.ref).catch((error: unknown) => failures.push(`${describeRef(object.ref)}: ${messageOf(error)}`));
+      }
+    } else {
+      const plan = planPrune({ appName, mode: SyncMode.SYNC, applyComplete: true, desired: new Set(), live: listed, namespacesUsedByOthers: namespacesUsedByOthers(ctx, appName) });
+      for (const ref of plan.delete) {
+        const type = typeOf.get(objectKey(ref));
+        if (type === undefined) continue;
+        await deleteObject(ctx.client, type, ref).catch((error: unknown) => failures.push(`${describeRef(ref)}: ${messageOf(error)}`));
+      }
+      for (const kept of plan.kept) {
+        const type = typeOf.get(objectKey(kept.ref));
+        if (type !== undefined) await releaseObject(ctx.client, type, kept.ref).catch(() => undefined);
+      }
+    }
+  } catch (error) {
+    return { kind: 'failed', message: `cannot remove App ${appName}: ${messageOf(error)}`, retryAfterMs: ctx.tuning.transientRetryMs };
+  }
+  if (failures.length > 0) {
+    return { kind: 'failed', message: `cannot remove App ${appName}: ${failures.slice(0, 3).join('; ')}`, retryAfterMs: ctx.tuning.transientRetryMs };
+  }
+  ctx.inventory.delete(appName);
+  await flushInventory(ctx);
+  return { kind: 'done' };
+}
+
+/** Starts (or keeps) the watches of every resource type the App's objects use. */
+export function ensureWatches(ctx: DriverContext, app: TrackedApp): void {
+  const byType = new Map<string, { type: ResourceType; namespaces: Set<string> }>();
+  for (const tracked of app.objects.values()) {
+    if (tracked.type === undefined) continue;
+    const key = typeKey(tracked.type);
+    const entry = byType.get(key) ?? { type: tracked.type, namespaces: new Set<string>() };
+    if (tracked.desired.ref.namespace !== '') entry.namespaces.add(tracked.desired.ref.namespace);
+    byType.set(key, entry);
+  }
+  for (const { type, namespaces } of byType.values()) ctx.watches.ensure(app.spec.appName, type, namespaces);
+  ctx.watches.release(app.spec.appName, new Set(byType.keys()));
+}
+
+async function prune(
+  ctx: DriverContext,
+  spec: AppSpec,
+  kinds: readonly string[],
+  namespaces: readonly string[],
+  desired: ReadonlySet<string>,
+): Promise<{ failures: string[]; kept: string; keptKinds: string[] }> {
+  const types = await resolveKinds(ctx, kinds);
+  const listed = await listAppObjects(ctx.client, types, spec.appName, namespaces);
+  const plan = planPrune({
+    appName: spec.appName,
+    mode: spec.syncPolicy.mode,
+    applyComplete: true,
+    desired,
+    live: listed,
+    namespacesUsedByOthers: namespacesUsedByOthers(ctx, spec.appName),
+  });
+  const typeOf = new Map(listed.map((object) => [objectKey(object.ref), object.type]));
+  const failures: string[] = [];
+  for (const ref of plan.delete) {
+    const type = typeOf.get(objectKey(ref));
+    if (type === undefined) continue;
+    try {
+      await deleteObject(ctx.client, type, ref);
+      ctx.log.info('pruned', { app: spec.appName, object: describeRef(ref) });
+    } catch (error) {
+      failures.push(`${describeRef(ref)}: ${messageOf(error)}`);
+    }
+  }
+  const keptKinds = plan.kept.map((entry) => kindScopeKey(entry.ref.apiVersion, entry.ref.kind));
+  return { failures, kept: plan.kept.length > 0 ? `kept ${describeKept(plan.kept)}` : '', keptKinds };
+}
+
+async function resolveKinds(ctx: DriverContext, kinds: readonly string[]): Promise<ResourceType[]> {
+  const types: ResourceType[] = [];
+  for (const key of kinds) {
+    const [apiVersion, kind] = key.split(' ');
+    if (apiVersion === undefined || kind === undefined) continue;
+    const type = await ctx.discovery.resolve(apiVersion, kind);
+    // A kind the cluster no longer serves has no objects left to find.
+    if (type !== undefined) types.push(type);
+  }
+  return types;
+}
+
+// Namespaces holding objects of other Apps: what the other Apps declare, and what the watches see.
+function namespacesUsedByOthers(ctx: DriverContext, appName: string): Set<string> {
+  const namespaces = new Set<string>();
+  for (const [name, other] of ctx.apps) {
+    if (name === appName) continue;
+    for (const tracked of other.objects.values()) if (tracked.desired.ref.namespace !== '') namespaces.add(tracked.desired.ref.namespace);
+  }
+  for (const object of ctx.watches.objects()) {
+    const owner = appOfObject(object);
+    const namespace = recordAt(object, 'metadata')?.['namespace'];
+    if (owner !== undefined && owner !== appName && typeof namespace === 'string' && namespace !== '') namespaces.add(namespace);
+  }
+  return namespaces;
+}
+
+function inventoryOf(app: TrackedApp): { kinds: string[]; namespaces: string[] } {
+  const kinds = new Set<string>();
+  const namespaces = new Set<string>();
+  for (const tracked of app.objects.values()) {
+    kinds.add(kindScopeKey(tracked.desired.ref.apiVersion, tracked.desired.ref.kind));
+    if (tracked.desired.ref.namespace !== '') namespaces.add(tracked.desired.ref.namespace);
+  }
+  return { kinds: [...kinds], namespaces: [...namespaces] };
+}
+
+async function flushInventory(ctx: DriverContext): Promise<void> {
+  try {
+    await ctx.inventory.flush();
+  } catch (error) {
+    // Prune still works from memory; only a restart before the next successful write would miss kinds.
+    ctx.log.error('could not write the Kubernetes inventory record', { error: messageOf(error) });
+  }
+}
+
+function trackedOf(desired: DesiredObject, previous: TrackedObject | undefined): TrackedObject {
+  return {
+    desired,
+    type: previous?.type,
+    state: { kind: 'pending' },
+    expected: undefined,
+    // Keep what was last seen, so that health does not flicker to MISSING while the apply runs.
+    live: previous?.live,
+    createOnly: false,
+    drift: undefined,
+    heal: INITIAL_HEAL_STATE,
+    timer: undefined,
+    checking: false,
+    recheck: false,
+    failures: 0,
+  };
+}

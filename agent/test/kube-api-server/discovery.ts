@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { ResourceRegistry } from './registry.js';
+import { apiVersionOf, type ResourceType } from './resource-types.js';
+
+/**
+ * Legacy (unaggregated) discovery documents. kubectl asks for the aggregated form first
+ * (`Accept: ...;as=APIGroupDiscoveryList,...,application/json`); answering plain JSON with
+ * `Content-Type: application/json` makes it fall back to these, as it does with older servers.
+ */
+
+export const SERVER_VERSION = {
+  major: '1',
+  minor: '35',
+  emulationMajor: '1',
+  emulationMinor: '35',
+  minCompatibilityMajor: '1',
+  minCompatibilityMinor: '34',
+  gitVersion: 'v1.35.0',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2025-12-17T00:00:00Z',
+  goVersion: 'go1.25.5',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+const storageVersionHash = (type: ResourceType): string =>
+  createHash('sha256').update(`${type.group}/${type.version}/${type.kind}`).digest('base64').slice(0, 11);
+
+function resourceEntries(type: ResourceType): Record<string, unknown>[] {
+  const entries: Record<string, unknown>[] = [
+    {
+      name: type.plural,
+      singularName: type.singular,
+      namespaced: type.namespaced,
+      kind: type.kind,
+      verbs: type.verbs,
+      ...(type.shortNames.length > 0 ? { shortNames: type.shortNames } : {}),
+      ...(type.categories.length > 0 ? { categories: type.categories } : {}),
+      storageVersionHash: storageVersionHash(type),
+    },
+  ];
+  if (type.statusSubresource) entries.push({ name: `${type.plural}/status`, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: ['get', 'patch', 'update'] });
+  if (type.scaleSubresource) {
+    entries.push({ name: `${type.plural}/scale`, singularName: '', namespaced: type.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+  }
+  return entries;
+}
+
+/** `/api/v1` or `/apis/<group>/<version>`; undefined when nothing is served there. */
+export function resourceList(registry: ResourceRegistry, group: string, version: string): Record<string, unknown> | undefined {
+  const types = registry.served().filter((type) => type.group === group && type.version === version);
+  if (types.length === 0 && !(group === '' && version === 'v1')) return undefined;
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources: types.flatMap(resourceEntries) };
+}
+
+export function coreVersions(serverAddress: string): Record<string, unknown> {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+}
+
+function groupDocument(name: string, versions: readonly string[]): Record<string, unknown> {
+  const entries = versions.map((version) => ({ groupVersion: `${name}/${version}`, version }));
+  return { name, versions: entries, preferredVersion: entries[0] };
+}
+
+export function groupList(registry: ResourceRegistry): Record<string, unknown> {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: registry.groups().map((group) => groupDocument(group.name, group.versions)) };
+}
+
+/** `/apis/<group>`; undefined for an unknown group. */
+export function group(registry: ResourceRegistry, name: string): Record<string, unknown> | undefined {
+  const found = registry.groups().find((candidate) => candidate.name === name);
+  return found === undefined ? undefined : { kind: 'APIGroup', apiVersion: 'v1', ...groupDocument(found.name, found.versions) };
+}
