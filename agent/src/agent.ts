@@ -1,10 +1,14 @@
 import { CredentialStore } from './cache/credential-store.js';
 import { DesiredStateCache } from './cache/desired-state-cache.js';
 import { systemClock, type Clock } from './clock.js';
+import type { StateStore } from './cache/state-store.js';
 import { credentialIssue, type AgentConfig, type ConfigIssue, type DriverConfig } from './core/config.js';
 import type { ClusterDriver } from './driver/cluster-driver.js';
+import { createStateStore, needsKubeAccess, openKubeAccess, type KubeAccess } from './driver/kube/kube-access.js';
+import { KubeDriver } from './driver/kube/kube-driver.js';
 import { GrpcHubLink } from './hub-link/grpc-hub-link.js';
 import type { HubLink } from './hub-link/hub-link.js';
+import { NatsHubLink } from './hub-link/nats-hub-link.js';
 import { createLogger, type Logger } from './log.js';
 import { startProbeServer, type ProbeServer } from './probe-server.js';
 import { Reconciler } from './reconciler/reconciler.js';
@@ -46,8 +50,8 @@ export interface RunningAgent {
 export type StartAgentResult = { readonly ok: true; readonly agent: RunningAgent } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
 /**
- * Wires and starts an agent: cache and credential from the state directory, the driver, the
- * reconciler (which re-applies the cached Apps at once, hub or no hub), the gRPC hub link, and the
+ * Wires and starts an agent: cache and credential from the state store, the driver, the
+ * reconciler (which re-applies the cached Apps at once, hub or no hub), the gRPC or NATS hub link, and the
  * optional probe server. Returns issues (and starts nothing) when no credential can be presented.
  */
 export async function startAgent(config: AgentConfig, options: AgentOptions = {}): Promise<StartAgentResult> {
@@ -55,30 +59,68 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   const clock = options.clock ?? systemClock;
   const random01 = options.random01 ?? Math.random;
 
-  const credentials = new CredentialStore(config.stateDir);
-  const storedCredential = await credentials.read();
-  const issue = credentialIssue(storedCredential !== undefined, config);
-  if (issue !== undefined) return { ok: false, issues: [issue] };
-  const cache = await DesiredStateCache.open({ stateDir: config.stateDir, log, clock });
-
-  const driver = options.driver ?? createDriver(config.driver, clock);
+  // The kube driver and the Secret store share one connection to the cluster's API server.
+  let kube: KubeAccess | undefined;
+  if (needsKubeAccess(config)) {
+    const opened = openKubeAccess(config, clock);
+    if (!opened.ok) return { ok: false, issues: [opened.issue] };
+    kube = opened.access;
+  }
+  const store = createStateStore(config, kube, clock, random01);
+  let driver: ClusterDriver | undefined;
+  let cache: DesiredStateCache;
+  let storedCredential: string | undefined;
+  const credentials = new CredentialStore(store);
+  try {
+    await store.init();
+    storedCredential = await credentials.read();
+    const issue = credentialIssue(storedCredential !== undefined, config);
+    if (issue !== undefined) {
+      kube?.close();
+      return { ok: false, issues: [issue] };
+    }
+    cache = await DesiredStateCache.open({ store, log, clock });
+    driver = options.driver ?? (await createDriver(config.driver, { clock, random01, log: log.child({ component: 'driver' }), store, kube }));
+  } catch (error) {
+    kube?.close();
+    throw error;
+  }
   const reconciler = new Reconciler({ cache, driver, clock, random01, log: log.child({ component: 'reconciler' }) });
-  const link = new GrpcHubLink({
-    address: config.hubAddress,
-    clusterName: config.clusterName,
-    agentVersion: options.agentVersion ?? '0.0.0-dev',
-    storedCredential,
-    bootstrapToken: config.bootstrapToken,
-    credentials,
-    handler: reconciler,
-    clock,
-    random01,
-    log: log.child({ component: 'hub-link' }),
-    reconnect: { baseMs: Math.min(options.link?.reconnectBaseMs ?? RECONNECT_BASE_MS, config.reconnectMaxMs), maxMs: config.reconnectMaxMs },
-    welcomeTimeoutMs: options.link?.welcomeTimeoutMs,
-    defaultHeartbeatMs: options.link?.defaultHeartbeatMs,
-    defaultInventoryMs: options.link?.defaultInventoryMs,
-  });
+  const linkLog = log.child({ component: 'hub-link' });
+  const reconnect = { baseMs: Math.min(options.link?.reconnectBaseMs ?? RECONNECT_BASE_MS, config.reconnectMaxMs), maxMs: config.reconnectMaxMs };
+  const agentVersion = options.agentVersion ?? '0.0.0-dev';
+  const link: HubLink =
+    config.transport.kind === 'nats'
+      ? new NatsHubLink({
+          servers: config.transport.servers,
+          auth: config.transport.auth,
+          kvBucket: config.transport.kvBucket,
+          clusterName: config.clusterName,
+          agentVersion,
+          handler: reconciler,
+          clock,
+          random01,
+          log: linkLog,
+          reconnect,
+          defaultHeartbeatMs: options.link?.defaultHeartbeatMs,
+          defaultInventoryMs: options.link?.defaultInventoryMs,
+        })
+      : new GrpcHubLink({
+          address: config.transport.hubAddress,
+          clusterName: config.clusterName,
+          agentVersion,
+          storedCredential,
+          bootstrapToken: config.bootstrapToken,
+          credentials,
+          handler: reconciler,
+          clock,
+          random01,
+          log: linkLog,
+          reconnect,
+          welcomeTimeoutMs: options.link?.welcomeTimeoutMs,
+          defaultHeartbeatMs: options.link?.defaultHeartbeatMs,
+          defaultInventoryMs: options.link?.defaultInventoryMs,
+        });
 
   let stopping: Promise<void> | undefined;
   let probe: ProbeServer | undefined;
@@ -87,6 +129,7 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
       probe = await startProbeServer(config.probePort, { ready: () => stopping === undefined, hubConnected: () => link.isConnected() }, log);
     } catch (error) {
       await driver.close();
+      kube?.close();
       throw error;
     }
   }
@@ -95,17 +138,20 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   link.start();
   log.info('agent started', {
     cluster: config.clusterName,
-    hub: config.hubAddress,
+    transport: config.transport.kind,
+    hub: config.transport.kind === 'nats' ? config.transport.servers.join(',') : config.transport.hubAddress,
     driver: config.driver.kind,
-    stateDir: config.stateDir,
+    stateStore: store.description,
+    ...(kube !== undefined ? { kubernetes: `${kube.client.server} (${kube.source}), agent namespace ${kube.namespace}` } : {}),
     cachedApps: cache.appCount,
-    auth: storedCredential !== undefined ? 'stored credential' : 'bootstrap token',
+    auth: config.transport.kind === 'nats' ? `NATS ${config.transport.auth.kind}` : storedCredential !== undefined ? 'stored credential' : 'bootstrap token',
   });
 
   const stop = async (): Promise<void> => {
     await link.stop();
     await reconciler.stop();
     await driver.close();
+    kube?.close();
     await probe?.close();
     log.info('agent stopped', { cluster: config.clusterName });
   };
@@ -121,10 +167,32 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   };
 }
 
+/** What {@link createDriver} may need besides the driver's own settings. */
+export interface DriverDependencies {
+  readonly clock: Clock;
+  readonly random01: () => number;
+  readonly log: Logger;
+  readonly store: StateStore;
+  /** The cluster connection; required by the kube driver. */
+  readonly kube: KubeAccess | undefined;
+}
+
 /** The driver a configuration selects. A switch over the union, so a new driver kind must be handled. */
-export function createDriver(config: DriverConfig, clock: Clock): ClusterDriver {
+export async function createDriver(config: DriverConfig, dependencies: DriverDependencies): Promise<ClusterDriver> {
   switch (config.kind) {
     case 'sim':
-      return new SimDriver({ healthyAfterMs: config.healthyAfterMs, failApps: config.failApps, clock });
+      return new SimDriver({ healthyAfterMs: config.healthyAfterMs, failApps: config.failApps, clock: dependencies.clock });
+    case 'kube': {
+      if (dependencies.kube === undefined) throw new Error('the kube driver needs a Kubernetes connection');
+      // The agent closes the shared connection itself, after the driver (the Secret store may use it).
+      return KubeDriver.create({
+        client: dependencies.kube.client,
+        store: dependencies.store,
+        clock: dependencies.clock,
+        random01: dependencies.random01,
+        log: dependencies.log,
+        closeClient: false,
+      });
+    }
   }
 }

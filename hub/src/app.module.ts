@@ -3,10 +3,12 @@ import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AGENT_LINK_PROVIDERS } from './agent-link/agent-link.providers';
 import { AgentLinkServer } from './agent-link/agent-link.server';
 import { AgentSessions } from './agent-link/agent-sessions';
 import { DesiredStateService } from './agent-link/desired-state.service';
 import { OutboxRelay } from './agent-link/outbox-relay.service';
+import { APP_SET_PROVIDERS } from './app-sets/app-set-providers';
 import { AppSetsService } from './app-sets/app-sets.service';
 import { Clock } from './clock';
 import { ClustersService } from './clusters/clusters.service';
@@ -56,6 +58,7 @@ export class AppModule {
         Metrics,
         ClustersService,
         AppSetsService,
+        ...APP_SET_PROVIDERS,
         RolloutsService,
         RolloutEngine,
         ReportsService,
@@ -64,6 +67,7 @@ export class AppModule {
         DesiredStateService,
         OutboxRelay,
         AgentLinkServer,
+        ...AGENT_LINK_PROVIDERS,
         ...RESOLVERS,
         ...SCALARS,
       ],

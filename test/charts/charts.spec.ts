@@ -113,7 +113,7 @@ describe('flotilla-agent', () => {
       ok: true,
       config: {
         clusterName: cluster,
-        hubAddress: hub,
+        transport: { kind: 'grpc', hubAddress: hub },
         bootstrapToken: 'flt_boot_placeholder',
         stateDir: '/var/lib/flotilla',
         driver: { kind: 'sim' },

@@ -12,11 +12,13 @@ function configOf(env: Record<string, string | undefined>): AgentConfig {
 describe('loadAgentConfig', () => {
   it('fills every default from a minimal environment', () => {
     expect(configOf(minimal)).toEqual({
-      hubAddress: 'hub.flotilla.svc:7443',
+      transport: { kind: 'grpc', hubAddress: 'hub.flotilla.svc:7443' },
       clusterName: 'edge-1',
       bootstrapToken: 'bt-secret-123',
       stateDir: './.flotilla/agent-edge-1',
       driver: { kind: 'sim', healthyAfterMs: 2000, failApps: [] },
+      kube: { kubeconfig: undefined, agentNamespace: undefined },
+      cacheStore: { kind: 'file' },
       logLevel: 'info',
       probePort: undefined,
       reconnectMaxMs: 30_000,
@@ -24,8 +26,8 @@ describe('loadAgentConfig', () => {
   });
 
   it.each([
-    { name: 'an IPv4 hub address is accepted', env: { FLOTILLA_HUB_ADDRESS: '10.0.0.7:443' }, want: { hubAddress: '10.0.0.7:443' } },
-    { name: 'a bracketed IPv6 hub address is accepted', env: { FLOTILLA_HUB_ADDRESS: '[::1]:7443' }, want: { hubAddress: '[::1]:7443' } },
+    { name: 'an IPv4 hub address is accepted', env: { FLOTILLA_HUB_ADDRESS: '10.0.0.7:443' }, want: { transport: { kind: 'grpc', hubAddress: '10.0.0.7:443' } } },
+    { name: 'a bracketed IPv6 hub address is accepted', env: { FLOTILLA_HUB_ADDRESS: '[::1]:7443' }, want: { transport: { kind: 'grpc', hubAddress: '[::1]:7443' } } },
     { name: 'surrounding spaces are trimmed', env: { FLOTILLA_CLUSTER_NAME: '  edge-2 ' }, want: { clusterName: 'edge-2', stateDir: './.flotilla/agent-edge-2' } },
     { name: 'an explicit state dir wins over the default', env: { FLOTILLA_STATE_DIR: '/var/lib/flotilla' }, want: { stateDir: '/var/lib/flotilla' } },
     { name: 'an empty optional value counts as unset', env: { FLOTILLA_LOG_LEVEL: '', FLOTILLA_PROBE_PORT: '' }, want: { logLevel: 'info', probePort: undefined } },
@@ -39,6 +41,19 @@ describe('loadAgentConfig', () => {
       want: { driver: { kind: 'sim', healthyAfterMs: 0, failApps: ['db', 'web-*'] } },
     },
     { name: 'the sim driver can be named explicitly', env: { FLOTILLA_DRIVER: 'sim' }, want: { driver: { kind: 'sim', healthyAfterMs: 2000, failApps: [] } } },
+    { name: 'the kube driver can be chosen', env: { FLOTILLA_DRIVER: 'kube' }, want: { driver: { kind: 'kube' } } },
+    { name: 'without a kubeconfig the default (in-cluster) configuration is used', env: {}, want: { kube: { kubeconfig: undefined, agentNamespace: undefined } } },
+    { name: 'KUBECONFIG names the kubeconfig', env: { KUBECONFIG: '/k/config' }, want: { kube: { kubeconfig: '/k/config' } } },
+    { name: 'FLOTILLA_KUBECONFIG wins over KUBECONFIG', env: { KUBECONFIG: '/k/config', FLOTILLA_KUBECONFIG: '/f/config' }, want: { kube: { kubeconfig: '/f/config' } } },
+    { name: 'POD_NAMESPACE names the agent namespace', env: { POD_NAMESPACE: 'flotilla' }, want: { kube: { agentNamespace: 'flotilla' } } },
+    { name: 'FLOTILLA_AGENT_NAMESPACE wins over POD_NAMESPACE', env: { POD_NAMESPACE: 'a', FLOTILLA_AGENT_NAMESPACE: 'b' }, want: { kube: { agentNamespace: 'b' } } },
+    { name: 'the cache store is files by default', env: {}, want: { cacheStore: { kind: 'file' } } },
+    { name: 'the Secret cache store has a default name prefix', env: { FLOTILLA_CACHE_STORE: 'secret' }, want: { cacheStore: { kind: 'secret', namePrefix: 'flotilla-agent' } } },
+    {
+      name: 'the Secret name prefix can be set',
+      env: { FLOTILLA_CACHE_STORE: 'secret', FLOTILLA_CACHE_SECRET_PREFIX: 'edge-agent' },
+      want: { cacheStore: { kind: 'secret', namePrefix: 'edge-agent' } },
+    },
   ])('$name', ({ env, want }) => {
     expect(configOf({ ...minimal, ...env })).toMatchObject(want);
   });
@@ -53,7 +68,10 @@ describe('loadAgentConfig', () => {
     { name: 'an uppercase cluster name is invalid', env: { FLOTILLA_CLUSTER_NAME: 'Edge-1' }, path: 'FLOTILLA_CLUSTER_NAME', code: 'invalid' },
     { name: 'a cluster name ending in a dash is invalid', env: { FLOTILLA_CLUSTER_NAME: 'edge-' }, path: 'FLOTILLA_CLUSTER_NAME', code: 'invalid' },
     { name: 'a cluster name over 63 characters is invalid', env: { FLOTILLA_CLUSTER_NAME: 'a'.repeat(64) }, path: 'FLOTILLA_CLUSTER_NAME', code: 'invalid' },
-    { name: 'the kube driver is not available yet', env: { FLOTILLA_DRIVER: 'kube' }, path: 'FLOTILLA_DRIVER', code: 'unavailable' },
+    { name: 'an unknown cache store is invalid', env: { FLOTILLA_CACHE_STORE: 'etcd' }, path: 'FLOTILLA_CACHE_STORE', code: 'invalid' },
+    { name: 'a Secret name prefix with uppercase is invalid', env: { FLOTILLA_CACHE_STORE: 'secret', FLOTILLA_CACHE_SECRET_PREFIX: 'Agent' }, path: 'FLOTILLA_CACHE_SECRET_PREFIX', code: 'invalid' },
+    { name: 'an agent namespace that is not a name is invalid', env: { FLOTILLA_AGENT_NAMESPACE: 'Flotilla System' }, path: 'FLOTILLA_AGENT_NAMESPACE', code: 'invalid' },
+    { name: 'a POD_NAMESPACE that is not a name is invalid', env: { POD_NAMESPACE: 'a/b' }, path: 'POD_NAMESPACE', code: 'invalid' },
     { name: 'an unknown driver is invalid', env: { FLOTILLA_DRIVER: 'docker' }, path: 'FLOTILLA_DRIVER', code: 'invalid' },
     { name: 'a negative healthy delay is invalid', env: { FLOTILLA_SIM_HEALTHY_AFTER_MS: '-1' }, path: 'FLOTILLA_SIM_HEALTHY_AFTER_MS', code: 'invalid' },
     { name: 'a fractional healthy delay is invalid', env: { FLOTILLA_SIM_HEALTHY_AFTER_MS: '1.5' }, path: 'FLOTILLA_SIM_HEALTHY_AFTER_MS', code: 'invalid' },
@@ -72,7 +90,7 @@ describe('loadAgentConfig', () => {
   });
 
   it('reports every problem at once, sorted by variable name', () => {
-    const result = loadAgentConfig({ FLOTILLA_LOG_LEVEL: 'loud', FLOTILLA_DRIVER: 'kube' });
+    const result = loadAgentConfig({ FLOTILLA_LOG_LEVEL: 'loud', FLOTILLA_DRIVER: 'docker' });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.issues.map((issue) => issue.path)).toEqual([
@@ -98,6 +116,50 @@ describe('loadAgentConfig', () => {
 
   it('does not read variables outside its contract', () => {
     expect(configOf({ ...minimal, HOME: '/root', FLOTILLA_UNKNOWN: 'x' })).toEqual(configOf(minimal));
+  });
+});
+
+describe('loadAgentConfig with FLOTILLA_TRANSPORT=nats', () => {
+  const nats = { FLOTILLA_TRANSPORT: 'nats', FLOTILLA_NATS_URL: 'nats://n1:4222,n2:4222', FLOTILLA_CLUSTER_NAME: 'edge-1' };
+
+  it('needs neither a hub address nor a bootstrap token, and defaults the bucket', () => {
+    expect(configOf(nats).transport).toEqual({ kind: 'nats', servers: ['nats://n1:4222', 'n2:4222'], auth: { kind: 'none' }, kvBucket: 'flotilla-desired' });
+  });
+
+  it.each([
+    { name: 'a user and a password', env: { FLOTILLA_NATS_USER: 'edge-1', FLOTILLA_NATS_PASSWORD: 'pw-1' }, auth: { kind: 'password', user: 'edge-1', password: 'pw-1' } },
+    { name: 'a creds file', env: { FLOTILLA_NATS_CREDS: '/var/run/secrets/nats/edge-1.creds' }, auth: { kind: 'creds', file: '/var/run/secrets/nats/edge-1.creds' } },
+  ])('authenticates with $name', ({ env, auth }) => {
+    expect(configOf({ ...nats, ...env }).transport).toMatchObject({ kind: 'nats', auth });
+  });
+
+  it('takes the bucket from FLOTILLA_NATS_KV_BUCKET', () => {
+    expect(configOf({ ...nats, FLOTILLA_NATS_KV_BUCKET: 'desired-eu' }).transport).toMatchObject({ kvBucket: 'desired-eu' });
+  });
+
+  it.each([
+    { name: 'a missing server list is required', env: { FLOTILLA_NATS_URL: undefined }, path: 'FLOTILLA_NATS_URL', code: 'required' },
+    { name: 'a server of another scheme is invalid', env: { FLOTILLA_NATS_URL: 'http://n1:4222' }, path: 'FLOTILLA_NATS_URL', code: 'invalid' },
+    { name: 'a user without a password is incomplete', env: { FLOTILLA_NATS_USER: 'edge-1' }, path: 'FLOTILLA_NATS_PASSWORD', code: 'required' },
+    { name: 'a password without a user is incomplete', env: { FLOTILLA_NATS_PASSWORD: 'pw' }, path: 'FLOTILLA_NATS_USER', code: 'required' },
+    { name: 'a creds file and a password are exclusive', env: { FLOTILLA_NATS_CREDS: '/c', FLOTILLA_NATS_USER: 'u', FLOTILLA_NATS_PASSWORD: 'pw' }, path: 'FLOTILLA_NATS_CREDS', code: 'invalid' },
+    { name: 'a bucket name with a dot is invalid', env: { FLOTILLA_NATS_KV_BUCKET: 'a.b' }, path: 'FLOTILLA_NATS_KV_BUCKET', code: 'invalid' },
+    { name: 'an unknown transport is invalid', env: { FLOTILLA_TRANSPORT: 'mqtt' }, path: 'FLOTILLA_TRANSPORT', code: 'invalid' },
+  ])('$name', ({ env, path, code }) => {
+    const result = loadAgentConfig({ ...nats, ...env });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues).toEqual([expect.objectContaining({ path, code })]);
+  });
+
+  it('never echoes the NATS password or credentials in a server URL', () => {
+    const result = loadAgentConfig({ ...nats, FLOTILLA_NATS_URL: 'nats://edge-1:hunter2@n1:4222', FLOTILLA_NATS_USER: 'edge-1', FLOTILLA_NATS_PASSWORD: 'pw-secret', FLOTILLA_LOG_LEVEL: 'loud' });
+    expect(result.ok).toBe(false);
+    expect(JSON.stringify(result)).not.toMatch(/hunter2|pw-secret/);
+  });
+
+  it('asks for no bootstrap token: the NATS user is the identity', () => {
+    expect(credentialIssue(false, configOf(nats))).toBeUndefined();
   });
 });
 

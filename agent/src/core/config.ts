@@ -17,6 +17,18 @@ export const AGENT_ENV = {
   logLevel: 'FLOTILLA_LOG_LEVEL',
   probePort: 'FLOTILLA_PROBE_PORT',
   reconnectMaxMs: 'FLOTILLA_RECONNECT_MAX_MS',
+  kubeconfig: 'FLOTILLA_KUBECONFIG',
+  standardKubeconfig: 'KUBECONFIG',
+  cacheStore: 'FLOTILLA_CACHE_STORE',
+  cacheSecretPrefix: 'FLOTILLA_CACHE_SECRET_PREFIX',
+  agentNamespace: 'FLOTILLA_AGENT_NAMESPACE',
+  podNamespace: 'POD_NAMESPACE',
+  transport: 'FLOTILLA_TRANSPORT',
+  natsUrl: 'FLOTILLA_NATS_URL',
+  natsUser: 'FLOTILLA_NATS_USER',
+  natsPassword: 'FLOTILLA_NATS_PASSWORD',
+  natsCreds: 'FLOTILLA_NATS_CREDS',
+  natsKvBucket: 'FLOTILLA_NATS_KV_BUCKET',
 } as const;
 
 /** Log levels, least to most severe. */
@@ -33,13 +45,60 @@ export interface SimDriverConfig {
   readonly failApps: readonly string[];
 }
 
-/** Which cluster driver to run. A union so that `kube` can join with its own settings. */
-export type DriverConfig = SimDriverConfig;
+/** Settings of the Kubernetes driver (credentials come from {@link KubeAccessConfig}). */
+export interface KubeDriverConfig {
+  readonly kind: 'kube';
+}
+
+/** Which cluster driver to run. */
+export type DriverConfig = SimDriverConfig | KubeDriverConfig;
+
+/**
+ * How the agent reaches the Kubernetes API (the kube driver and the Secret cache store): a kubeconfig
+ * file (`FLOTILLA_KUBECONFIG`, else `KUBECONFIG`), or undefined for the default (in a pod: the service
+ * account), and the agent's own namespace when configured.
+ */
+export interface KubeAccessConfig {
+  readonly kubeconfig: string | undefined;
+  /** `FLOTILLA_AGENT_NAMESPACE`, else `POD_NAMESPACE`; undefined: the kubeconfig context's namespace. */
+  readonly agentNamespace: string | undefined;
+}
+
+/** Where the desired-state cache and the credential are kept. */
+export type CacheStoreConfig =
+  | { readonly kind: 'file' }
+  /** Secrets `<namePrefix>-desired-state`, `<namePrefix>-credential`... in the agent's namespace. */
+  | { readonly kind: 'secret'; readonly namePrefix: string };
+
+/** How the agent authenticates to NATS. The password stays in this object and is never logged. */
+export type NatsAuthConfig =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'password'; readonly user: string; readonly password: string }
+  | { readonly kind: 'creds'; readonly file: string };
+
+/** The gRPC hub link: one stream to the hub, authenticated by the bootstrap token, then the credential. */
+export interface GrpcTransportConfig {
+  readonly kind: 'grpc';
+  /** `host:port` of the hub's agent endpoint. */
+  readonly hubAddress: string;
+}
+
+/** The NATS JetStream hub link: identity and permissions come from the cluster's NATS user. */
+export interface NatsTransportConfig {
+  readonly kind: 'nats';
+  /** Server URLs (`nats://host:port`, `tls://host:port` or `host:port`). */
+  readonly servers: readonly string[];
+  readonly auth: NatsAuthConfig;
+  /** KV bucket of desired state, keyed `<cluster>.<app>`. */
+  readonly kvBucket: string;
+}
+
+/** Which hub link to run, with its settings. */
+export type TransportConfig = GrpcTransportConfig | NatsTransportConfig;
 
 /** The validated agent configuration. */
 export interface AgentConfig {
-  /** `host:port` of the hub's agent endpoint. */
-  readonly hubAddress: string;
+  readonly transport: TransportConfig;
   /** Registered cluster name (DNS-1123 label). */
   readonly clusterName: string;
   /** One-time bootstrap token; undefined when the agent relies on a stored credential. */
@@ -47,6 +106,8 @@ export interface AgentConfig {
   /** Directory for the desired-state cache and the credential. */
   readonly stateDir: string;
   readonly driver: DriverConfig;
+  readonly kube: KubeAccessConfig;
+  readonly cacheStore: CacheStoreConfig;
   readonly logLevel: LogLevel;
   /** Port of the /healthz and /readyz server; undefined when no probe server runs. */
   readonly probePort: number | undefined;
@@ -74,6 +135,8 @@ export const CONFIG_DEFAULTS = {
   simHealthyAfterMs: 2000,
   logLevel: 'info',
   reconnectMaxMs: 30_000,
+  transport: 'grpc',
+  natsKvBucket: 'flotilla-desired',
 } as const;
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -82,6 +145,8 @@ const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const BRACKETED_IPV6 = /^\[[0-9A-Fa-f:.]+\]$/;
 // A token travels as a gRPC metadata value: visible ASCII only, no spaces.
 const TOKEN_SHAPE = /^[\x21-\x7e]+$/;
+// A KV bucket name becomes a subject token: no dots, wildcards, spaces or path separators.
+const BUCKET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Validates the agent's environment. Never throws: every problem comes back as an issue, and all
@@ -98,13 +163,7 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
     issues.push({ code, path, message });
   };
 
-  const hubAddress = read(AGENT_ENV.hubAddress);
-  if (hubAddress === undefined) {
-    issue('required', AGENT_ENV.hubAddress, `${AGENT_ENV.hubAddress} is required (host:port of the hub's agent endpoint)`);
-  } else {
-    const problem = hubAddressProblem(hubAddress);
-    if (problem !== undefined) issue('invalid', AGENT_ENV.hubAddress, `${AGENT_ENV.hubAddress} ${problem}`);
-  }
+  const transport = readTransport(read, issue);
 
   const clusterName = read(AGENT_ENV.clusterName);
   if (clusterName === undefined) {
@@ -123,11 +182,11 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
   }
 
   const driverName = read(AGENT_ENV.driver) ?? 'sim';
-  if (driverName === 'kube') {
-    issue('unavailable', AGENT_ENV.driver, `${AGENT_ENV.driver}=kube is not available yet in this build; use 'sim'`);
-  } else if (driverName !== 'sim') {
-    issue('invalid', AGENT_ENV.driver, `${AGENT_ENV.driver} must be 'sim' (or 'kube' once available); got ${quote(driverName)}`);
+  if (driverName !== 'sim' && driverName !== 'kube') {
+    issue('invalid', AGENT_ENV.driver, `${AGENT_ENV.driver} must be 'sim' or 'kube'; got ${quote(driverName)}`);
   }
+  const kube = readKubeAccess(read, issue);
+  const cacheStore = readCacheStore(read, issue);
 
   const healthyAfterMs = readInteger(read(AGENT_ENV.simHealthyAfterMs), AGENT_ENV.simHealthyAfterMs, {
     min: 0,
@@ -167,17 +226,19 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
     issue,
   });
 
-  if (issues.length > 0 || hubAddress === undefined || clusterName === undefined || logLevel === undefined) {
+  if (issues.length > 0 || transport === undefined || clusterName === undefined || logLevel === undefined) {
     return { ok: false, issues: issues.sort((a, b) => a.path.localeCompare(b.path) || a.message.localeCompare(b.message)) };
   }
   return {
     ok: true,
     config: {
-      hubAddress,
+      transport,
       clusterName,
       bootstrapToken,
       stateDir: read(AGENT_ENV.stateDir) ?? `./.flotilla/agent-${clusterName}`,
-      driver: { kind: 'sim', healthyAfterMs, failApps: [...new Set(failApps)].sort() },
+      driver: driverName === 'kube' ? { kind: 'kube' } : { kind: 'sim', healthyAfterMs, failApps: [...new Set(failApps)].sort() },
+      kube,
+      cacheStore,
       logLevel,
       probePort,
       reconnectMaxMs,
@@ -190,12 +251,112 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
  * would refuse every connection, so the agent should not start. Returns `undefined` when one exists.
  */
 export function credentialIssue(hasStoredCredential: boolean, config: AgentConfig): ConfigIssue | undefined {
-  if (hasStoredCredential || config.bootstrapToken !== undefined) return undefined;
+  // Over NATS the cluster's NATS user is the identity; no hub credential is exchanged.
+  if (config.transport.kind === 'nats' || hasStoredCredential || config.bootstrapToken !== undefined) return undefined;
   return {
     code: 'required',
     path: AGENT_ENV.bootstrapToken,
-    message: `${AGENT_ENV.bootstrapToken} is required: no agent credential is stored in ${config.stateDir} yet`,
+    message: `${AGENT_ENV.bootstrapToken} is required: no agent credential is stored in ${
+      config.cacheStore.kind === 'secret' ? `Secret ${config.cacheStore.namePrefix}-credential` : config.stateDir
+    } yet`,
   };
+}
+
+type ReadVariable = (name: string) => string | undefined;
+type RaiseIssue = (code: ConfigIssueCode, path: string, message: string) => void;
+
+/** Kubeconfig path and agent namespace. The namespace must be a DNS-1123 label when given. */
+function readKubeAccess(read: ReadVariable, issue: RaiseIssue): KubeAccessConfig {
+  const kubeconfig = read(AGENT_ENV.kubeconfig) ?? read(AGENT_ENV.standardKubeconfig);
+  const namespaceVariable = read(AGENT_ENV.agentNamespace) !== undefined ? AGENT_ENV.agentNamespace : AGENT_ENV.podNamespace;
+  const agentNamespace = read(namespaceVariable);
+  if (agentNamespace !== undefined && (agentNamespace.length > 63 || !DNS_1123_LABEL.test(agentNamespace))) {
+    issue('invalid', namespaceVariable, `${namespaceVariable} must be a namespace name (DNS-1123 label); got ${quote(agentNamespace)}`);
+  }
+  return { kubeconfig, agentNamespace };
+}
+
+/** `file` (default) or `secret`, with the Secret name prefix. */
+function readCacheStore(read: ReadVariable, issue: RaiseIssue): CacheStoreConfig {
+  const kind = read(AGENT_ENV.cacheStore) ?? 'file';
+  if (kind !== 'file' && kind !== 'secret') {
+    issue('invalid', AGENT_ENV.cacheStore, `${AGENT_ENV.cacheStore} must be 'file' or 'secret'; got ${quote(kind)}`);
+    return { kind: 'file' };
+  }
+  if (kind === 'file') return { kind: 'file' };
+  const namePrefix = read(AGENT_ENV.cacheSecretPrefix) ?? 'flotilla-agent';
+  // The longest Secret name is `<prefix>-kube-inventory-g<generation>-<shard>`: keep room under 253.
+  if (namePrefix.length > 200 || !DNS_1123_LABEL.test(namePrefix)) {
+    issue('invalid', AGENT_ENV.cacheSecretPrefix, `${AGENT_ENV.cacheSecretPrefix} must be lowercase letters, digits and '-' (at most 200); got ${quote(namePrefix)}`);
+  }
+  return { kind: 'secret', namePrefix };
+}
+
+/** The transport and its settings; undefined when a required setting is missing or invalid. */
+function readTransport(read: ReadVariable, issue: RaiseIssue): TransportConfig | undefined {
+  const kind = read(AGENT_ENV.transport) ?? CONFIG_DEFAULTS.transport;
+  if (kind === 'grpc') {
+    const hubAddress = read(AGENT_ENV.hubAddress);
+    if (hubAddress === undefined) {
+      issue('required', AGENT_ENV.hubAddress, `${AGENT_ENV.hubAddress} is required (host:port of the hub's agent endpoint)`);
+      return undefined;
+    }
+    const problem = hubAddressProblem(hubAddress);
+    if (problem !== undefined) {
+      issue('invalid', AGENT_ENV.hubAddress, `${AGENT_ENV.hubAddress} ${problem}`);
+      return undefined;
+    }
+    return { kind: 'grpc', hubAddress };
+  }
+  if (kind !== 'nats') {
+    issue('invalid', AGENT_ENV.transport, `${AGENT_ENV.transport} must be 'grpc' or 'nats'; got ${quote(kind)}`);
+    return undefined;
+  }
+  const url = read(AGENT_ENV.natsUrl);
+  const servers = (url ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (servers.length === 0) issue('required', AGENT_ENV.natsUrl, `${AGENT_ENV.natsUrl} is required with ${AGENT_ENV.transport}=nats (comma list of NATS servers)`);
+  for (const [index, server] of servers.entries()) {
+    const problem = natsServerProblem(server);
+    if (problem !== undefined) issue('invalid', AGENT_ENV.natsUrl, `${AGENT_ENV.natsUrl} entry ${index + 1} ${problem}`);
+  }
+  const kvBucket = read(AGENT_ENV.natsKvBucket) ?? CONFIG_DEFAULTS.natsKvBucket;
+  if (!BUCKET_NAME.test(kvBucket)) {
+    issue('invalid', AGENT_ENV.natsKvBucket, `${AGENT_ENV.natsKvBucket} must be 1 to 64 letters, digits, '-' or '_'; got ${quote(kvBucket)}`);
+  }
+  const user = read(AGENT_ENV.natsUser);
+  const password = read(AGENT_ENV.natsPassword);
+  const creds = read(AGENT_ENV.natsCreds);
+  let auth: NatsAuthConfig = { kind: 'none' };
+  if (creds !== undefined && (user !== undefined || password !== undefined)) {
+    issue('invalid', AGENT_ENV.natsCreds, `${AGENT_ENV.natsCreds} and ${AGENT_ENV.natsUser}/${AGENT_ENV.natsPassword} are exclusive: set one`);
+  } else if (creds !== undefined) {
+    auth = { kind: 'creds', file: creds };
+  } else if (user !== undefined && password !== undefined) {
+    auth = { kind: 'password', user, password };
+  } else if (user !== undefined) {
+    issue('required', AGENT_ENV.natsPassword, `${AGENT_ENV.natsPassword} is required with ${AGENT_ENV.natsUser}`);
+  } else if (password !== undefined) {
+    issue('required', AGENT_ENV.natsUser, `${AGENT_ENV.natsUser} is required with ${AGENT_ENV.natsPassword}`);
+  }
+  return { kind: 'nats', servers, auth, kvBucket };
+}
+
+/**
+ * Why a NATS server entry is unusable, or undefined: `nats://` or `tls://` (or no scheme), a host, an
+ * optional port. Credentials inside the URL are refused without echoing the entry.
+ */
+function natsServerProblem(server: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(server.includes('://') ? server : `nats://${server}`);
+  } catch {
+    return `must be nats://host:port, tls://host:port or host:port; got ${quote(server)}`;
+  }
+  if (url.username !== '' || url.password !== '') return `holds credentials; use ${AGENT_ENV.natsUser}/${AGENT_ENV.natsPassword} or ${AGENT_ENV.natsCreds} (value not shown)`;
+  if (!['nats:', 'tls:'].includes(url.protocol) || url.hostname === '' || (url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
+    return `must be nats://host:port, tls://host:port or host:port; got ${quote(server)}`;
+  }
+  return undefined;
 }
 
 function hubAddressProblem(address: string): string | undefined {

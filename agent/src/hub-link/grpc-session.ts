@@ -16,7 +16,7 @@ import {
 } from '@flotilla/proto';
 import type { AgentServiceClient } from '@flotilla/proto/grpc';
 import type { Clock, Timer } from '../clock.js';
-import type { ReportContent } from '../core/health.js';
+import type { ReportContent } from '../core/health/index.js';
 import type { Logger } from '../log.js';
 import type { HubLinkHandler } from './hub-link.js';
 
@@ -205,7 +205,10 @@ export class GrpcSession {
     if (!this.#welcomed) return;
     this.#send({
       case: 'report',
-      value: create(ReportSchema, { ...report, resources: report.resources.map((resource) => ({ ...resource })) }),
+      value: create(ReportSchema, {
+        ...report,
+        resources: report.resources.map((resource) => ({ ...resource, driftedFields: [...resource.driftedFields] })),
+      }),
     });
   }
 

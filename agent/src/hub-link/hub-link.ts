@@ -1,5 +1,5 @@
 import type { AckContent, HeldAppRef, IncomingDesiredApp, IncomingRemoveApp } from '../core/desired-state.js';
-import type { ReportContent } from '../core/health.js';
+import type { ReportContent } from '../core/health/index.js';
 
 /**
  * The hub link port: a transport (gRPC today, NATS later) that keeps the agent connected to the hub,

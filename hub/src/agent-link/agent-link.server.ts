@@ -6,10 +6,9 @@ import { Clock } from '../clock';
 import { ClustersService } from '../clusters/clusters.service';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { Metrics } from '../observability/metrics';
-import { ReportsService } from '../reports/reports.service';
+import { AgentMessages } from './agent-messages.service';
 import { AgentSessions } from './agent-sessions';
 import { AgentStream } from './agent-stream';
-import { DesiredStateService } from './desired-state.service';
 import { OutboxRelay } from './outbox-relay.service';
 
 const SHUTDOWN_GRACE_MS = 3000;
@@ -24,8 +23,7 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     private readonly clusters: ClustersService,
-    private readonly reports: ReportsService,
-    private readonly desired: DesiredStateService,
+    private readonly messages: AgentMessages,
     private readonly relay: OutboxRelay,
     private readonly sessions: AgentSessions,
     private readonly metrics: Metrics,
@@ -48,8 +46,7 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
         new AgentStream(call, {
           config: this.config,
           clusters: this.clusters,
-          reports: this.reports,
-          desired: this.desired,
+          messages: this.messages,
           relay: this.relay,
           sessions: this.sessions,
           metrics: this.metrics,

@@ -1,32 +1,19 @@
 import * as grpc from '@grpc/grpc-js';
-import {
-  ConnectResponseSchema,
-  LIMITS,
-  PROTOCOL_VERSION,
-  create,
-  truncateText,
-  type ConnectRequest,
-  type ConnectResponse,
-  type Hello,
-  type Inventory,
-} from '@flotilla/proto';
+import { type ConnectRequest, type ConnectResponse, type Hello, type Inventory } from '@flotilla/proto';
 import type { Logger } from '@nestjs/common';
 import type { ClustersService } from '../clusters/clusters.service';
 import type { HubConfig } from '../config/hub-config';
-import { planResync } from '../core/agent-sync/plan-resync';
 import { FlotillaError } from '../errors';
 import type { Metrics } from '../observability/metrics';
-import type { ReportsService } from '../reports/reports.service';
+import type { AgentMessages } from './agent-messages.service';
 import type { AgentSession, AgentSessions } from './agent-sessions';
-import type { DesiredStateService } from './desired-state.service';
 import type { OutboxRelay } from './outbox-relay.service';
 
 /** What one stream needs from the hub. */
 export interface AgentStreamDeps {
   readonly config: HubConfig;
   readonly clusters: ClustersService;
-  readonly reports: ReportsService;
-  readonly desired: DesiredStateService;
+  readonly messages: AgentMessages;
   readonly relay: OutboxRelay;
   readonly sessions: AgentSessions;
   readonly metrics: Metrics;
@@ -113,9 +100,9 @@ export class AgentStream implements AgentSession {
     }
     switch (kind) {
       case 'ack':
-        return this.deps.reports.recordAck(this.clusterId, value);
+        return this.deps.messages.recordAck(this.clusterId, value);
       case 'report':
-        return this.deps.reports.recordReport(this.clusterId, value);
+        return this.deps.messages.recordReport(this.clusterId, value);
       case 'heartbeat':
         return this.touch();
       case 'inventory':
@@ -130,9 +117,8 @@ export class AgentStream implements AgentSession {
 
   private async hello(hello: Hello): Promise<void> {
     clearTimeout(this.helloTimer);
-    if (hello.protocolVersion !== PROTOCOL_VERSION) {
-      return this.refuse('PROTOCOL_VERSION', `The hub speaks protocol ${PROTOCOL_VERSION}; the agent sent ${hello.protocolVersion}.`, false, grpc.status.FAILED_PRECONDITION);
-    }
+    const refusal = this.deps.messages.helloRefusal(hello);
+    if (refusal) return this.refuse(refusal.code, refusal.message, refusal.retryable, grpc.status.FAILED_PRECONDITION);
     const header = this.call.metadata.get('authorization')[0];
     const secret = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
     const now = this.deps.now();
@@ -149,43 +135,20 @@ export class AgentStream implements AgentSession {
     this.deps.metrics.connectedAgents.set(this.deps.sessions.size);
     await this.deps.clusters.markConnected(this.clusterId, hello.agentVersion, now);
     this.lastSeenWrite = now.getTime();
-    this.send(
-      create(ConnectResponseSchema, {
-        message: {
-          case: 'welcome',
-          value: {
-            protocolVersion: PROTOCOL_VERSION,
-            clusterName: this.clusterName,
-            agentCredential: identity.issuedCredential ?? '',
-            heartbeatIntervalSeconds: this.deps.config.heartbeatIntervalSeconds,
-            inventoryIntervalSeconds: this.deps.config.inventoryIntervalSeconds,
-          },
-        },
-      }),
-    );
+    this.send(this.deps.messages.welcome(this.clusterName, identity.issuedCredential ?? ''));
     this.deps.log.log(`agent ${this.clusterName} connected (${hello.agentVersion || 'unknown version'})`);
     await this.resync(hello.inventory);
   }
 
   /** Sends only what differs between what the hub released and what the agent holds. */
   private async resync(inventory: Inventory | undefined): Promise<void> {
-    const held = (inventory?.apps ?? []).slice(0, LIMITS.maxInventoryApps).map((a) => ({ appName: a.appName, revision: a.revision, generation: a.generation }));
     await this.deps.relay.discardForCluster(this.clusterId);
-    const plan = planResync(await this.deps.desired.released(this.clusterId), held);
-    const messages = await this.deps.desired.messages(this.clusterId, plan.send);
-    for (const removal of plan.remove) {
-      messages.push(
-        removal.generation === null
-          ? await this.deps.desired.removalOfUnknown(removal.appName)
-          : await this.deps.desired.removal(this.clusterId, removal.appName, removal.generation),
-      );
-    }
-    for (const message of messages) {
+    const work = await this.deps.messages.resync(this.clusterId, inventory);
+    for (const held of work.unknown) work.messages.push(await this.deps.messages.removalOfUnknown(held));
+    for (const message of work.messages) {
       if (this.send(message)) this.deps.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'resync' });
     }
-    if (plan.forget.length > 0) {
-      await this.deps.desired.forgetRemoved(this.clusterId, plan.forget);
-    }
+    await this.deps.messages.forgetRemoved(this.clusterId, work.forget);
   }
 
   private async touch(): Promise<void> {
@@ -200,7 +163,7 @@ export class AgentStream implements AgentSession {
     if (this.state === 'closed') return;
     this.deps.metrics.refusedStreams.inc({ reason: code });
     this.deps.log.warn(`refused agent stream${this.clusterName ? ` of ${this.clusterName}` : ''}: ${code}`);
-    this.call.write(create(ConnectResponseSchema, { message: { case: 'refusal', value: { code, message: truncateText(message), retryable } } }));
+    this.call.write(this.deps.messages.refusal(code, message, retryable));
     const wasReady = this.state === 'ready';
     this.state = 'closed';
     clearTimeout(this.helloTimer);

@@ -6,7 +6,7 @@ import {
   create,
   type ConnectResponse,
 } from '@flotilla/proto';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { SyncPolicy } from '../core/app-set/app-set-spec';
 import type { ReleasedApp } from '../core/agent-sync/plan-resync';
 
@@ -43,11 +43,12 @@ export class DesiredStateService {
 
   /**
    * The current message for each named App of a cluster: DesiredApp for a released revision,
-   * RemoveApp for a released removal. Apps with nothing released are skipped.
+   * RemoveApp for a released removal. Apps with nothing released are skipped. `manager` runs the query
+   * inside a caller's transaction (the embedded database has a single connection).
    */
-  async messages(clusterId: string, appNames: readonly string[]): Promise<ConnectResponse[]> {
+  async messages(clusterId: string, appNames: readonly string[], manager: EntityManager = this.db.manager): Promise<ConnectResponse[]> {
     if (appNames.length === 0) return [];
-    const rows: ReleasedRow[] = await this.db.query(
+    const rows: ReleasedRow[] = await manager.query(
       `SELECT a.name, s.name AS app_set, a.released_revision, a.released_generation, a.released_namespace,
               a.released_sync_policy, b.manifests_json
        FROM apps a JOIN app_sets s ON s.id = a.app_set_id
@@ -67,9 +68,17 @@ export class DesiredStateService {
     ]);
   }
 
-  /** A RemoveApp for an App the hub has no record of, with a fresh generation from the sequence. */
-  async removalOfUnknown(appName: string): Promise<ConnectResponse> {
-    const [{ generation }] = (await this.db.query(`SELECT nextval('release_generation')::text AS generation`)) as { generation: string }[];
+  /**
+   * A RemoveApp for an App the hub has no record of, with a generation from the sequence that is newer
+   * than `heldGeneration` (what the agent holds; it came from another database or an older one). The
+   * sequence is moved past it so that later releases of the App are newer still.
+   */
+  async removalOfUnknown(appName: string, heldGeneration: bigint): Promise<ConnectResponse> {
+    const [{ generation }] = (await this.db.query(
+      `SELECT (CASE WHEN n > $1::bigint THEN n ELSE setval('release_generation', $1::bigint + 1) END)::text AS generation
+       FROM (SELECT nextval('release_generation') AS n) s`,
+      [heldGeneration.toString()],
+    )) as { generation: string }[];
     return create(ConnectResponseSchema, {
       message: { case: 'removeApp', value: { appName, generation: BigInt(generation!), preserveResources: false } },
     });

@@ -1,11 +1,25 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { HUB_CONFIG, NATS_PRESENCE, type HubConfig } from '../config/hub-config';
 import { returnedRows } from '../database/sql';
 import { Metrics } from '../observability/metrics';
 import { AgentSessions } from './agent-sessions';
+import type { DesiredKv } from './desired-kv';
 import { DesiredStateService } from './desired-state.service';
+
+/** The NATS desired-state bucket, when the NATS agent link runs. */
+export interface KvTarget {
+  readonly kv: DesiredKv;
+  /** False while the NATS connection is down: rows then wait instead of failing one by one. */
+  isReady(): boolean;
+}
+
+/** Clusters whose KV entries are written at once during a drain. */
+const KV_PARALLEL_CLUSTERS = 8;
+/** A gRPC stream on another replica counts as live while its cluster was heard from this recently. */
+const STREAM_GRACE_INTERVALS = 3;
+const KV_WARNING_INTERVAL_MS = 30_000;
 
 const BATCH = 500;
 /** Most batches per drain, so one drain never runs unbounded; the next wake continues. */
@@ -20,6 +34,12 @@ const LISTEN_RETRY_MS = 5000;
  * Wake-ups: a local call after a release on this replica, PostgreSQL NOTIFY from other replicas, and
  * a periodic scan which is the guarantee (NOTIFY may be lost). A row whose cluster is connected
  * nowhere waits; the agent's Hello resync covers it and discards it.
+ *
+ * With the NATS link, every released change is also written to the desired-state KV bucket, whatever
+ * the cluster's transport (the hub cannot know which one an agent will use). Rows of any cluster are
+ * then claimed, except those of a cluster whose gRPC stream lives on another replica (that replica
+ * delivers them, and writes the KV too). A row is deleted once its KV write succeeded or its message
+ * went to a local stream; otherwise it stays for the next scan, like any undelivered change.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -30,6 +50,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private stopped = false;
   private listener: Client | undefined;
   private listenRetry: NodeJS.Timeout | undefined;
+  private kvTarget: KvTarget | undefined;
+  private lastKvWarningAt = 0;
 
   constructor(
     private readonly db: DataSource,
@@ -72,6 +94,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       });
   }
 
+  /** Starts (or, with undefined, stops) writing released changes to the NATS KV bucket. */
+  attachKv(target: KvTarget | undefined): void {
+    this.kvTarget = target;
+    if (target) this.wake();
+  }
+
   /** Drops pending rows of a cluster whose agent is being resynced (the resync sends current state). */
   async discardForCluster(clusterId: string): Promise<void> {
     await this.db.query(`DELETE FROM outbox WHERE cluster_id = $1`, [clusterId]);
@@ -79,6 +107,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async drain(): Promise<void> {
     for (let batch = 0; batch < MAX_BATCHES_PER_DRAIN && !this.stopped; batch++) {
+      const kv = this.kvTarget?.isReady() ? this.kvTarget.kv : undefined;
+      if (kv) {
+        if (!(await this.drainWithKv(kv))) return;
+        continue;
+      }
       const clusterIds = this.sessions.clusterIds();
       if (clusterIds.length === 0) return;
       const claimed = returnedRows<{ cluster_id: string; app_name: string }>(
@@ -110,6 +143,72 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       }
       if (claimed.length < BATCH) return;
     }
+  }
+
+  /**
+   * One batch with the KV bucket: claims rows under row locks held until the KV writes are done, so
+   * that a crash leaves them for another replica, and deletes only the rows that were delivered.
+   * Returns whether another batch may follow (a full batch, every row delivered).
+   */
+  private async drainWithKv(kv: DesiredKv): Promise<boolean> {
+    const staleBefore = new Date(Date.now() - STREAM_GRACE_INTERVALS * this.config.heartbeatIntervalSeconds * 1000);
+    return this.db.transaction(async (tx) => {
+      const claimed: { id: string; cluster_id: string; cluster_name: string; app_name: string }[] = await tx.query(
+        `SELECT o.id, o.cluster_id, c.name AS cluster_name, o.app_name FROM outbox o JOIN clusters c ON c.id = o.cluster_id
+         WHERE o.cluster_id = ANY($1) OR c.connected_replica IS NULL OR c.connected_replica IN ($2, $3)
+            OR c.last_seen_at IS NULL OR c.last_seen_at < $4
+         ORDER BY o.id LIMIT ${BATCH} FOR UPDATE OF o SKIP LOCKED`,
+        [this.sessions.clusterIds(), NATS_PRESENCE, this.config.replicaId, staleBefore],
+      );
+      if (claimed.length === 0) return false;
+      const byCluster = new Map<string, { name: string; rows: typeof claimed }>();
+      for (const row of claimed) {
+        const group = byCluster.get(row.cluster_id) ?? { name: row.cluster_name, rows: [] };
+        group.rows.push(row);
+        byCluster.set(row.cluster_id, group);
+      }
+      const delivered: string[] = [];
+      let kvFailed = false;
+      const groups = [...byCluster.entries()];
+      for (let i = 0; i < groups.length; i += KV_PARALLEL_CLUSTERS) {
+        await Promise.all(
+          groups.slice(i, i + KV_PARALLEL_CLUSTERS).map(async ([clusterId, group]) => {
+            const session = this.sessions.get(clusterId);
+            let sent = false;
+            let written = !kvFailed;
+            try {
+              const messages = await this.desired.messages(clusterId, [...new Set(group.rows.map((r) => r.app_name))], tx);
+              for (const message of messages) {
+                if (session?.send(message)) {
+                  sent = true;
+                  this.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'release' });
+                }
+              }
+              for (const message of messages) {
+                if (!written) break;
+                const outcome = await kv.write(group.name, message);
+                if (outcome === 'written' && !session) this.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'release' });
+              }
+            } catch (error) {
+              written = false;
+              kvFailed = true; // NATS is struggling: keep the rest of the batch for the next scan
+              this.warnKvFailure(`KV write for cluster ${group.name} failed (retried by the next scan): ${String(error)}`);
+            }
+            if (written || sent) delivered.push(...group.rows.map((r) => r.id));
+          }),
+        );
+      }
+      if (delivered.length > 0) await tx.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [delivered]);
+      return !kvFailed && claimed.length === BATCH;
+    });
+  }
+
+  /** Logs a KV failure, at most once per interval: a broken JetStream would otherwise log every scan. */
+  private warnKvFailure(message: string): void {
+    const now = Date.now();
+    if (now - this.lastKvWarningAt < KV_WARNING_INTERVAL_MS) return;
+    this.lastKvWarningAt = now;
+    this.log.warn(message);
   }
 
   private async listen(): Promise<void> {

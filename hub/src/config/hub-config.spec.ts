@@ -32,4 +32,64 @@ describe('loadHubConfig', () => {
       expect(String(error)).not.toContain('hunter2');
     }
   });
+
+  describe('NATS agent link', () => {
+    it('is off unless FLOTILLA_NATS_URL is set', () => {
+      expect(loadHubConfig({}).nats).toBeUndefined();
+    });
+
+    it('reads a comma list of servers with the default bucket and stream and no credentials', () => {
+      expect(loadHubConfig({ FLOTILLA_NATS_URL: 'nats://n1:4222, tls://n2:4222,n3' }).nats).toEqual({
+        servers: ['nats://n1:4222', 'tls://n2:4222', 'n3'],
+        auth: { kind: 'none' },
+        kvBucket: 'flotilla-desired',
+        reportsStream: 'FLOTILLA_REPORTS',
+      });
+    });
+
+    it.each([
+      { name: 'a user and a password', env: { FLOTILLA_NATS_USER: 'hub', FLOTILLA_NATS_PASSWORD: 's3cret' }, auth: { kind: 'password', user: 'hub', password: 's3cret' } },
+      { name: 'a creds file', env: { FLOTILLA_NATS_CREDS: '/etc/flotilla/hub.creds' }, auth: { kind: 'creds', file: '/etc/flotilla/hub.creds' } },
+    ])('authenticates with $name', ({ env, auth }) => {
+      expect(loadHubConfig({ FLOTILLA_NATS_URL: 'nats://n1:4222', ...env }).nats?.auth).toEqual(auth);
+    });
+
+    it('takes the bucket and stream names from the environment', () => {
+      const nats = loadHubConfig({ FLOTILLA_NATS_URL: 'n1:4222', FLOTILLA_NATS_KV_BUCKET: 'desired-eu', FLOTILLA_NATS_REPORTS_STREAM: 'REPORTS_EU' }).nats;
+      expect(nats).toMatchObject({ kvBucket: 'desired-eu', reportsStream: 'REPORTS_EU' });
+    });
+
+    it.each([
+      { name: 'a URL of another scheme is refused', env: { FLOTILLA_NATS_URL: 'http://n1:4222' }, problem: 'FLOTILLA_NATS_URL entry 1 must be' },
+      { name: 'a URL with a path is refused', env: { FLOTILLA_NATS_URL: 'nats://n1:4222/x' }, problem: 'FLOTILLA_NATS_URL entry 1 must be' },
+      { name: 'an empty server list is refused', env: { FLOTILLA_NATS_URL: ' , ' }, problem: 'at least one server' },
+      { name: 'a user without a password is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_USER: 'hub' }, problem: 'must be set together' },
+      { name: 'a creds file with a password is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_CREDS: '/c', FLOTILLA_NATS_USER: 'hub', FLOTILLA_NATS_PASSWORD: 'x' }, problem: 'exclusive' },
+      { name: 'credentials without a URL are refused', env: { FLOTILLA_NATS_USER: 'hub', FLOTILLA_NATS_PASSWORD: 'x' }, problem: 'need FLOTILLA_NATS_URL' },
+      { name: 'a bucket name with a dot is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_KV_BUCKET: 'a.b' }, problem: 'FLOTILLA_NATS_KV_BUCKET' },
+      { name: 'a stream name with a wildcard is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_REPORTS_STREAM: 'R*' }, problem: 'FLOTILLA_NATS_REPORTS_STREAM' },
+      { name: 'the replica id reserved for NATS presence is refused', env: { FLOTILLA_REPLICA_ID: 'nats' }, problem: 'FLOTILLA_REPLICA_ID' },
+    ])('$name', ({ env, problem }) => {
+      expect(() => loadHubConfig(env)).toThrow(problem);
+    });
+
+    it('refuses credentials inside a server URL without echoing them', () => {
+      try {
+        loadHubConfig({ FLOTILLA_NATS_URL: 'nats://hub:hunter2@n1:4222' });
+        expect.unreachable();
+      } catch (error) {
+        expect(String(error)).toContain('holds credentials');
+        expect(String(error)).not.toContain('hunter2');
+      }
+    });
+
+    it('never echoes the password, even next to other problems', () => {
+      try {
+        loadHubConfig({ FLOTILLA_NATS_URL: 'http://x', FLOTILLA_NATS_PASSWORD: 'hunter2' });
+        expect.unreachable();
+      } catch (error) {
+        expect(String(error)).not.toContain('hunter2');
+      }
+    });
+  });
 });

@@ -24,7 +24,29 @@ export interface HubConfig {
   /** Identifies this process among several replicas. */
   readonly replicaId: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** The NATS JetStream agent link; undefined when FLOTILLA_NATS_URL is unset (gRPC only). */
+  readonly nats: NatsConfig | undefined;
 }
+
+/** How the hub authenticates to NATS. Secrets stay in this object and are never logged. */
+export type NatsAuth =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'password'; readonly user: string; readonly password: string }
+  | { readonly kind: 'creds'; readonly file: string };
+
+/** Settings of the NATS agent link. */
+export interface NatsConfig {
+  /** Server URLs (`nats://host:port`, `tls://host:port` or `host:port`), tried in order. */
+  readonly servers: readonly string[];
+  readonly auth: NatsAuth;
+  /** JetStream KV bucket of desired state, keyed `<cluster>.<app>`. */
+  readonly kvBucket: string;
+  /** JetStream stream of agent messages (subjects `reports.<cluster>`). */
+  readonly reportsStream: string;
+}
+
+/** The `connected_replica` value of clusters whose agent talks over NATS (no replica holds a stream). */
+export const NATS_PRESENCE = 'nats';
 
 export class HubConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -77,9 +99,62 @@ export function loadHubConfig(env: Record<string, string | undefined>, argv: rea
     bootstrapTokenTtlSeconds: int('FLOTILLA_BOOTSTRAP_TOKEN_TTL_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
     replicaId: env['FLOTILLA_REPLICA_ID'] || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     logLevel,
+    nats: loadNatsConfig(env, problems),
   };
+  if (config.replicaId === NATS_PRESENCE) problems.push(`FLOTILLA_REPLICA_ID must not be "${NATS_PRESENCE}" (it marks clusters connected over NATS)`);
   if (problems.length > 0) throw new HubConfigError(problems);
   return config;
+}
+
+// Bucket and stream names become subject tokens: no dots, wildcards, spaces or path separators.
+const JETSTREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Reads the FLOTILLA_NATS_* variables; undefined when NATS is not enabled. Secrets are never echoed. */
+function loadNatsConfig(env: Record<string, string | undefined>, problems: string[]): NatsConfig | undefined {
+  const read = (name: string) => env[name]?.trim() || undefined;
+  const url = read('FLOTILLA_NATS_URL');
+  const user = read('FLOTILLA_NATS_USER');
+  const password = env['FLOTILLA_NATS_PASSWORD'] || undefined;
+  const creds = read('FLOTILLA_NATS_CREDS');
+  const kvBucket = read('FLOTILLA_NATS_KV_BUCKET') ?? 'flotilla-desired';
+  const reportsStream = read('FLOTILLA_NATS_REPORTS_STREAM') ?? 'FLOTILLA_REPORTS';
+  if (url === undefined) {
+    if (user || password || creds) problems.push('FLOTILLA_NATS_USER, FLOTILLA_NATS_PASSWORD and FLOTILLA_NATS_CREDS need FLOTILLA_NATS_URL');
+    return undefined;
+  }
+  const servers = parseNatsServers(url, 'FLOTILLA_NATS_URL', problems);
+  if (!JETSTREAM_NAME.test(kvBucket)) problems.push(`FLOTILLA_NATS_KV_BUCKET must be 1 to 64 letters, digits, '-' or '_' (got "${kvBucket.slice(0, 80)}")`);
+  if (!JETSTREAM_NAME.test(reportsStream)) problems.push(`FLOTILLA_NATS_REPORTS_STREAM must be 1 to 64 letters, digits, '-' or '_' (got "${reportsStream.slice(0, 80)}")`);
+  let auth: NatsAuth = { kind: 'none' };
+  if (creds && (user || password)) problems.push('FLOTILLA_NATS_CREDS and FLOTILLA_NATS_USER/FLOTILLA_NATS_PASSWORD are exclusive: set one');
+  else if (creds) auth = { kind: 'creds', file: creds };
+  else if (user && password) auth = { kind: 'password', user, password };
+  else if (user || password) problems.push('FLOTILLA_NATS_USER and FLOTILLA_NATS_PASSWORD must be set together');
+  return { servers, auth, kvBucket, reportsStream };
+}
+
+/**
+ * Splits a comma list of NATS server URLs and checks each: `nats://` or `tls://` (or no scheme), a
+ * host, an optional port, nothing else. Credentials inside a URL are refused (they would end up in
+ * logs); the refusal does not echo the entry.
+ */
+export function parseNatsServers(text: string, name: string, problems: string[]): string[] {
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (entries.length === 0) problems.push(`${name} must list at least one server`);
+  for (const [index, entry] of entries.entries()) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry.includes('://') ? entry : `nats://${entry}`);
+    } catch {
+      url = undefined;
+    }
+    if (url && (url.username || url.password)) {
+      problems.push(`${name} entry ${index + 1} holds credentials; use FLOTILLA_NATS_USER/FLOTILLA_NATS_PASSWORD or FLOTILLA_NATS_CREDS instead`);
+    } else if (!url || !['nats:', 'tls:'].includes(url.protocol) || !url.hostname || (url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) {
+      problems.push(`${name} entry ${index + 1} must be nats://host:port, tls://host:port or host:port (got "${entry.slice(0, 80)}")`);
+    }
+  }
+  return entries;
 }
 
 /** Nest injection token for {@link HubConfig}. */

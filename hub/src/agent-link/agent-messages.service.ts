@@ -1,0 +1,101 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  ConnectResponseSchema,
+  LIMITS,
+  PROTOCOL_VERSION,
+  create,
+  truncateText,
+  type Ack,
+  type ConnectResponse,
+  type Hello,
+  type Inventory,
+  type Refusal,
+  type Report,
+} from '@flotilla/proto';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { planResync, type HeldApp } from '../core/agent-sync/plan-resync';
+import { ReportsService } from '../reports/reports.service';
+import { DesiredStateService } from './desired-state.service';
+
+/** What brings an agent level with the hub, before a transport delivers it. */
+export interface ResyncWork {
+  /** Current DesiredApp or RemoveApp of every released App that differs from what the agent holds. */
+  readonly messages: ConnectResponse[];
+  /** Apps the agent holds that the hub does not release: each needs a RemoveApp with a fresh generation. */
+  readonly unknown: HeldApp[];
+  /** Released removals the agent no longer holds: their records can be forgotten. */
+  readonly forget: readonly string[];
+}
+
+/**
+ * What the hub does with the messages of an authenticated agent, whatever the transport: checks Hello,
+ * builds Welcome, records Acks and Reports, and plans the resync from an Inventory. The gRPC stream and
+ * the NATS reports consumer both call this, so that the two transports cannot drift apart.
+ */
+@Injectable()
+export class AgentMessages {
+  constructor(
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    private readonly reports: ReportsService,
+    private readonly desired: DesiredStateService,
+  ) {}
+
+  /** Why a Hello cannot be served (another protocol version), or undefined when it can. */
+  helloRefusal(hello: Hello): Omit<Refusal, '$typeName'> | undefined {
+    if (hello.protocolVersion === PROTOCOL_VERSION) return undefined;
+    return {
+      code: 'PROTOCOL_VERSION',
+      message: `The hub speaks protocol ${PROTOCOL_VERSION}; the agent sent ${hello.protocolVersion}.`,
+      retryable: false,
+    };
+  }
+
+  welcome(clusterName: string, agentCredential = ''): ConnectResponse {
+    return create(ConnectResponseSchema, {
+      message: {
+        case: 'welcome',
+        value: {
+          protocolVersion: PROTOCOL_VERSION,
+          clusterName,
+          agentCredential,
+          heartbeatIntervalSeconds: this.config.heartbeatIntervalSeconds,
+          inventoryIntervalSeconds: this.config.inventoryIntervalSeconds,
+        },
+      },
+    });
+  }
+
+  refusal(code: string, message: string, retryable: boolean): ConnectResponse {
+    return create(ConnectResponseSchema, { message: { case: 'refusal', value: { code, message: truncateText(message), retryable } } });
+  }
+
+  recordAck(clusterId: string, ack: Ack): Promise<void> {
+    return this.reports.recordAck(clusterId, ack);
+  }
+
+  recordReport(clusterId: string, report: Report): Promise<void> {
+    return this.reports.recordReport(clusterId, report);
+  }
+
+  /** Compares what the agent holds with what was released to its cluster (only what differs is sent). */
+  async resync(clusterId: string, inventory: Inventory | undefined): Promise<ResyncWork> {
+    const held = (inventory?.apps ?? []).slice(0, LIMITS.maxInventoryApps).map((a) => ({ appName: a.appName, revision: a.revision, generation: a.generation }));
+    const plan = planResync(await this.desired.released(clusterId), held);
+    const messages = await this.desired.messages(clusterId, plan.send);
+    for (const removal of plan.remove) {
+      if (removal.generation !== null) messages.push(await this.desired.removal(clusterId, removal.appName, removal.generation));
+    }
+    const heldByName = new Map(held.map((h) => [h.appName, h]));
+    const unknown = plan.remove.filter((r) => r.generation === null).map((r) => heldByName.get(r.appName)!);
+    return { messages, unknown, forget: plan.forget };
+  }
+
+  /** A RemoveApp for an App the hub has no record of, newer than what the agent holds. */
+  removalOfUnknown(held: HeldApp): Promise<ConnectResponse> {
+    return this.desired.removalOfUnknown(held.appName, held.generation);
+  }
+
+  forgetRemoved(clusterId: string, appNames: readonly string[]): Promise<void> {
+    return appNames.length === 0 ? Promise.resolve() : this.desired.forgetRemoved(clusterId, appNames);
+  }
+}
