@@ -5,7 +5,7 @@ import { DriftPolicy, Health, SyncMode, SyncStatus } from '@flotilla/proto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Manifest } from '../../src/core/desired-state.js';
 import type { AppStatus } from '../../src/driver/cluster-driver.js';
-import { APPLY_PATCH } from '../../src/driver/kube/kube-client.js';
+import { APPLY_PATCH, MERGE_PATCH } from '../../src/driver/kube/kube-client.js';
 import { eventually } from '../support/eventually.js';
 import {
   appSpec,
@@ -127,6 +127,17 @@ describeForTargets('the Kubernetes driver', (target, settings) => {
     const forced = { ...spec, generation: 2n, syncPolicy: { ...spec.syncPolicy, forceConflicts: true } };
     expect(await under.driver.apply(forced)).toEqual({ kind: 'done' });
     expect(dataOf(await readLive(target(), cmPath(ns, 'shared')))).toEqual({ color: 'blue' });
+  });
+
+  it('under the heal policy, takes back a field edited by hand when it applies the next revision', async () => {
+    const ns = await namespaceFor('heal-apply');
+    const spec = appSpec('heal-apply', ns, [configMap('edited', { color: 'blue' })], { drift: DriftPolicy.HEAL });
+    expect(await under.driver.apply(spec)).toEqual({ kind: 'done' });
+    await target().client.request('PATCH', cmPath(ns, 'edited'), { query: { fieldManager: 'kubectl-patch' }, contentType: MERGE_PATCH, body: { data: { color: 'red' } } });
+
+    const next = appSpec('heal-apply', ns, [configMap('edited', { color: 'blue', size: 'L' })], { drift: DriftPolicy.HEAL }, 2n);
+    expect(await under.driver.apply(next)).toEqual({ kind: 'done' });
+    expect(dataOf(await readLive(target(), cmPath(ns, 'edited')))).toEqual({ color: 'blue', size: 'L' });
   });
 
   it.each([

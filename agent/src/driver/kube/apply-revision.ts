@@ -1,4 +1,4 @@
-import { SyncMode } from '@flotilla/proto';
+import { DriftPolicy, SyncMode } from '@flotilla/proto';
 import { orderForApply } from '../../core/kube/apply-order.js';
 import { kindScopeKey, prepareObjects, summarizeProblems, type DesiredObject } from '../../core/kube/desired-objects.js';
 import { conflictsOfStatus, describeConflicts } from '../../core/kube/field-owners.js';
@@ -59,7 +59,9 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
   app.note = '';
   ctx.publish(app);
 
-  const force = spec.syncPolicy.forceConflicts === true;
+  // Under heal the declared fields win over hand edits, on apply as on heal (a heal is a forced apply):
+  // a field another manager keeps changing shows up as a fight, not as a failed apply.
+  const force = spec.syncPolicy.forceConflicts === true || spec.syncPolicy.drift === DriftPolicy.HEAL;
   const failures: string[] = [];
   let conflicted = false;
   let unreachable: string | undefined;
@@ -105,7 +107,7 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 409 && conflictsOfStatus(error.body).length > 0) {
         conflicted = true;
-        failObject(`${describeConflicts(conflictsOfStatus(error.body))}; set syncPolicy.forceConflicts to take these fields`);
+        failObject(`${describeConflicts(conflictsOfStatus(error.body))}; set syncPolicy.forceConflicts (or drift: heal) to take these fields`);
       } else if (error instanceof KubeApiError && error.isTransient) {
         // The API server is unreachable: stop here rather than fail every remaining object.
         unreachable = messageOf(error);
