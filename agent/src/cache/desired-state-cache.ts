@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { tombstonesToPrune, type AcceptedApp, type DesiredEntry, type ScopeSpec } from '../core/desired-state.js';
 import type { Logger } from '../log.js';
 import { FileStateStore, STATE_FILES, type StateStore } from './state-store.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 /** File name of the desired-state cache inside the state directory (with the file store). */
 export const CACHE_FILE = STATE_FILES['desired-state'];
@@ -31,8 +32,7 @@ export class DesiredStateCache {
   readonly #entries: Map<string, DesiredEntry>;
   readonly #store: StateStore;
   readonly #maxTombstones: number;
-  #writing: Promise<void> | undefined;
-  #queued: Promise<void> | undefined;
+  readonly #writes = new WriteCoalescer(() => this.#write());
 
   private constructor(store: StateStore, entries: Map<string, DesiredEntry>, maxTombstones: number) {
     this.#store = store;
@@ -99,24 +99,9 @@ export class DesiredStateCache {
     this.#entries.delete(appName);
   }
 
-  /** Resolves once everything set before this call is durable; rejects if that write fails. */
+  /** Resolves once everything recorded before this call is durable; rejects if that write fails. */
   flush(): Promise<void> {
-    if (this.#queued !== undefined) return this.#queued;
-    if (this.#writing === undefined) {
-      this.#writing = this.#write().finally(() => {
-        this.#writing = undefined;
-      });
-      return this.#writing;
-    }
-    // The running write took its snapshot before this change; one more write covers every caller
-    // that arrives until it starts.
-    this.#queued = this.#writing
-      .catch(() => undefined)
-      .then(() => {
-        this.#queued = undefined;
-        return this.flush();
-      });
-    return this.#queued;
+    return this.#writes.flush();
   }
 
   async #write(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { StateStore } from '../../cache/state-store.js';
 import { isRecord } from '../../core/kube/object-ref.js';
 import type { Logger } from '../../log.js';
+import { WriteCoalescer } from '../../cache/write-coalescer.js';
 
 /** The kinds (and namespaces) an App has had objects in: where prune and removal look for them. */
 export interface AppInventory {
@@ -21,8 +22,7 @@ const FORMAT_VERSION = 1;
 export class KubeInventory {
   readonly #store: StateStore;
   readonly #apps: Map<string, AppInventory>;
-  #writing: Promise<void> | undefined;
-  #queued: Promise<void> | undefined;
+  readonly #writes = new WriteCoalescer(() => this.#write());
 
   private constructor(store: StateStore, apps: Map<string, AppInventory>) {
     this.#store = store;
@@ -61,22 +61,9 @@ export class KubeInventory {
     this.#apps.delete(appName);
   }
 
-  /** Resolves once everything recorded before this call is durable. */
+  /** Resolves once everything recorded before this call is durable; rejects if that write fails. */
   flush(): Promise<void> {
-    if (this.#queued !== undefined) return this.#queued;
-    if (this.#writing === undefined) {
-      this.#writing = this.#write().finally(() => {
-        this.#writing = undefined;
-      });
-      return this.#writing;
-    }
-    this.#queued = this.#writing
-      .catch(() => undefined)
-      .then(() => {
-        this.#queued = undefined;
-        return this.flush();
-      });
-    return this.#queued;
+    return this.#writes.flush();
   }
 
   async #write(): Promise<void> {
