@@ -2,57 +2,28 @@ import { spawnSync } from 'node:child_process';
 import { agentInstallCommand } from '../../hub/src/clusters/install-command.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../agent/src/core/config.js';
-import { CHARTS, ensureHelm, helm, render, valuesArgs, type Manifest } from './helm.js';
+import { loadHubConfig } from '../../hub/src/config/hub-config.js';
+import { CHARTS, ensureHelm, helm, render, valuesArgs } from './helm.js';
 import { validateManifest } from './kubernetes-schemas.js';
+import { POD_NAME, SECRET_VARIABLES, byKind, containerOf, deploymentOf, envOf, podSpecOf, resolveEnv } from './rendered.js';
 import { join } from 'node:path';
 
 // The charts are checked with the real helm (schema, lint, template) and the rendered objects against
-// the Kubernetes OpenAPI schemas; the agent's env is fed to the agent's own config loader so that the
-// chart and the agent cannot drift apart.
-
-interface Container {
-  name: string;
-  command?: string[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: object } }[];
-  securityContext?: Record<string, unknown>;
-  livenessProbe?: { httpGet?: { path: string; port: string | number } };
-  readinessProbe?: { httpGet?: { path: string; port: string | number } };
-  resources?: { requests?: object; limits?: object };
-  ports?: { name: string; containerPort: number }[];
-  volumeMounts?: { name: string; mountPath: string }[];
-}
-interface PodSpec {
-  securityContext?: Record<string, unknown>;
-  containers: Container[];
-  volumes?: Record<string, unknown>[];
-}
-
-const byKind = (manifests: readonly Manifest[], kind: string): Manifest[] => manifests.filter((m) => m.kind === kind);
-const deploymentOf = (manifests: readonly Manifest[]): Manifest => {
-  const deployments = byKind(manifests, 'Deployment');
-  expect(deployments).toHaveLength(1);
-  return deployments[0]!;
-};
-const podSpecOf = (deployment: Manifest): PodSpec => (deployment['spec'] as { template: { spec: PodSpec } }).template.spec;
-const containerOf = (manifests: readonly Manifest[]): Container => podSpecOf(deploymentOf(manifests)).containers[0]!;
-const envOf = (container: Container, name: string) => container.env?.find((entry) => entry.name === name);
-
-/** Resolves a container's env as the kubelet would, with `secretValue` for every secretKeyRef. */
-function resolveEnv(container: Container, secretValue: string): Record<string, string> {
-  return Object.fromEntries(
-    (container.env ?? []).map((entry) => [entry.name, entry.valueFrom?.secretKeyRef ? secretValue : (entry.value ?? '')]),
-  );
-}
+// the Kubernetes OpenAPI schemas; the agent's env is fed to the agent's own config loader (the hub's to
+// the hub's) so that chart and code cannot drift apart. The kube driver and the NATS transport are in
+// agent-kube-nats.spec.ts.
 
 const AGENT_CASES = [
   { values: 'agent-minimal', cluster: 'eu-west-1', hub: 'flotilla-hub.example.com:4001', logLevel: 'info', probePort: 8080 },
   { values: 'agent-cluster-wide', cluster: 'us-east-prod-7', hub: '10.20.30.40:4001', logLevel: 'debug', probePort: 9090 },
   { values: 'agent-existing-secret', cluster: 'ap-south-2', hub: 'hub.flotilla.internal:4001', logLevel: 'warn', probePort: 8080 },
 ] as const;
-const HUB_CASES = ['hub-minimal', 'hub-ha'] as const;
+const AGENT_KUBE_CASES = ['agent-kube-grpc', 'agent-kube-nats', 'agent-kube-nats-creds'] as const;
+const HUB_CASES = ['hub-minimal', 'hub-ha', 'hub-nats'] as const;
 
 const VALID_CASES = [
   ...AGENT_CASES.map((c) => ({ chart: 'flotilla-agent', values: c.values })),
+  ...AGENT_KUBE_CASES.map((values) => ({ chart: 'flotilla-agent', values })),
   ...HUB_CASES.map((values) => ({ chart: 'flotilla-hub', values })),
 ];
 
@@ -94,6 +65,22 @@ describe.each(VALID_CASES)('$chart with $values', ({ chart, values }) => {
       expect(container.resources?.limits).toBeDefined();
       expect(container.livenessProbe?.httpGet?.path).toBe('/healthz');
       expect(container.readinessProbe?.httpGet?.path).toBe(chart === 'flotilla-agent' ? '/readyz' : '/healthz');
+    }
+  });
+
+  it('never carries a secret inline: secret variables come from Secrets, files from read-only Secret volumes', () => {
+    const pod = podSpecOf(deploymentOf(render(chart, [values])));
+    for (const container of pod.containers) {
+      for (const entry of (container.env ?? []).filter((e) => SECRET_VARIABLES.includes(e.name))) {
+        expect(entry.value, entry.name).toBeUndefined();
+        expect(entry.valueFrom?.secretKeyRef, entry.name).toBeDefined();
+      }
+      const creds = envOf(container, 'FLOTILLA_NATS_CREDS')?.value;
+      if (creds !== undefined) {
+        const mount = container.volumeMounts?.find((m) => creds.startsWith(`${m.mountPath}/`));
+        expect(mount?.readOnly).toBe(true);
+        expect(pod.volumes?.find((v) => v['name'] === mount?.name)?.['secret']).toBeDefined();
+      }
     }
   });
 });
@@ -168,7 +155,7 @@ describe('flotilla-agent', () => {
     expect(byKind(manifests, 'Role')).toEqual([]);
     expect(byKind(manifests, 'RoleBinding')).toEqual([]);
     const [role] = byKind(manifests, 'ClusterRole');
-    expect(role?.['rules']).toContainEqual({ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] });
+    expect(role?.['rules']).toContainEqual({ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] });
     expect(byKind(manifests, 'ClusterRoleBinding')).toHaveLength(1);
   });
 
@@ -257,6 +244,37 @@ describe('flotilla-hub', () => {
     const [monitor] = byKind(manifests, 'ServiceMonitor');
     expect(monitor?.['spec']).toMatchObject({ endpoints: [{ port: 'graphql', path: '/metrics' }] });
   });
+
+  it('connects every replica to NATS with the password from a Secret, as the hub loader reads it (hub-nats)', () => {
+    const manifests = render('flotilla-hub', ['hub-nats']);
+    expect((deploymentOf(manifests)['spec'] as { replicas?: number }).replicas).toBe(3);
+    const container = containerOf(manifests);
+    expect(envOf(container, 'FLOTILLA_NATS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'flotilla-hub-nats', key: 'password' });
+    const config = loadHubConfig(resolveEnv(container, { 'flotilla-db': 'postgresql://from-secret', 'flotilla-hub-nats': 'nats-secret' }));
+    expect(config.nats).toEqual({
+      servers: ['nats://nats.nats.svc:4222'],
+      auth: { kind: 'password', user: 'flotilla-hub', password: 'nats-secret' },
+      kvBucket: 'fleet-desired',
+      reportsStream: 'FLEET_REPORTS',
+    });
+    // Each pod names itself: replica ids differ between the pods of one Deployment.
+    expect(envOf(container, 'FLOTILLA_REPLICA_ID')?.valueFrom?.fieldRef).toEqual({ fieldPath: 'metadata.name' });
+    expect(config.replicaId).toBe(POD_NAME);
+  });
+
+  it.each([
+    { what: 'without nats.url leaves NATS off', args: [], nats: undefined },
+    {
+      what: 'with a .creds Secret mounts it and points FLOTILLA_NATS_CREDS at it',
+      args: ['--set', 'nats.url=tls://nats.example.com:4222', '--set', 'nats.credsSecret=hub-creds'],
+      nats: { servers: ['tls://nats.example.com:4222'], auth: { kind: 'creds', file: '/etc/flotilla/nats/user.creds' }, kvBucket: 'flotilla-desired', reportsStream: 'FLOTILLA_REPORTS' },
+    },
+  ])('a hub $what', ({ args, nats }) => {
+    const manifests = render('flotilla-hub', ['hub-minimal'], args);
+    expect(loadHubConfig(resolveEnv(containerOf(manifests), 'postgresql://from-secret')).nats).toEqual(nats);
+    const volume = podSpecOf(deploymentOf(manifests)).volumes?.find((v) => v['name'] === 'nats-creds');
+    expect(volume?.['secret']).toEqual(nats === undefined ? undefined : { secretName: 'hub-creds', items: [{ key: 'user.creds', path: 'user.creds' }], defaultMode: 0o440 });
+  });
 });
 
 describe('values the charts refuse', () => {
@@ -265,7 +283,7 @@ describe('values the charts refuse', () => {
     { chart: 'flotilla-agent', values: 'invalid-agent-bad-transport', refusedBy: 'schema', message: /at '\/transport': value must be one of 'grpc', 'nats'/ },
     { chart: 'flotilla-agent', values: 'invalid-agent-bad-cluster-name', refusedBy: 'schema', message: /at '\/cluster\/name': 'EU_West_1' does not match pattern/ },
     { chart: 'flotilla-agent', values: 'invalid-agent-unknown-key', refusedBy: 'schema', message: /additional properties 'replicaCount' not allowed/ },
-    { chart: 'flotilla-agent', values: 'invalid-agent-nats', refusedBy: 'template', message: /transport: nats is not supported by the agent yet/ },
+    { chart: 'flotilla-agent', values: 'invalid-agent-nats-without-url', refusedBy: 'schema', message: /at '\/nats'?: missing property 'url'|at '\/nats\/url'/ },
     { chart: 'flotilla-hub', values: 'invalid-hub-bad-database-url', refusedBy: 'schema', message: /at '\/database\/url'/ },
   ])('$chart refuses $values, naming the field', ({ chart, values, refusedBy, message }) => {
     // `helm lint` treats a template's `fail` as a soft INFO, so it only sees the schema's refusals;
@@ -281,9 +299,15 @@ describe('values the charts refuse', () => {
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=hub:4001'], message: /bootstrapToken.value or bootstrapToken.existingSecret is required/ },
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'bootstrapToken.value=t'], message: /at '\/hub': missing property 'address'/ },
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=https://hub:4001', '--set', 'bootstrapToken.value=t'], message: /at '\/hub\/address'/ },
-    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=hub:4001', '--set', 'bootstrapToken.value=t', '--set', 'driver=kube'], message: /driver: kube is not available/ },
+    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'transport=nats', '--set', 'nats.url=nats://n:4222', '--set', 'bootstrapToken.value=t'], message: /bootstrapToken is not used with transport: nats/ },
+    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'transport=nats', '--set', 'nats.url=nats://n:4222', '--set', 'nats.user=u'], message: /nats.existingSecret is required with nats.user/ },
+    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'transport=nats', '--set', 'nats.url=nats://n:4222', '--set', 'nats.user=u', '--set', 'nats.existingSecret=s', '--set', 'nats.credsSecret=c'], message: /set either nats.credsSecret or nats.user/ },
+    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'transport=nats', '--set', 'nats.url=nats://user:pw@n:4222'], message: /at '\/nats\/url'/ },
+    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=hub:4001', '--set', 'bootstrapToken.value=t', '--set', 'cache.store=memory'], message: /at '\/cache\/store'/ },
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=hub:4001', '--set', 'bootstrapToken.value=t', '--set', 'logLevel=trace'], message: /at '\/logLevel'/ },
     { chart: 'flotilla-hub', args: [], message: /database.url or database.existingSecret is required/ },
+    { chart: 'flotilla-hub', args: ['--set', 'database.url=postgres://db/f', '--set', 'nats.credsSecret=c'], message: /nats.url is required with/ },
+    { chart: 'flotilla-hub', args: ['--set', 'database.url=postgres://db/f', '--set', 'nats.url=nats://n:4222', '--set', 'nats.user=hub'], message: /nats.existingSecret is required with nats.user/ },
   ])('$chart refuses $args', ({ chart, args, message }) => {
     const run = helm(['template', 'flotilla', join(CHARTS, chart), ...args]);
     expect(run.status).not.toBe(0);

@@ -53,24 +53,79 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if .Values.rbac.namespaces }}{{ toJson (uniq .Values.rbac.namespaces) }}{{ else }}{{ toJson (list .Release.Namespace) }}{{ end }}
 {{- end }}
 
+{{/* Where the agent keeps its state (FLOTILLA_CACHE_STORE): cache.store, with `auto` resolved. */}}
+{{- define "flotilla-agent.cacheStore" -}}
+{{- if ne .Values.cache.store "auto" }}{{ .Values.cache.store }}
+{{- else if and (eq .Values.driver "kube") (eq .Values.cache.type "emptyDir") }}secret
+{{- else }}file
+{{- end }}
+{{- end }}
+
+{{/* FLOTILLA_CACHE_SECRET_PREFIX: cache.secretPrefix, else the release's full name. */}}
+{{- define "flotilla-agent.cacheSecretPrefix" -}}
+{{- default (include "flotilla-agent.fullname" .) .Values.cache.secretPrefix }}
+{{- end }}
+
+{{/* "true" when the agent talks to the Kubernetes API (kube driver or Secret store), else "". */}}
+{{- define "flotilla-agent.needsKubeAccess" -}}
+{{- if or (eq .Values.driver "kube") (eq (include "flotilla-agent.cacheStore" .) "secret") }}true{{ end }}
+{{- end }}
+
+{{/* Where the NATS .creds file is mounted. */}}
+{{- define "flotilla-agent.natsCredsDir" -}}
+/etc/flotilla/nats
+{{- end }}
+
 {{/*
-Refuses settings the agent cannot honour yet, with a message naming the value, rather than rendering a
-Deployment that crash-loops.
+Refuses combinations the schema cannot express, with a message naming the values, rather than
+rendering a Deployment that crash-loops. The schema already enforces hub.address (grpc) and nats.url
+(nats).
 */}}
 {{- define "flotilla-agent.validate" -}}
 {{- if not .Values.cluster.name }}
 {{- fail "cluster.name is required: the name the cluster was registered under in the hub (--set cluster.name=...)" }}
 {{- end }}
-{{- if eq .Values.transport "nats" }}
-{{- fail "transport: nats is not supported by the agent yet (it speaks gRPC only); use transport: grpc until the NATS transport lands" }}
-{{- end }}
-{{- if eq .Values.driver "kube" }}
-{{- fail "driver: kube is not available in this agent build yet (FLOTILLA_DRIVER accepts 'sim' only); it arrives with the Kubernetes driver" }}
-{{- end }}
 {{- if and .Values.bootstrapToken.value .Values.bootstrapToken.existingSecret }}
 {{- fail "bootstrapToken: set either bootstrapToken.value or bootstrapToken.existingSecret, not both" }}
 {{- end }}
+{{- if eq .Values.transport "nats" }}
+{{- $nats := .Values.nats }}
+{{- if or .Values.bootstrapToken.value .Values.bootstrapToken.existingSecret }}
+{{- fail "bootstrapToken is not used with transport: nats (the cluster's NATS user is its identity): unset bootstrapToken.value and bootstrapToken.existingSecret" }}
+{{- end }}
+{{- if and $nats.credsSecret (or $nats.user $nats.existingSecret) }}
+{{- fail "nats: set either nats.credsSecret or nats.user with nats.existingSecret, not both" }}
+{{- end }}
+{{- if and $nats.user (not $nats.existingSecret) }}
+{{- fail "nats.existingSecret is required with nats.user: the Secret holding the NATS password (key nats.passwordKey)" }}
+{{- end }}
+{{- if and $nats.existingSecret (not $nats.user) }}
+{{- fail "nats.user is required with nats.existingSecret" }}
+{{- end }}
+{{- else }}
 {{- if not (or .Values.bootstrapToken.value .Values.bootstrapToken.existingSecret) }}
-{{- fail "bootstrapToken.value or bootstrapToken.existingSecret is required (the one-time token from the hub's registerCluster or issueBootstrapToken mutation)" }}
+{{- fail "bootstrapToken.value or bootstrapToken.existingSecret is required with transport: grpc (the one-time token from the hub's registerCluster or issueBootstrapToken mutation)" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The `to:` of an egress rule from networkPolicy.hub or .nats (cidrs, selectors); nothing when empty. */}}
+{{- define "flotilla-agent.egressPeers" -}}
+{{- if or .cidrs .namespaceSelector .podSelector }}
+to:
+  {{- range .cidrs }}
+  - ipBlock:
+      cidr: {{ . }}
+  {{- end }}
+  {{- if or .namespaceSelector .podSelector }}
+  - {{- with .namespaceSelector }}
+    namespaceSelector:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    {{- with .podSelector }}
+    podSelector:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+  {{- end }}
 {{- end }}
 {{- end }}

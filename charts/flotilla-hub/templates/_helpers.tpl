@@ -55,4 +55,17 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if not (or .Values.database.url .Values.database.existingSecret) }}
 {{- fail "database.url or database.existingSecret is required: the chart runs the hub on an external PostgreSQL (DATABASE_URL)" }}
 {{- end }}
+{{- $nats := .Values.nats }}
+{{- if and (not $nats.url) (or $nats.user $nats.existingSecret $nats.credsSecret) }}
+{{- fail "nats.url is required with nats.user, nats.existingSecret or nats.credsSecret (the NATS link is on only when nats.url is set)" }}
+{{- end }}
+{{- if and $nats.credsSecret (or $nats.user $nats.existingSecret) }}
+{{- fail "nats: set either nats.credsSecret or nats.user with nats.existingSecret, not both" }}
+{{- end }}
+{{- if and $nats.user (not $nats.existingSecret) }}
+{{- fail "nats.existingSecret is required with nats.user: the Secret holding the NATS password (key nats.passwordKey)" }}
+{{- end }}
+{{- if and $nats.existingSecret (not $nats.user) }}
+{{- fail "nats.user is required with nats.existingSecret" }}
+{{- end }}
 {{- end }}
