@@ -91,13 +91,14 @@ describe('flotilla-agent with the kube driver', () => {
     { what: 'kube on an emptyDir keeps state in Secrets', args: ['--set', 'driver=kube'], store: { kind: 'secret', namePrefix: 'flotilla-flotilla-agent' } },
     { what: 'kube on a PVC keeps the file store', args: ['--set', 'driver=kube', '--set', 'cache.type=pvc'], store: { kind: 'file' } },
     { what: 'kube with cache.store file keeps files even on an emptyDir', args: ['--set', 'driver=kube', '--set', 'cache.store=file'], store: { kind: 'file' } },
-    { what: 'sim on an emptyDir keeps the file store', args: [], store: { kind: 'file' } },
-    { what: 'sim with cache.store secret uses Secrets', args: ['--set', 'cache.store=secret'], store: { kind: 'secret', namePrefix: 'flotilla-flotilla-agent' } },
+    { what: 'the default driver (kube) on an emptyDir keeps state in Secrets', args: [], store: { kind: 'secret', namePrefix: 'flotilla-flotilla-agent' } },
+    { what: 'sim on an emptyDir keeps the file store', args: ['--set', 'driver=sim'], store: { kind: 'file' } },
+    { what: 'sim with cache.store secret uses Secrets', args: ['--set', 'driver=sim', '--set', 'cache.store=secret'], store: { kind: 'secret', namePrefix: 'flotilla-flotilla-agent' } },
   ])('cache.store auto: $what', ({ args, store }) => {
     const manifests = render('flotilla-agent', ['agent-minimal'], args);
     const loaded = loadAgentConfig(resolveEnv(containerOf(manifests), 'flt_boot_x'));
     expect(loaded).toMatchObject({ ok: true, config: { cacheStore: store } });
-    const usesApi = store.kind === 'secret' || args.includes('driver=kube');
+    const usesApi = store.kind === 'secret' || !args.includes('driver=sim');
     expect(podSpecOf(deploymentOf(manifests)).automountServiceAccountToken).toBe(usesApi);
     expect(byKind(manifests, 'Role').some((role) => role.metadata.name === 'flotilla-flotilla-agent-state')).toBe(store.kind === 'secret');
   });

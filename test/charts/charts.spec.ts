@@ -14,9 +14,10 @@ import { join } from 'node:path';
 // agent-kube-nats.spec.ts.
 
 const AGENT_CASES = [
-  { values: 'agent-minimal', cluster: 'eu-west-1', hub: 'flotilla-hub.example.com:4001', logLevel: 'info', probePort: 8080 },
-  { values: 'agent-cluster-wide', cluster: 'us-east-prod-7', hub: '10.20.30.40:4001', logLevel: 'debug', probePort: 9090 },
-  { values: 'agent-existing-secret', cluster: 'ap-south-2', hub: 'hub.flotilla.internal:4001', logLevel: 'warn', probePort: 8080 },
+  { values: 'agent-minimal', cluster: 'eu-west-1', hub: 'flotilla-hub.example.com:4001', logLevel: 'info', probePort: 8080, store: 'secret' },
+  // State on a PVC: the file store.
+  { values: 'agent-cluster-wide', cluster: 'us-east-prod-7', hub: '10.20.30.40:4001', logLevel: 'debug', probePort: 9090, store: 'file' },
+  { values: 'agent-existing-secret', cluster: 'ap-south-2', hub: 'hub.flotilla.internal:4001', logLevel: 'warn', probePort: 8080, store: 'secret' },
 ] as const;
 const AGENT_KUBE_CASES = ['agent-kube-grpc', 'agent-kube-nats', 'agent-kube-nats-creds'] as const;
 const HUB_CASES = ['hub-minimal', 'hub-ha', 'hub-nats'] as const;
@@ -92,8 +93,11 @@ describe('the kubernetes-models check itself', () => {
   });
 });
 
+/** Roles (or bindings) for the managed objects: all but the `-state` one the Secret state store needs. */
+const workloadRoles = (manifests: Parameters<typeof byKind>[0], kind: 'Role' | 'RoleBinding') => byKind(manifests, kind).filter((m) => !m.metadata.name?.endsWith('-state'));
+
 describe('flotilla-agent', () => {
-  it.each(AGENT_CASES)('renders an env the agent loader accepts as is ($values)', ({ values, cluster, hub, logLevel, probePort }) => {
+  it.each(AGENT_CASES)('renders an env the agent loader accepts as is ($values)', ({ values, cluster, hub, logLevel, probePort, store }) => {
     const container = containerOf(render('flotilla-agent', [values]));
     const loaded = loadAgentConfig(resolveEnv(container, 'flt_boot_placeholder'));
     expect(loaded).toMatchObject({
@@ -103,7 +107,8 @@ describe('flotilla-agent', () => {
         transport: { kind: 'grpc', hubAddress: hub },
         bootstrapToken: 'flt_boot_placeholder',
         stateDir: '/var/lib/flotilla',
-        driver: { kind: 'sim' },
+        driver: { kind: 'kube' },
+        cacheStore: { kind: store },
         logLevel,
         probePort,
       },
@@ -138,22 +143,22 @@ describe('flotilla-agent', () => {
     const manifests = render('flotilla-agent', ['agent-minimal']);
     expect(byKind(manifests, 'ClusterRole')).toEqual([]);
     expect(byKind(manifests, 'ClusterRoleBinding')).toEqual([]);
-    expect(byKind(manifests, 'Role').map((m) => m.metadata.namespace)).toEqual(['flotilla-system']);
-    const [binding] = byKind(manifests, 'RoleBinding');
+    expect(workloadRoles(manifests, 'Role').map((m) => m.metadata.namespace)).toEqual(['flotilla-system']);
+    const [binding] = workloadRoles(manifests, 'RoleBinding');
     expect(binding?.['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'flotilla-flotilla-agent', namespace: 'flotilla-system' }]);
   });
 
   it('grants a Role and RoleBinding in each namespace of rbac.namespaces', () => {
     const manifests = render('flotilla-agent', ['agent-existing-secret']);
-    expect(byKind(manifests, 'Role').map((m) => m.metadata.namespace)).toEqual(['team-a', 'team-b']);
-    expect(byKind(manifests, 'RoleBinding').map((m) => m.metadata.namespace)).toEqual(['team-a', 'team-b']);
+    expect(workloadRoles(manifests, 'Role').map((m) => m.metadata.namespace)).toEqual(['team-a', 'team-b']);
+    expect(workloadRoles(manifests, 'RoleBinding').map((m) => m.metadata.namespace)).toEqual(['team-a', 'team-b']);
     expect(byKind(manifests, 'ClusterRole')).toEqual([]);
   });
 
   it('grants a ClusterRole and ClusterRoleBinding instead with rbac.clusterWide', () => {
     const manifests = render('flotilla-agent', ['agent-cluster-wide']);
-    expect(byKind(manifests, 'Role')).toEqual([]);
-    expect(byKind(manifests, 'RoleBinding')).toEqual([]);
+    expect(workloadRoles(manifests, 'Role')).toEqual([]);
+    expect(workloadRoles(manifests, 'RoleBinding')).toEqual([]);
     const [role] = byKind(manifests, 'ClusterRole');
     expect(role?.['rules']).toContainEqual({ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] });
     expect(byKind(manifests, 'ClusterRoleBinding')).toHaveLength(1);
