@@ -18,6 +18,16 @@ if (results.success === false && failed === 0) {
   console.log('the test run reported errors outside tests; see above');
   failed = 1;
 }
-const skipped = (results.numPendingTests ?? 0) + (results.numTodoTests ?? 0);
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+// Say what was skipped and why (a skipped suite names its reason, e.g. the real-cluster suite without
+// KUBECONFIG), then close with exactly "N passed, N failed".
+const skippedBySuite = new Map();
+for (const file of results.testResults ?? []) {
+  for (const test of file.assertionResults ?? []) {
+    if (test.status !== 'pending' && test.status !== 'skipped' && test.status !== 'todo') continue;
+    const suite = (test.ancestorTitles ?? []).join(' > ') || file.name;
+    skippedBySuite.set(suite, (skippedBySuite.get(suite) ?? 0) + 1);
+  }
+}
+for (const [suite, count] of skippedBySuite) console.log(`skipped ${count}: ${suite}`);
+console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);
