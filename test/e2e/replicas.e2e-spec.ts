@@ -30,7 +30,7 @@ const NATS_CLUSTERS = CLUSTERS.filter((c) => c.transport === 'nats').map((c) => 
  * The NATS agents judge an App healthy this long after applying it (the gRPC ones after 0.5 s), so that
  * edge-1's report is still to come when the replica is killed.
  */
-const NATS_HEALTHY_AFTER_MS = 2000;
+const NATS_HEALTHY_AFTER_MS = 4000;
 
 const appSet = (value: string) => `
 apiVersion: flotilla.dev/v1alpha1
