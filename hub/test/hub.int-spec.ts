@@ -1,6 +1,7 @@
 import { Health, revisionOf } from '@flotilla/proto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DesiredStateService } from '../src/agent-link/desired-state.service';
 import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
 import { FakeAgent } from './support/fake-agent';
@@ -84,6 +85,21 @@ describe('hub on real PostgreSQL with agents over real gRPC', () => {
       `{ cluster(name: "eu-1") { connected apps { revision health upToDate } } }`,
     );
     expect(cluster.data!.cluster).toEqual({ connected: true, apps: [{ revision: desired!.revision, health: 'HEALTHY', upToDate: true }] });
+  });
+
+  it('reads the released messages of many clusters in one call, the same as one cluster at a time, skipping Apps and clusters with nothing released', async () => {
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    const { rows } = await pg.query<{ id: string }>(`SELECT id FROM clusters WHERE name = 'eu-1'`);
+    await pg.end();
+    const euId = rows[0]!.id;
+    const unknownId = '00000000-0000-4000-8000-000000000000';
+    const desired = hub.app.get(DesiredStateService);
+
+    const batch = await desired.messagesByCluster(new Map([[euId, ['web', 'never-released', 'web']], [unknownId, ['web']]]));
+    expect([...batch.keys()]).toEqual([euId]);
+    expect(batch.get(euId)?.map((m) => (m.message.case === 'desiredApp' ? `desiredApp ${m.message.value.appName}` : m.message.case))).toEqual(['desiredApp web']);
+    expect(batch.get(euId)).toEqual(await desired.messages(euId, ['web']));
   });
 
   it('registerCluster returns the helm install command of the agent, with the cluster, the agent address and the token', async () => {

@@ -47,17 +47,41 @@ export class DesiredStateService {
    * inside a caller's transaction (the embedded database has a single connection).
    */
   async messages(clusterId: string, appNames: readonly string[], manager: EntityManager = this.db.manager): Promise<ConnectResponse[]> {
-    if (appNames.length === 0) return [];
-    const rows: ReleasedRow[] = await manager.query(
-      `SELECT a.name, s.name AS app_set, a.released_revision, a.released_generation, a.released_namespace,
+    return (await this.messagesByCluster(new Map([[clusterId, appNames]]), manager)).get(clusterId) ?? [];
+  }
+
+  /**
+   * {@link messages} for several clusters in one query (a release to a thousand clusters is one round
+   * trip, not a thousand), keyed by cluster id, each list sorted by App name.
+   */
+  async messagesByCluster(wanted: ReadonlyMap<string, readonly string[]>, manager: EntityManager = this.db.manager): Promise<Map<string, ConnectResponse[]>> {
+    const clusterIds: string[] = [];
+    const appNames: string[] = [];
+    for (const [clusterId, names] of wanted) {
+      for (const name of new Set(names)) {
+        clusterIds.push(clusterId);
+        appNames.push(name);
+      }
+    }
+    const byCluster = new Map<string, ConnectResponse[]>();
+    if (clusterIds.length === 0) return byCluster;
+    const rows: (ReleasedRow & { cluster_id: string })[] = await manager.query(
+      `SELECT a.cluster_id, a.name, s.name AS app_set, a.released_revision, a.released_generation, a.released_namespace,
               a.released_sync_policy, b.manifests_json
-       FROM apps a JOIN app_sets s ON s.id = a.app_set_id
+       FROM unnest($1::uuid[], $2::text[]) AS w(cluster_id, name)
+       JOIN apps a ON a.cluster_id = w.cluster_id AND a.name = w.name
+       JOIN app_sets s ON s.id = a.app_set_id
        LEFT JOIN manifest_bundles b ON b.revision = a.released_revision
-       WHERE a.cluster_id = $1 AND a.name = ANY($2) AND a.released_generation IS NOT NULL
-       ORDER BY a.name`,
-      [clusterId, appNames],
+       WHERE a.released_generation IS NOT NULL
+       ORDER BY a.cluster_id, a.name`,
+      [clusterIds, appNames],
     );
-    return rows.map((row) => toMessage(row));
+    for (const row of rows) {
+      const list = byCluster.get(row.cluster_id) ?? [];
+      list.push(toMessage(row));
+      byCluster.set(row.cluster_id, list);
+    }
+    return byCluster;
   }
 
   /** Forgets released removals that the agent no longer holds (it removed them, or never had them). */

@@ -1,3 +1,4 @@
+import type { ConnectResponse } from '@flotilla/proto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -15,8 +16,8 @@ export interface KvTarget {
   isReady(): boolean;
 }
 
-/** Clusters whose KV entries are written at once during a drain. */
-const KV_PARALLEL_CLUSTERS = 8;
+/** Clusters whose KV entries are written at once during a drain (each write is two JetStream round trips). */
+const KV_PARALLEL_CLUSTERS = 32;
 /** A gRPC stream on another replica counts as live while its cluster was heard from this recently. */
 const STREAM_GRACE_INTERVALS = 3;
 const KV_WARNING_INTERVAL_MS = 30_000;
@@ -123,22 +124,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         ),
       );
       if (claimed.length === 0) return;
-      const byCluster = new Map<string, Set<string>>();
-      for (const row of claimed) {
-        const names = byCluster.get(row.cluster_id) ?? new Set<string>();
-        names.add(row.app_name);
-        byCluster.set(row.cluster_id, names);
+      const byCluster = new Map<string, string[]>();
+      for (const row of claimed) byCluster.set(row.cluster_id, [...(byCluster.get(row.cluster_id) ?? []), row.app_name]);
+      let messages: Map<string, ConnectResponse[]>;
+      try {
+        messages = await this.desired.messagesByCluster(byCluster);
+      } catch (error) {
+        // The rows are gone; the agents' anti-entropy (and the next Hello) converges them.
+        this.log.warn(`reading ${claimed.length} released changes failed: ${String(error)}`);
+        return;
       }
-      for (const [clusterId, names] of byCluster) {
+      for (const [clusterId, list] of messages) {
         const session = this.sessions.get(clusterId);
         if (!session) continue; // disconnected meanwhile: its next Hello resyncs it
-        try {
-          for (const message of await this.desired.messages(clusterId, [...names])) {
-            if (session.send(message)) this.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'release' });
-          }
-        } catch (error) {
-          // One cluster's failure must not hold back the others; anti-entropy heals this one.
-          this.log.warn(`delivery to cluster ${session.clusterName} failed: ${String(error)}`);
+        for (const message of list) {
+          if (session.send(message)) this.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'release' });
         }
       }
       if (claimed.length < BATCH) return;
@@ -170,34 +170,38 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       const delivered: string[] = [];
       let kvFailed = false;
       const groups = [...byCluster.entries()];
-      for (let i = 0; i < groups.length; i += KV_PARALLEL_CLUSTERS) {
-        await Promise.all(
-          groups.slice(i, i + KV_PARALLEL_CLUSTERS).map(async ([clusterId, group]) => {
-            const session = this.sessions.get(clusterId);
-            let sent = false;
-            let written = !kvFailed;
-            try {
-              const messages = await this.desired.messages(clusterId, [...new Set(group.rows.map((r) => r.app_name))], tx);
-              for (const message of messages) {
-                if (session?.send(message)) {
-                  sent = true;
-                  this.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'release' });
-                }
-              }
-              for (const message of messages) {
-                if (!written) break;
-                const outcome = await kv.write(group.name, message);
-                if (outcome === 'written' && !session) this.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'release' });
-              }
-            } catch (error) {
-              written = false;
-              kvFailed = true; // NATS is struggling: keep the rest of the batch for the next scan
-              this.warnKvFailure(`KV write for cluster ${group.name} failed (retried by the next scan): ${String(error)}`);
+      const messagesOf = await this.desired.messagesByCluster(new Map(groups.map(([clusterId, group]) => [clusterId, group.rows.map((r) => r.app_name)])), tx);
+      const deliver = async ([clusterId, group]: (typeof groups)[number]): Promise<void> => {
+        const session = this.sessions.get(clusterId);
+        let sent = false;
+        let written = !kvFailed;
+        try {
+          const messages = messagesOf.get(clusterId) ?? [];
+          for (const message of messages) {
+            if (session?.send(message)) {
+              sent = true;
+              this.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'release' });
             }
-            if (written || sent) delivered.push(...group.rows.map((r) => r.id));
-          }),
-        );
-      }
+          }
+          for (const message of messages) {
+            if (!written) break;
+            const outcome = await kv.write(group.name, message);
+            if (outcome === 'written' && !session) this.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'release' });
+          }
+        } catch (error) {
+          written = false;
+          kvFailed = true; // NATS is struggling: keep the rest of the batch for the next scan
+          this.warnKvFailure(`KV write for cluster ${group.name} failed (retried by the next scan): ${String(error)}`);
+        }
+        if (written || sent) delivered.push(...group.rows.map((r) => r.id));
+      };
+      // A pool of writers, each taking the next cluster as soon as it is done: one slow cluster holds
+      // back only its own writer.
+      let next = 0;
+      const writer = async (): Promise<void> => {
+        while (next < groups.length) await deliver(groups[next++]!);
+      };
+      await Promise.all(Array.from({ length: Math.min(KV_PARALLEL_CLUSTERS, groups.length) }, writer));
       if (delivered.length > 0) await tx.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [delivered]);
       return !kvFailed && claimed.length === BATCH;
     });

@@ -66,9 +66,13 @@ interface HistoryLine {
 /** Flags a ratio well outside the spread of the previous runs of the same figure ('' when calm or new). */
 function flagOf(history: readonly HistoryLine[], line: Omit<HistoryLine, 'date' | 'commit' | 'ratio'>, ratio: RatioSummary): string {
   const previous = history.filter((h) => h.scenario === line.scenario && h.profile === line.profile && h.case === line.case && h.figure === line.figure).slice(-HISTORY_DEPTH);
-  if (previous.length === 0) return 'new';
-  const low = Math.min(...previous.map((h) => h.ratio.min));
-  const high = Math.max(...previous.map((h) => h.ratio.max));
+  // A ratio over a baseline too small to measure is stored as null (JSON has no Infinity): no spread.
+  const finite = (value: number | null | undefined): value is number => typeof value === 'number' && Number.isFinite(value);
+  const lows = previous.map((h) => h.ratio.min).filter(finite);
+  const highs = previous.map((h) => h.ratio.max).filter(finite);
+  if (lows.length === 0 || highs.length === 0 || !finite(ratio.median)) return 'new';
+  const low = Math.min(...lows);
+  const high = Math.max(...highs);
   if (ratio.median > high * FLAG_FACTOR) return `REGRESSION (was ${round(low)}–${round(high)})`;
   if (ratio.median < low / FLAG_FACTOR) return `faster (was ${round(low)}–${round(high)})`;
   return 'ok';
