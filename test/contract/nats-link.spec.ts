@@ -145,6 +145,19 @@ describe('the NATS agent link', () => {
     expect(agent.acks.filter((ack) => !ack.accepted)).toEqual([]);
   });
 
+  it('a writer whose remembered sequence went stale (another replica wrote since) reads again and still never writes an older generation', async () => {
+    const removal = (generation: bigint): ConnectResponse =>
+      create(ConnectResponseSchema, { message: { case: 'removeApp', value: { appName: 'raced', generation, preserveResources: false } } });
+    const [first, second] = [0, 1].map(() => new DesiredKv(jetstream(hubConnection), jsm, BUCKET, 512 * 1024));
+    expect(await first!.write('edge-2', removal(10n))).toBe('written');
+    expect(await second!.write('edge-2', removal(12n))).toBe('written');
+    expect(await first!.write('edge-2', removal(11n))).toBe('stale');
+    expect(await first!.read('edge-2', 'raced')).toMatchObject({ kind: 'removeApp', generation: 12n });
+    expect(await first!.write('edge-2', removal(13n))).toBe('written');
+    expect(await second!.write('edge-2', removal(13n))).toBe('unchanged');
+    expect(await second!.read('edge-2', 'raced')).toMatchObject({ generation: 13n });
+  });
+
   it('never lets an older value win: the hub writer refuses it, and an agent that receives one ignores it', async () => {
     const agent = new TestAgent();
     await connected(agent);
