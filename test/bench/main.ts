@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --full] [--only S2[,S5]]`: runs the benchmark scenarios of /work/shared/BENCH.md
- * (S1, S2, S5 for now), each group of cases in a child process of its own (so that peak RSS and a
+ * (S1 to S6), each group of cases in a child process of its own (so that peak RSS and a
  * crash belong to one case), prints a Markdown table per scenario, writes JSON and Markdown under
  * test/bench/results/<run>/ and appends the ratios to test/bench/history.jsonl. It reports; it
  * asserts nothing about speed. Exit code 1 only when a scenario crashed.
@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCleanups } from './lib/cleanup.js';
 import type { CaseResult } from './lib/pairs.js';
-import { machineFacts, writeReport, type ScenarioReport } from './lib/report.js';
-import { runRawHub } from './scenarios/raw-hub.js';
-import { SCENARIOS, type Profile } from './scenarios/registry.js';
+import type { ScenarioReport } from './lib/report.js';
+import type { Profile } from './scenarios/registry.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -22,8 +21,14 @@ const option = (name: string): string | undefined => {
   return at >= 0 ? args[at + 1] : undefined;
 };
 
+// The raw baselines' child entries import only what they use (no hub, no scenarios), so that their
+// start, which S4 measures, is a bare server's start (plus the module runner's).
 if (args[0] === '--raw-hub') {
+  const { runRawHub } = await import('./scenarios/raw-hub.js');
   await runRawHub(args.slice(1));
+} else if (args[0] === '--raw-idle') {
+  const { runRawIdleServer } = await import('./lib/raw-idle-server.js');
+  await runRawIdleServer(args.slice(1));
 } else if (option('--group') !== undefined) {
   await runChild(option('--scenario')!, option('--group')!, option('--profile') as Profile, option('--out')!);
 } else {
@@ -32,6 +37,7 @@ if (args[0] === '--raw-hub') {
 
 /** Child mode: runs one group of cases and writes its results as JSON to `out`. */
 async function runChild(scenarioId: string, group: string, profile: Profile, out: string): Promise<void> {
+  const { SCENARIOS } = await import('./scenarios/registry.js');
   const scenario = SCENARIOS.find((s) => s.id === scenarioId);
   if (!scenario) throw new Error(`unknown scenario ${scenarioId}`);
   process.once('SIGTERM', () => void runCleanups().finally(() => process.exit(143)));
@@ -47,6 +53,8 @@ async function runChild(scenarioId: string, group: string, profile: Profile, out
 }
 
 async function orchestrate(): Promise<number> {
+  const { SCENARIOS } = await import('./scenarios/registry.js');
+  const { machineFacts, writeReport } = await import('./lib/report.js');
   const profile: Profile = args.includes('--full') ? 'full' : 'quick';
   const only = option('--only')?.toUpperCase().split(',');
   const selected = SCENARIOS.filter((s) => !only || only.includes(s.id));

@@ -5,6 +5,7 @@
  */
 import { systemClock } from '../../../agent/src/clock.js';
 import { decideDesiredApp, decideRemoveApp, inventoryOf, type AckContent, type DesiredEntry, type HeldAppRef, type IncomingDesiredApp, type IncomingRemoveApp } from '../../../agent/src/core/desired-state.js';
+import type { ReportContent } from '../../../agent/src/core/health/index.js';
 import { GrpcHubLink } from '../../../agent/src/hub-link/grpc-hub-link.js';
 import type { HubLink, HubLinkHandler } from '../../../agent/src/hub-link/hub-link.js';
 import { NatsHubLink } from '../../../agent/src/hub-link/nats-hub-link.js';
@@ -38,11 +39,11 @@ export class AckingAgent implements HubLinkHandler {
     sendAck(decision.ack);
   }
 
-  currentReports(): [] {
+  currentReports(): readonly ReportContent[] {
     return [];
   }
 
-  onReport(): () => void {
+  onReport(_listener: (report: ReportContent) => void): () => void {
     return () => undefined;
   }
 }
@@ -62,7 +63,8 @@ export interface AgentTarget {
   readonly natsPassword?: string;
 }
 
-const RECONNECT = { baseMs: 500, maxMs: 5_000 };
+/** Reconnect delays of every simulated agent (and of the raw clients that stand in for them). */
+export const RECONNECT = { baseMs: 500, maxMs: 5_000 };
 
 /** Starts one real hub link for `target` driving `agent`. */
 export function startLink(target: AgentTarget, agent: AckingAgent): HubLink {

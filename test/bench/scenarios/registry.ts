@@ -1,7 +1,10 @@
 import type { CaseResult } from '../lib/pairs.js';
 import { S1 } from './s1-expand.js';
 import { S2 } from './s2-release.js';
+import { S3 } from './s3-memory.js';
+import { S4 } from './s4-reconnect.js';
 import { S5 } from './s5-drift.js';
+import { S6 } from './s6-waves.js';
 
 export type Profile = 'quick' | 'full';
 
@@ -17,4 +20,4 @@ export interface Scenario {
   runGroup(group: string, profile: Profile): Promise<CaseResult[]>;
 }
 
-export const SCENARIOS: readonly Scenario[] = [S1, S2, S5];
+export const SCENARIOS: readonly Scenario[] = [S1, S2, S3, S4, S5, S6];

@@ -145,7 +145,7 @@ async function runSize(transport: Transport, n: number, profile: Profile, hub: H
   };
 }
 
-interface RawHub {
+export interface RawHub {
   readonly pid: number;
   readonly address: string;
   readonly ack: Uint8Array;
@@ -156,7 +156,7 @@ interface RawHub {
 }
 
 /** Starts raw-hub.ts in a child process with the bytes the hub sent (a ConnectResponse with that DesiredApp). */
-async function startRawHub(transport: Transport, agent: AckingAgent, dir: string, nats: NatsServerProcess | undefined): Promise<RawHub> {
+export async function startRawHub(transport: Transport, agent: AckingAgent, dir: string, nats: NatsServerProcess | undefined): Promise<RawHub> {
   const desired = agent.firstDesired;
   if (!desired) throw new Error('no DesiredApp seen yet: the baseline needs its bytes');
   const payload = toBinary(ConnectResponseSchema, create(ConnectResponseSchema, { message: { case: 'desiredApp', value: { ...desired, syncPolicy: undefined } } }));
