@@ -11,6 +11,7 @@ import { OutboxRelay } from './agent-link/outbox-relay.service';
 import { APP_SET_PROVIDERS } from './app-sets/app-set-providers';
 import { AppSetsService } from './app-sets/app-sets.service';
 import { Clock } from './clock';
+import { ClusterDeregistrations } from './clusters/cluster-deregistrations';
 import { ClustersService } from './clusters/clusters.service';
 import { HUB_CONFIG, type HubConfig } from './config/hub-config';
 import { dataSourceOptions } from './database/data-source-options';
@@ -57,6 +58,7 @@ export class AppModule {
         Clock,
         Metrics,
         ClustersService,
+        ClusterDeregistrations,
         AppSetsService,
         ...APP_SET_PROVIDERS,
         RolloutsService,

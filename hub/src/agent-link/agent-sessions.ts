@@ -9,6 +9,8 @@ export interface AgentSession {
   send(message: ConnectResponse): boolean;
   /** Ends the stream (a newer stream for the same cluster replaced it, or shutdown). */
   close(reason: string): void;
+  /** Ends the stream with an UNAUTHENTICATED refusal: the agent's identity is no longer valid. */
+  revoke(reason: string): void;
 }
 
 /** The agent streams connected to this replica, at most one per cluster (the newest wins). */
@@ -28,6 +30,11 @@ export class AgentSessions {
     if (this.byCluster.get(session.clusterId) !== session) return false;
     this.byCluster.delete(session.clusterId);
     return true;
+  }
+
+  /** Cuts off the cluster's agent, if its stream is on this replica (the cluster was deregistered). */
+  revoke(clusterId: string, reason: string): void {
+    this.byCluster.get(clusterId)?.revoke(reason);
   }
 
   get(clusterId: string): AgentSession | undefined {

@@ -80,6 +80,11 @@ export class AgentStream implements AgentSession {
     }
   }
 
+  revoke(reason: string): void {
+    this.deps.log.log(`agent stream of ${this.clusterName} revoked: ${reason}`);
+    this.refuse('UNAUTHENTICATED', 'The agent credential is not valid for this cluster.', false, grpc.status.UNAUTHENTICATED);
+  }
+
   private enqueue(message: ConnectRequest): void {
     if (this.state === 'closed') return;
     if (++this.pending > MAX_PENDING) {
@@ -133,7 +138,8 @@ export class AgentStream implements AgentSession {
     this.state = 'ready';
     this.deps.sessions.add(this);
     this.deps.metrics.connectedAgents.set(this.deps.sessions.size);
-    await this.deps.clusters.markConnected(this.clusterId, hello.agentVersion, now);
+    // Deregistered between authentication and here: its credential is gone too.
+    if (!(await this.deps.clusters.markConnected(this.clusterId, hello.agentVersion, now))) return this.revoke('the cluster is no longer registered');
     this.lastSeenWrite = now.getTime();
     this.send(this.deps.messages.welcome(this.clusterName, identity.issuedCredential ?? ''));
     this.deps.log.log(`agent ${this.clusterName} connected (${hello.agentVersion || 'unknown version'})`);
@@ -156,7 +162,8 @@ export class AgentStream implements AgentSession {
     // One write per half heartbeat interval is enough to keep `connected` fresh.
     if (now.getTime() - this.lastSeenWrite < (this.deps.config.heartbeatIntervalSeconds * 1000) / 2) return;
     this.lastSeenWrite = now.getTime();
-    await this.deps.clusters.markSeen(this.clusterId, now);
+    // No row: the cluster was deregistered, possibly through another replica. Cut the agent off.
+    if (!(await this.deps.clusters.markSeen(this.clusterId, now))) this.revoke('the cluster is no longer registered');
   }
 
   private refuse(code: string, message: string, retryable: boolean, status: grpc.status): void {

@@ -10,6 +10,7 @@ import {
   appOf,
   chunkFilter,
   chunkKey,
+  clusterKeys,
   kvStreamName,
   kvSubject,
   splitValue,
@@ -151,6 +152,13 @@ export class DesiredKv {
   /** Writes the cluster's Welcome or Refusal (a new entry each time, which the agent takes as "the hub heard you"). */
   async putWelcome(cluster: string, message: ConnectResponse): Promise<void> {
     await this.js.publish(kvSubject(this.bucket, welcomeKey(cluster)), toBinary(ConnectResponseSchema, message));
+  }
+
+  /** Removes every key of a cluster (`<cluster>.>`): its Apps, their chunks and its Welcome. */
+  async purgeCluster(cluster: string): Promise<void> {
+    const prefix = clusterKeys(cluster);
+    await this.jsm.streams.purge(this.stream, { filter: kvSubject(this.bucket, prefix) });
+    for (const key of [...this.known.keys()]) if (key.startsWith(`${cluster}.`)) this.known.delete(key);
   }
 
   private async purgeChunks(cluster: string, appName: string, generation: bigint): Promise<void> {

@@ -68,6 +68,11 @@ export function chunkFilter(cluster: string, app: string, generation: bigint): s
   return `${appKey(cluster, app)}.${CHUNK_TOKEN}.${generation}.>`;
 }
 
+/** Every key of one cluster, as a subject filter. */
+export function clusterKeys(cluster: string): string {
+  return `${checkToken(cluster, 'cluster')}.>`;
+}
+
 /** The subject an agent publishes on. */
 export function reportsSubject(cluster: string): string {
   return `reports.${checkToken(cluster, 'cluster')}`;

@@ -30,7 +30,7 @@ const MAX_CACHED_CLUSTERS = 100_000;
 @Injectable()
 export class NatsInbox {
   private readonly log = new Logger('AgentLink(NATS)');
-  private readonly clusterIds = new Map<string, string>();
+  private readonly clusterIds = new Map<string, { readonly id: string; readonly at: number }>();
   private readonly lastSeenWrite = new Map<string, number>();
 
   constructor(
@@ -114,7 +114,7 @@ export class NatsInbox {
       await kv.putWelcome(cluster, this.messages.refusal(refusal.code, refusal.message, refusal.retryable));
       return;
     }
-    await this.markSeen(clusterId, sentAt, hello.agentVersion);
+    if ((await this.markSeen(clusterId, sentAt, hello.agentVersion)) === undefined) return this.forget(cluster); // deregistered meanwhile
     this.lastSeenWrite.set(cluster, this.clock.now().getTime());
     await kv.putWelcome(cluster, this.messages.welcome(cluster));
     this.log.log(`agent ${cluster} connected over NATS (${hello.agentVersion || 'unknown version'})`);
@@ -131,6 +131,7 @@ export class NatsInbox {
     if (this.lastSeenWrite.size >= MAX_CACHED_CLUSTERS) this.lastSeenWrite.clear();
     this.lastSeenWrite.set(cluster, now);
     const wasConnected = await this.markSeen(clusterId, sentAt, undefined);
+    if (wasConnected === undefined) return this.forget(cluster); // deregistered meanwhile
     if (!wasConnected) {
       await kv.putWelcome(cluster, this.messages.welcome(cluster));
       this.log.log(`agent ${cluster} connected over NATS`);
@@ -140,8 +141,9 @@ export class NatsInbox {
   /**
    * Marks the cluster connected over NATS as of `seenAt` and returns whether it already was. Presence
    * over NATS replaces a gRPC replica's mark: an agent uses one transport, so that stream is gone.
+   * Undefined when the cluster is gone (deregistered).
    */
-  private async markSeen(clusterId: string, seenAt: Date, agentVersion: string | undefined): Promise<boolean> {
+  private async markSeen(clusterId: string, seenAt: Date, agentVersion: string | undefined): Promise<boolean | undefined> {
     const since = new Date(this.clock.now().getTime() - this.graceMs);
     const rows = returnedRows<{ was_connected: boolean }>(
       await this.db.query(
@@ -156,7 +158,7 @@ export class NatsInbox {
         [clusterId, seenAt, NATS_PRESENCE, since, agentVersion === undefined ? null : agentVersion.slice(0, 64)],
       ),
     );
-    return rows[0]?.was_connected === true;
+    return rows[0] === undefined ? undefined : rows[0].was_connected === true;
   }
 
   /**
@@ -185,14 +187,26 @@ export class NatsInbox {
     }
   }
 
+  /** Drops a cluster from the caches (it was deregistered through this replica). */
+  forget(name: string): void {
+    this.clusterIds.delete(name);
+    this.lastSeenWrite.delete(name);
+  }
+
   private async clusterId(name: string): Promise<string | undefined> {
+    const now = this.clock.now().getTime();
     const cached = this.clusterIds.get(name);
-    if (cached) return cached;
+    if (cached && now - cached.at < this.graceMs) return cached.id;
     const cluster = await this.clusters.find(name);
-    if (!cluster) return undefined;
-    // Names are unique and ids never change, so a found id stays valid.
+    if (!cluster) {
+      this.forget(name);
+      return undefined;
+    }
+    // Ids never change, but a cluster may be deregistered (and its name registered again, with a new
+    // id) through any replica: a cached id is trusted for the grace period only, and dropped as soon as
+    // a last-seen write finds no row.
     if (this.clusterIds.size >= MAX_CACHED_CLUSTERS) this.clusterIds.clear();
-    this.clusterIds.set(name, cluster.id);
+    this.clusterIds.set(name, { id: cluster.id, at: now });
     return cluster.id;
   }
 }

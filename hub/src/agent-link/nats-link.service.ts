@@ -19,7 +19,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { HUB_CONFIG, type HubConfig, type NatsConfig } from '../config/hub-config';
 import { Metrics } from '../observability/metrics';
 import { DesiredKv } from './desired-kv';
-import { chunkBytesFor, clusterOfReportsSubject } from './kv-layout';
+import { chunkBytesFor, clusterOfReportsSubject, isKeyToken } from './kv-layout';
 import { NatsInbox } from './nats-inbox';
 import { OutboxRelay } from './outbox-relay.service';
 
@@ -86,6 +86,23 @@ export class NatsLink implements OnApplicationBootstrap, OnApplicationShutdown {
     await this.loop;
     await Promise.allSettled([...this.chains.values()]);
     await this.connection?.close().catch(() => undefined);
+  }
+
+  /**
+   * Forgets a deregistered cluster: its keys leave the KV bucket, so nothing desired remains for its
+   * agent, and this replica stops resolving its name. Other replicas stop within their name cache's
+   * lifetime. Without a NATS link there is nothing to do; a failure is logged, not thrown (the cluster
+   * is already gone from the database). The cluster's NATS user must be removed by the operator.
+   */
+  async forgetCluster(name: string): Promise<void> {
+    this.inbox.forget(name);
+    if (!this.config.nats || !isKeyToken(name)) return;
+    const kv = this.kv;
+    if (!kv || !this.connected) {
+      this.log.warn(`NATS is not connected: the KV keys of deregistered cluster ${name} stay until purged (${name}.> in the bucket)`);
+      return;
+    }
+    await kv.purgeCluster(name).catch((error: unknown) => this.log.warn(`purging the KV keys of deregistered cluster ${name} failed: ${describe(error)}`));
   }
 
   private async run(nats: NatsConfig): Promise<void> {

@@ -66,14 +66,15 @@ export class AppSetsResolver {
 
   @Query(() => ClusterChangePreviewModel, {
     description:
-      'What relabeling a registered cluster (setClusterLabels) or registering a new one (registerCluster) would re-stage, per AppSet, with diffs and the issues that would refuse it. Writes nothing.',
+      'What relabeling a registered cluster (setClusterLabels), registering a new one (registerCluster) or deregistering one (deregisterCluster, with remove: true) would re-stage, per AppSet, with diffs and the issues that would refuse it. Writes nothing.',
   })
   async previewClusterChange(
     @Args('cluster', { description: 'A registered cluster (labels replace its labels) or a new name (registered with labels and values).' }) cluster: string,
     @Args('labels', { type: () => JsonObjectScalar, nullable: true }) labels?: Record<string, string>,
     @Args('values', { type: () => JsonObjectScalar, nullable: true, description: 'Only for a new cluster.' }) values?: Record<string, string>,
+    @Args('remove', { defaultValue: false, description: 'Preview deregistering the (registered) cluster; takes no labels or values.' }) remove?: boolean,
   ): Promise<ClusterChangePreviewModel> {
-    const appSets = await this.clusterChanges.preview({ cluster, ...(labels ? { labels } : {}), ...(values ? { values } : {}) });
+    const appSets = await this.clusterChanges.preview({ cluster, ...(labels ? { labels } : {}), ...(values ? { values } : {}), ...(remove ? { remove } : {}) });
     return { appSets: appSets.map((a) => ({ appSet: a.appSet, clusters: toClusterPreviews(a.preview), totals: a.preview?.totals ?? null, issues: [...a.issues] })) };
   }
 

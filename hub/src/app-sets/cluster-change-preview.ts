@@ -1,15 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { ClustersService } from '../clusters/clusters.service';
-import type { Issue } from '../core/issues';
+import { ClustersService, type ClusterSnapshotChange } from '../clusters/clusters.service';
+import { issue, type Issue } from '../core/issues';
 import type { AppSetPreview } from '../core/preview/preview-app-set';
 import { AppSetsService } from './app-sets.service';
 
-/** A cluster change not made yet: new labels for a registered cluster, or a new cluster. */
-export interface ClusterChange {
-  readonly cluster: string;
-  readonly labels?: Record<string, string>;
-  readonly values?: Record<string, string>;
-}
+/** A cluster change not made yet: new labels for a registered cluster, a new cluster, or a removal. */
+export type ClusterChange = ClusterSnapshotChange;
 
 /** What a cluster change would do to one AppSet. */
 export interface AppSetChangePreview {
@@ -19,9 +15,10 @@ export interface AppSetChangePreview {
 }
 
 /**
- * Previews a cluster relabel (or registration) before it takes effect: every AppSet is expanded at
- * its current revision over the changed cluster snapshot and compared with what is staged, exactly
- * what the mutation's re-staging would do, without writing. AppSets with nothing to change are left out.
+ * Previews a cluster relabel, registration or deregistration before it takes effect: every AppSet is
+ * expanded at its current revision over the changed cluster snapshot and compared with what is staged,
+ * exactly what the mutation's re-staging would do, without writing. AppSets with nothing to change are
+ * left out.
  */
 @Injectable()
 export class ClusterChangePreviews {
@@ -40,5 +37,28 @@ export class ClusterChangePreviews {
       if (issues.length > 0 || (preview !== null && preview.clusters.length > 0)) out.push({ appSet: appSet.name, preview, issues });
     }
     return out;
+  }
+
+  /**
+   * The deletion breakers that deregistering `cluster` would trip, one issue per AppSet (path
+   * `appSets.<name>`), sorted by AppSet name. Other issues of an AppSet (a Git read failing) do not
+   * block a deregistration: the cluster's Apps go with it, and the re-staging records the issue as the
+   * AppSet's condition, as after a relabel.
+   */
+  async removalBreakers(cluster: string): Promise<Issue[]> {
+    const previews = await this.preview({ cluster, remove: true });
+    return previews.flatMap((p) => {
+      if (!p.issues.some((i) => i.code === 'DELETION_BREAKER')) return [];
+      const totals = p.preview?.totals;
+      const removed = totals?.removed ?? 0;
+      const staged = removed + (totals?.changed ?? 0) + (totals?.unchanged ?? 0);
+      return [
+        issue(
+          'DELETION_BREAKER',
+          `appSets.${p.appSet}`,
+          `Deregistering cluster ${cluster} would remove ${removed} of the ${staged} Apps of AppSet "${p.appSet}", more than its deletion breaker allows; nothing was changed. Deregister with force: true to go ahead.`,
+        ),
+      ];
+    });
   }
 }

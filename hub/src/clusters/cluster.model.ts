@@ -1,4 +1,5 @@
 import { Field, InputType, ObjectType } from '@nestjs/graphql';
+import { IssueModel } from '../graphql/issue.model';
 import { JsonObjectScalar } from '../graphql/json-object.scalar';
 import type { ClusterEntity } from './cluster.entity';
 
@@ -67,4 +68,16 @@ export class RegisterClusterPayload {
 
   @Field({ description: 'The helm install command that installs this cluster\'s agent with the values it needs (holds the token).' })
   agentInstallCommand: string;
+}
+
+@ObjectType()
+export class DeregisterClusterPayload {
+  @Field({ description: 'The cluster named in the request.' })
+  cluster: string;
+
+  @Field({ description: 'True when the cluster is gone; false when the deletion breaker refused (nothing changed).' })
+  deregistered: boolean;
+
+  @Field(() => [IssueModel], { description: 'Per AppSet, why the deregistration was refused (DELETION_BREAKER, overridden by force); empty when it went ahead.' })
+  issues: IssueModel[];
 }

@@ -6,7 +6,8 @@ import { AppModel } from '../graphql/app.model';
 import { JsonObjectScalar } from '../graphql/json-object.scalar';
 import { PageArgs, checkPage } from '../graphql/page.args';
 import { AppViewsService } from '../reports/app-views.service';
-import { ClusterModel, RegisterClusterInput, RegisterClusterPayload } from './cluster.model';
+import { ClusterModel, DeregisterClusterPayload, RegisterClusterInput, RegisterClusterPayload } from './cluster.model';
+import { ClusterDeregistrations } from './cluster-deregistrations';
 import { ClustersService } from './clusters.service';
 import type { ClusterEntity } from './cluster.entity';
 import { agentInstallCommand } from './install-command';
@@ -20,6 +21,7 @@ export class ClustersResolver {
     private readonly views: AppViewsService,
     private readonly clock: Clock,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    private readonly deregistrations: ClusterDeregistrations,
   ) {}
 
   @Query(() => [ClusterModel], { description: 'Registered clusters, by name.' })
@@ -63,6 +65,18 @@ export class ClustersResolver {
 
   private installCommand(cluster: ClusterEntity, token: string): string {
     return agentInstallCommand(cluster, this.config.agentAddress ?? `${this.config.grpcHost}:${this.config.grpcPort}`, token);
+  }
+
+  @Mutation(() => DeregisterClusterPayload, {
+    description:
+      'Removes a cluster (decommissioning): deletes it with its agent credential, Apps and statuses, re-stages AppSets and cuts its agent off. Refused while a PROGRESSING or PAUSED rollout targets it, and, unless force, when an AppSet\'s deletion breaker would trip. Workloads on the cluster are left running. Preview with previewClusterChange(remove: true).',
+  })
+  async deregisterCluster(
+    @Args('name') name: string,
+    @Args('force', { defaultValue: false, description: 'Deregister even if the deletion breaker of an AppSet trips.' }) force: boolean,
+  ): Promise<DeregisterClusterPayload> {
+    const outcome = await this.deregistrations.deregister(name, force);
+    return { ...outcome, issues: [...outcome.issues] };
   }
 
   @Mutation(() => ClusterModel, { description: 'Replaces the labels of a cluster; AppSets are re-staged over the new labels.' })

@@ -29,6 +29,15 @@ export interface AgentIdentity {
   readonly issuedCredential?: string;
 }
 
+/** A pending cluster change, as previews see it (see {@link ClustersService.snapshotWith}). */
+export interface ClusterSnapshotChange {
+  readonly cluster: string;
+  readonly labels?: Record<string, string>;
+  readonly values?: Record<string, string>;
+  /** Deregistration: the cluster leaves the snapshot. */
+  readonly remove?: boolean;
+}
+
 /** How long after its last heartbeat an agent still counts as connected, in heartbeat intervals. */
 const CONNECTED_GRACE_INTERVALS = 3;
 
@@ -94,12 +103,18 @@ export class ClustersService {
   /**
    * The cluster snapshot as it would be after a pending change, for previews: `labels` replace the
    * labels of a registered cluster (what setClusterLabels does); an unregistered name is added with
-   * `labels` and `values` (what registerCluster does). Values of a registered cluster cannot change.
-   * Throws INVALID_ARGUMENT for a change that the mutations would refuse.
+   * `labels` and `values` (what registerCluster does); `remove` leaves a registered cluster out (what
+   * deregisterCluster does). Values of a registered cluster cannot change. Throws INVALID_ARGUMENT for a
+   * change that the mutations would refuse, NOT_FOUND for the removal of an unknown cluster.
    */
-  async snapshotWith(change: { readonly cluster: string; readonly labels?: Record<string, string>; readonly values?: Record<string, string> }): Promise<ClusterSnapshot[]> {
+  async snapshotWith(change: ClusterSnapshotChange): Promise<ClusterSnapshot[]> {
     const current = await this.snapshot();
     const existing = current.find((c) => c.name === change.cluster);
+    if (change.remove) {
+      if (change.labels !== undefined || change.values !== undefined) throw new FlotillaError('INVALID_ARGUMENT', 'A removal takes no labels or values.');
+      if (!existing) throw new FlotillaError('NOT_FOUND', `Cluster "${change.cluster}" is not registered.`);
+      return current.filter((c) => c !== existing);
+    }
     if (existing) {
       if (change.values !== undefined) throw new FlotillaError('INVALID_ARGUMENT', `The values of registered cluster "${change.cluster}" cannot be changed; preview a labels change.`);
       if (change.labels === undefined) throw new FlotillaError('INVALID_ARGUMENT', `Give the new labels of cluster "${change.cluster}" to preview.`);
@@ -142,15 +157,63 @@ export class ClustersService {
     });
   }
 
-  async markConnected(clusterId: string, agentVersion: string, now: Date): Promise<void> {
-    await this.db.getRepository(ClusterEntity).update(
+  /** Marks the cluster connected to this replica; false when the cluster is gone (deregistered). */
+  async markConnected(clusterId: string, agentVersion: string, now: Date): Promise<boolean> {
+    const result = await this.db.getRepository(ClusterEntity).update(
       { id: clusterId },
       { connectedReplica: this.config.replicaId, connectedSince: now, lastSeenAt: now, agentVersion: agentVersion.slice(0, 64) },
     );
+    return result.affected !== 0;
   }
 
-  async markSeen(clusterId: string, now: Date): Promise<void> {
-    await this.db.getRepository(ClusterEntity).update({ id: clusterId }, { lastSeenAt: now });
+  /**
+   * Keeps last-seen fresh; false when the cluster is gone. This periodic write is how a replica holding
+   * the stream of a cluster deregistered through another replica finds out and cuts the agent off.
+   */
+  async markSeen(clusterId: string, now: Date): Promise<boolean> {
+    const result = await this.db.getRepository(ClusterEntity).update({ id: clusterId }, { lastSeenAt: now });
+    return result.affected !== 0;
+  }
+
+  /**
+   * The registered cluster, unless a rollout that is PROGRESSING or PAUSED targets it: deregistering it
+   * then would pull a target out from under the rollout's waves. NOT_FOUND, FAILED_PRECONDITION.
+   */
+  async getRemovable(name: string): Promise<ClusterEntity> {
+    return this.removable(this.db.manager, name);
+  }
+
+  private async removable(tx: EntityManager, name: string, lock = false): Promise<ClusterEntity> {
+    const cluster = await tx.findOne(ClusterEntity, { where: { name }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    if (!cluster) throw new FlotillaError('NOT_FOUND', `Cluster "${name}" is not registered.`);
+    const active: { id: string; phase: string }[] = await tx.query(
+      `SELECT r.id, r.phase FROM rollout_clusters rc JOIN rollouts r ON r.id = rc.rollout_id
+       WHERE rc.cluster_id = $1 AND r.phase IN ('PROGRESSING', 'PAUSED') ORDER BY r.started_at, r.id LIMIT 1`,
+      [cluster.id],
+    );
+    const rollout = active[0];
+    if (rollout) {
+      throw new FlotillaError(
+        'FAILED_PRECONDITION',
+        `Cluster "${name}" is a target of rollout ${rollout.id} (${rollout.phase}); abort the rollout or let it finish, then deregister the cluster.`,
+      );
+    }
+    return cluster;
+  }
+
+  /**
+   * Deletes a cluster in one transaction: its row (its agent tokens and Apps cascade), its App statuses
+   * and its undelivered outbox rows. Re-checks {@link getRemovable} under a row lock. The agent's
+   * credential is gone with the tokens, so every later authentication fails. Returns the deleted row.
+   */
+  async deregister(name: string): Promise<ClusterEntity> {
+    return this.db.transaction(async (tx) => {
+      const cluster = await this.removable(tx, name, true);
+      await tx.query(`DELETE FROM app_statuses WHERE cluster_id = $1`, [cluster.id]);
+      await tx.query(`DELETE FROM outbox WHERE cluster_id = $1`, [cluster.id]);
+      await tx.delete(ClusterEntity, { id: cluster.id });
+      return cluster;
+    });
   }
 
   /** Clears the connection only if this replica still holds it (the agent may have moved on). */

@@ -197,7 +197,7 @@ export class RolloutsService {
   /** One page of a rollout's targets, ordered by wave, cluster, then App. */
   async targets(rolloutId: string, first: number, offset: number): Promise<RolloutTargetView[]> {
     const rows: Record<string, string | null>[] = await this.db.query(
-      `SELECT c.name AS cluster_name, t.app_name, rc.wave, t.revision, t.generation, ${TARGET_STATE_SQL} AS state, s.message, s.ack_error
+      `SELECT COALESCE(c.name, '(deregistered)') AS cluster_name, t.app_name, rc.wave, t.revision, t.generation, ${TARGET_STATE_SQL} AS state, s.message, s.ack_error
        FROM ${TARGETS_FROM_SQL} ORDER BY rc.wave_index, c.name, t.app_name LIMIT $2 OFFSET $3`,
       [rolloutId, first, offset],
     );

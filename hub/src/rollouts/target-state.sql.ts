@@ -1,7 +1,8 @@
 /**
  * The SQL form of {@link TargetState} (see core/rollout/target-state.ts), evaluated in the database so
  * that per-rollout and per-wave counts are aggregates, not rows shipped to the hub. Expects the aliases
- * `t` (rollout_targets), `rc` (rollout_clusters), `a` (apps, left join), `s` (app_statuses, left join).
+ * `t` (rollout_targets), `rc` (rollout_clusters), `c` (clusters, left join: a deregistered cluster's
+ * targets stay in the rollout's history), `a` (apps, left join), `s` (app_statuses, left join).
  */
 export const TARGET_STATE_SQL = `CASE
   WHEN t.generation IS NULL THEN CASE WHEN rc.state = 'SKIPPED' THEN 'SKIPPED' ELSE 'PENDING' END
@@ -18,7 +19,7 @@ END`;
 /** FROM clause matching {@link TARGET_STATE_SQL}'s aliases, filtered by rollout id `$1`. */
 export const TARGETS_FROM_SQL = `rollout_targets t
   JOIN rollout_clusters rc ON rc.rollout_id = t.rollout_id AND rc.cluster_id = t.cluster_id
-  JOIN clusters c ON c.id = t.cluster_id
+  LEFT JOIN clusters c ON c.id = t.cluster_id
   LEFT JOIN apps a ON a.cluster_id = t.cluster_id AND a.name = t.app_name
   LEFT JOIN app_statuses s ON s.cluster_id = t.cluster_id AND s.app_name = t.app_name
   WHERE t.rollout_id = $1`;
