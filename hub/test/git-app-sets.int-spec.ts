@@ -1,27 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
 import { graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
-
-/** git in a scratch repository, with a fixed identity. */
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.email=test@example.com', '-c', 'user.name=test', ...args], { cwd, encoding: 'utf8' }).trim();
-}
-
-function commit(repo: string, files: Record<string, string>, message: string): string {
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(repo, path)), { recursive: true });
-    writeFileSync(join(repo, path), text);
-  }
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-q', '-m', message);
-  return git(repo, 'rev-parse', 'HEAD');
-}
+import { commit, git } from './support/git-repo';
 
 const deployment = `apiVersion: apps/v1
 kind: Deployment

@@ -1,12 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {
-  AckSchema,
   ConnectRequestSchema,
-  HeartbeatSchema,
-  HelloSchema,
-  InventorySchema,
   PROTOCOL_VERSION,
-  ReportSchema,
   create,
   truncateText,
   type ConnectRequest,
@@ -18,6 +13,7 @@ import type { AgentServiceClient } from '@flotilla/proto/grpc';
 import type { Clock, Timer } from '../clock.js';
 import type { ReportContent } from '../core/health/index.js';
 import type { Logger } from '../log.js';
+import { ackMessage, heartbeatMessage, helloMessage, inventoryMessage, reportMessage, type RequestMessage } from './agent-messages.js';
 import type { HubLinkHandler } from './hub-link.js';
 
 /** Settings of one {@link GrpcSession}. */
@@ -51,7 +47,6 @@ export interface SessionOutcome {
 const PAUSE_BACKLOG = 64;
 const RESUME_BACKLOG = 8;
 
-type RequestMessage = Exclude<ConnectRequest['message'], { case: undefined }>;
 
 /**
  * One Connect stream, from Hello to its end. Hub messages are processed strictly one after another,
@@ -97,15 +92,7 @@ export class GrpcSession {
       call.on('error', (error: grpc.ServiceError) => this.#finish(`stream failed: ${grpc.status[error.code] ?? error.code} ${error.details}`));
       call.on('status', (status: grpc.StatusObject) => this.#finish(`stream closed: ${grpc.status[status.code] ?? status.code} ${status.details}`));
       this.#after(this.#options.welcomeTimeoutMs, () => this.close(`no Welcome within ${this.#options.welcomeTimeoutMs} ms`));
-      this.#send({
-        case: 'hello',
-        value: create(HelloSchema, {
-          protocolVersion: PROTOCOL_VERSION,
-          clusterName: this.#options.clusterName,
-          agentVersion: this.#options.agentVersion,
-          inventory: { apps: handler.inventory().map((ref) => ({ ...ref })) },
-        }),
-      });
+      this.#send(helloMessage(this.#options.clusterName, this.#options.agentVersion, handler));
     });
   }
 
@@ -150,9 +137,9 @@ export class GrpcSession {
       case 'welcome':
         return this.#onWelcome(inner.value);
       case 'desiredApp':
-        return handler.handleDesiredApp(inner.value, (ack) => this.#send({ case: 'ack', value: create(AckSchema, ack) }));
+        return handler.handleDesiredApp(inner.value, (ack) => this.#send(ackMessage(ack)));
       case 'removeApp':
-        return handler.handleRemoveApp(inner.value, (ack) => this.#send({ case: 'ack', value: create(AckSchema, ack) }));
+        return handler.handleRemoveApp(inner.value, (ack) => this.#send(ackMessage(ack)));
       case 'refusal':
         this.#refusal = inner.value;
         log.warn('hub refused the connection', {
@@ -190,12 +177,8 @@ export class GrpcSession {
 
     const heartbeatMs = welcome.heartbeatIntervalSeconds > 0 ? welcome.heartbeatIntervalSeconds * 1000 : this.#options.defaultHeartbeatMs;
     const inventoryMs = welcome.inventoryIntervalSeconds > 0 ? welcome.inventoryIntervalSeconds * 1000 : this.#options.defaultInventoryMs;
-    this.#every(heartbeatMs, () =>
-      this.#send({ case: 'heartbeat', value: create(HeartbeatSchema, { sentAtUnixMs: BigInt(this.#options.clock.now()) }) }),
-    );
-    this.#every(inventoryMs, () =>
-      this.#send({ case: 'inventory', value: create(InventorySchema, { apps: handler.inventory().map((ref) => ({ ...ref })) }) }),
-    );
+    this.#every(heartbeatMs, () => this.#send(heartbeatMessage(this.#options.clock.now())));
+    this.#every(inventoryMs, () => this.#send(inventoryMessage(handler)));
     // Subscribe before the catch-up so that no change between the two is missed.
     this.#unsubscribeReports = handler.onReport((report) => this.#sendReport(report));
     for (const report of handler.currentReports()) this.#sendReport(report);
@@ -203,13 +186,7 @@ export class GrpcSession {
 
   #sendReport(report: ReportContent): void {
     if (!this.#welcomed) return;
-    this.#send({
-      case: 'report',
-      value: create(ReportSchema, {
-        ...report,
-        resources: report.resources.map((resource) => ({ ...resource, driftedFields: [...resource.driftedFields] })),
-      }),
-    });
+    this.#send(reportMessage(report));
   }
 
   // Writes are not awaited: what can be buffered is bounded by the Apps held (one report and one ack

@@ -1,16 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import {
-  AckSchema,
   ConnectRequestSchema,
-  HeartbeatSchema,
-  HelloSchema,
-  InventorySchema,
   PROTOCOL_VERSION,
-  ReportSchema,
   create,
   toBinary,
   truncateText,
-  type ConnectRequest,
   type ConnectResponse,
   type Refusal,
 } from '@flotilla/proto';
@@ -19,6 +13,7 @@ import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/trans
 import type { Clock, Timer } from '../clock.js';
 import type { NatsAuthConfig } from '../core/config.js';
 import type { AckContent } from '../core/desired-state.js';
+import { ackMessage, heartbeatMessage, helloMessage, inventoryMessage, reportMessage, type RequestMessage } from './agent-messages.js';
 import type { ReportContent } from '../core/health/index.js';
 import type { Logger } from '../log.js';
 import type { HubLinkHandler } from './hub-link.js';
@@ -52,7 +47,6 @@ export interface NatsSessionOutcome {
   readonly durationMs: number;
 }
 
-type RequestMessage = Exclude<ConnectRequest['message'], { case: undefined }>;
 
 /** Messages waiting for NATS before the session is considered stuck and ended. */
 const MAX_QUEUED = 10_000;
@@ -179,7 +173,7 @@ export class NatsSession {
   async #handle(entries: DesiredEntries, entry: { subject: string; headers: { get(name: string): string } | undefined; data: Uint8Array }): Promise<void> {
     const { handler, log } = this.#options;
     const event = entries.accept(entry);
-    const sendAck = (ack: AckContent) => this.#send({ case: 'ack', value: create(AckSchema, ack) });
+    const sendAck = (ack: AckContent) => this.#send(ackMessage(ack));
     switch (event.kind) {
       case 'desiredApp':
         return handler.handleDesiredApp(event.message, sendAck);
@@ -229,17 +223,16 @@ export class NatsSession {
 
   #sendHello(): void {
     const { clusterName, agentVersion, handler, log } = this.#options;
-    const fields = { protocolVersion: PROTOCOL_VERSION, clusterName, agentVersion };
-    const hello = create(HelloSchema, { ...fields, inventory: { apps: handler.inventory().map((ref) => ({ ...ref })) } });
-    if (this.#fits({ case: 'hello', value: hello })) return this.#send({ case: 'hello', value: hello });
+    const hello = helloMessage(clusterName, agentVersion, handler);
+    if (this.#fits(hello)) return this.#send(hello);
     // Without an inventory the hub skips the resync; the watch has delivered every key anyway.
     log.error('the inventory is larger than one NATS message; Hello goes without it and anti-entropy is off', { maxPayload: this.#maxPayload });
-    this.#send({ case: 'hello', value: create(HelloSchema, fields) });
+    this.#send(helloMessage(clusterName, agentVersion, handler, false));
   }
 
   #sendInventory(): void {
-    const inventory = create(InventorySchema, { apps: this.#options.handler.inventory().map((ref) => ({ ...ref })) });
-    if (this.#fits({ case: 'inventory', value: inventory })) return this.#send({ case: 'inventory', value: inventory });
+    const inventory = inventoryMessage(this.#options.handler);
+    if (this.#fits(inventory)) return this.#send(inventory);
     if (!this.#inventoryTooLargeLogged) {
       this.#inventoryTooLargeLogged = true;
       this.#options.log.error('the inventory is larger than one NATS message and is not sent; raise max_payload on the NATS server', { maxPayload: this.#maxPayload });
@@ -247,8 +240,8 @@ export class NatsSession {
   }
 
   #sendReport(report: ReportContent): void {
-    const value = create(ReportSchema, { ...report, resources: report.resources.map((resource) => ({ ...resource, driftedFields: [...resource.driftedFields] })) });
-    if (this.#fits({ case: 'report', value })) return this.#send({ case: 'report', value });
+    const message = reportMessage(report);
+    if (this.#fits(message)) return this.#send(message);
     this.#options.log.error('a report is larger than one NATS message and is not sent', { app: report.appName, maxPayload: this.#maxPayload });
   }
 
@@ -283,7 +276,7 @@ export class NatsSession {
   #armTimers(): void {
     this.#clearTimers();
     const { clock } = this.#options;
-    this.#every(this.#heartbeatMs, () => this.#send({ case: 'heartbeat', value: create(HeartbeatSchema, { sentAtUnixMs: BigInt(clock.now()) }) }));
+    this.#every(this.#heartbeatMs, () => this.#send(heartbeatMessage(clock.now())));
     this.#every(this.#inventoryMs, () => this.#sendInventory());
   }
 

@@ -125,7 +125,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       );
       if (claimed.length === 0) return;
       const byCluster = new Map<string, string[]>();
-      for (const row of claimed) byCluster.set(row.cluster_id, [...(byCluster.get(row.cluster_id) ?? []), row.app_name]);
+      for (const row of claimed) {
+        const names = byCluster.get(row.cluster_id) ?? [];
+        names.push(row.app_name);
+        byCluster.set(row.cluster_id, names);
+      }
       let messages: Map<string, ConnectResponse[]>;
       try {
         messages = await this.desired.messagesByCluster(byCluster);

@@ -1,27 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHubConfig } from '../config/hub-config';
 import { gitFileKey, gitSourceKey, type GitNeed, type GitSnapshot, type GitTree } from '../core/generators/git-snapshot';
 import { maskCredentials } from './git-command';
 import { GitRepositories } from './git-repositories';
-
-/** A real repository on disk, written with the git binary. */
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.email=test@example.com', '-c', 'user.name=test', ...args], { cwd, encoding: 'utf8' }).trim();
-}
-
-function commit(repo: string, files: Record<string, string>, message: string): string {
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(repo, path)), { recursive: true });
-    writeFileSync(join(repo, path), text);
-  }
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-q', '-m', message);
-  return git(repo, 'rev-parse', 'HEAD');
-}
+import { commit, git } from '../../test/support/git-repo';
 
 describe('GitRepositories (real repositories, git binary)', () => {
   let scratch: string;
