@@ -1,5 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -20,6 +22,14 @@ import { RESOLVERS, SCALARS } from './graphql/resolvers';
 import { Metrics } from './observability/metrics';
 import { ObservabilityController } from './observability/observability.controller';
 import { AppViewsService } from './reports/app-views.service';
+import { ApiTokensService } from './auth/api-tokens.service';
+import { AuthGuard } from './auth/auth.guard';
+import { Authenticator } from './auth/authenticator';
+import { httpContext, websocketConnect } from './auth/http-edge';
+import { AuditInterceptor } from './audit/audit.interceptor';
+import { AuditService } from './audit/audit.service';
+import { ClusterAccess } from './clusters/cluster-access';
+import { ProjectsService } from './projects/projects.service';
 import { ReportsService } from './reports/reports.service';
 import { RolloutEngine } from './rollouts/rollout-engine.service';
 import { RolloutsService } from './rollouts/rollouts.service';
@@ -35,8 +45,15 @@ const MAX_QUERY_DEPTH = 12;
  */
 @Module({})
 export class AppModule {
-  /** `databaseUrl` is the resolved URL: the configured one, or the embedded database's. */
-  static forRoot(config: HubConfig, databaseUrl: string, poolSize: number): DynamicModule {
+  /**
+   * `databaseUrl` is the resolved URL: the configured one, or the embedded database's. `appRef` is
+   * filled in once the application exists: WebSocket connects authenticate through it.
+   */
+  static forRoot(config: HubConfig, databaseUrl: string, poolSize: number, appRef: { current?: NestFastifyApplication }): DynamicModule {
+    const app = () => {
+      if (!appRef.current) throw new Error('the hub is not started yet');
+      return appRef.current;
+    };
     return {
       module: AppModule,
       imports: [
@@ -47,14 +64,23 @@ export class AppModule {
           sortSchema: true,
           graphiql: true,
           queryDepth: MAX_QUERY_DEPTH,
-          // graphql-ws over WebSocket at /graphql (rolloutProgress).
-          subscription: true,
+          // Every HTTP request was authenticated by the edge (auth/http-edge.ts) before GraphQL runs.
+          context: (request: FastifyRequest) => httpContext(request),
+          // graphql-ws over WebSocket at /graphql (rolloutProgress); the token comes in connection_init.
+          subscription: { onConnect: websocketConnect(app) },
         }),
       ],
       controllers: [ObservabilityController],
       providers: [
         { provide: HUB_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: GraphqlErrorsFilter },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+        ApiTokensService,
+        Authenticator,
+        AuditService,
+        ProjectsService,
+        ClusterAccess,
         Clock,
         Metrics,
         ClustersService,

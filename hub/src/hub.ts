@@ -8,12 +8,17 @@ import { AppModule } from './app.module';
 import type { HubConfig } from './config/hub-config';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedded-database';
 import { migrate } from './database/migrate';
+import { ApiTokensService, type BootstrapAdmin } from './auth/api-tokens.service';
+import { installHttpAuthentication } from './auth/http-edge';
+import { ProjectsService } from './projects/projects.service';
 
 /** A running hub. */
 export interface RunningHub {
   readonly app: NestFastifyApplication;
   readonly graphqlUrl: string;
   readonly grpcPort: number;
+  /** What the start did about the fleet-admin token (the secret only when this start generated it). */
+  readonly bootstrapAdmin: BootstrapAdmin;
   stop(): Promise<void>;
 }
 
@@ -45,13 +50,18 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   }
   const databaseUrl = config.databaseUrl ?? embedded!.url;
   try {
-    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, embedded ? EMBEDDED_POOL_SIZE : DEFAULT_POOL_SIZE), new FastifyAdapter({ bodyLimit: 2 * 1024 * 1024 }), {
+    const appRef: { current?: NestFastifyApplication } = {};
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, embedded ? EMBEDDED_POOL_SIZE : DEFAULT_POOL_SIZE, appRef), new FastifyAdapter({ bodyLimit: 2 * 1024 * 1024 }), {
       logger: LEVELS[config.logLevel],
       abortOnError: false,
     });
+    appRef.current = app;
     app.enableShutdownHooks();
+    installHttpAuthentication(app);
     const ran = await migrate(app.get(DataSource), { lock: !embedded });
     if (ran.length > 0) log.log(`applied migrations: ${ran.join(', ')}`);
+    await app.get(ProjectsService).ensureDefault();
+    const bootstrapAdmin = await app.get(ApiTokensService).ensureBootstrapAdmin();
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -60,6 +70,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
       app,
       graphqlUrl: `http://${shownHost}:${port}/graphql`,
       grpcPort: app.get(AgentLinkServer).port,
+      bootstrapAdmin,
       async stop() {
         await app.close();
         await embedded?.stop();

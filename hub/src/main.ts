@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { HubConfigError, loadHubConfig } from './config/hub-config';
 import { startDemo } from './demo/demo-fleet';
 import { startHub } from './hub';
+import { adminTokenBanner } from './auth/admin-token-banner';
 
 const log = new Logger('Hub');
 
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
   }
   const hub = await startHub(config);
   log.log(`GraphQL ready at ${hub.graphqlUrl} (GraphiQL at ${hub.graphqlUrl.replace(/graphql$/, 'graphiql')})`);
+  const banner = adminTokenBanner(hub, config);
+  if (banner) console.log(banner);
   const demo = config.demo ? await startDemo(hub, config) : undefined;
 
   let stopping = false;

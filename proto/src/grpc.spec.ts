@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
-import { ConnectRequestSchema, HelloSchema } from '../gen/flotilla/agent/v1/agent_pb.js';
+import { ConnectRequestSchema, ConnectResponseSchema, HelloSchema, ScopeSchema, type ConnectResponse, type Scope } from '../gen/flotilla/agent/v1/agent_pb.js';
 import { agentServiceDefinition } from './grpc.js';
 
 describe('agentServiceDefinition', () => {
@@ -21,6 +21,26 @@ describe('agentServiceDefinition', () => {
     const back = connect.requestDeserialize(connect.requestSerialize(hello)) as typeof hello;
     expect(back.message.case).toBe('hello');
     expect(back.message.value).toMatchObject({ clusterName: 'edge-1', protocolVersion: 1 });
+  });
+
+  it.each<{ name: string; scope?: Scope | undefined; projectScope?: Scope | undefined }>([
+    {
+      name: 'a DesiredApp carries its App scope and its project scope apart',
+      scope: create(ScopeSchema, { namespaces: ['shop'], kinds: [], clusterScoped: false }),
+      projectScope: create(ScopeSchema, { namespaces: ['team-a-*'], kinds: ['ConfigMap', 'apps/*'], clusterScoped: true }),
+    },
+    { name: 'a DesiredApp carries a project scope without an App scope', projectScope: create(ScopeSchema, { namespaces: [], kinds: [], clusterScoped: false }) },
+    { name: 'a DesiredApp without a project scope decodes without one (an older hub)', scope: create(ScopeSchema, { namespaces: ['*'], kinds: [], clusterScoped: true }) },
+  ])('$name through the binary codec', ({ scope, projectScope }) => {
+    const connect = agentServiceDefinition['connect']!;
+    const response = create(ConnectResponseSchema, {
+      message: { case: 'desiredApp', value: { appName: 'web', generation: 3n, syncPolicy: { ...(scope ? { scope } : {}), ...(projectScope ? { projectScope } : {}) } } },
+    });
+    const back = connect.responseDeserialize(connect.responseSerialize(response)) as ConnectResponse;
+    expect(back.message.case).toBe('desiredApp');
+    const policy = back.message.case === 'desiredApp' ? back.message.value.syncPolicy : undefined;
+    expect(policy?.scope).toEqual(scope);
+    expect(policy?.projectScope).toEqual(projectScope);
   });
 
   it('refuses bytes that are not a valid message', () => {

@@ -56,6 +56,21 @@ describe('DesiredStateCache', () => {
     expect(reopened.appCount).toBe(1);
   });
 
+  it.each([
+    { name: 'a policy with a project scope keeps it across a restart', syncPolicy: { ...app('a').syncPolicy, projectScope: { namespaces: ['team-*'], kinds: ['apps/*'], clusterScoped: false } } },
+    {
+      name: 'a policy with both scopes keeps them apart across a restart',
+      syncPolicy: { ...app('a').syncPolicy, scope: { namespaces: [], kinds: [], clusterScoped: true }, projectScope: { namespaces: ['team-*'], kinds: [], clusterScoped: false } },
+    },
+    { name: 'a policy without a project scope comes back without one', syncPolicy: { ...app('a').syncPolicy, scope: { namespaces: ['shop'], kinds: ['ConfigMap'], clusterScoped: false } } },
+  ])('$name', async ({ syncPolicy }) => {
+    const cache = await open();
+    cache.set({ ...app('a'), syncPolicy });
+    await cache.flush();
+    const reopened = await open();
+    expect(reopened.get('a')).toEqual({ ...app('a'), syncPolicy });
+  });
+
   it('writes the file with mode 0600 and leaves no temporary files behind', async () => {
     const cache = await open();
     cache.set(app('a'));
@@ -107,6 +122,10 @@ describe('parseCacheFile', () => {
     { name: 'an entry without a name is skipped', entry: { kind: 'tombstone', appName: '', generation: '1', preserveResources: false, removedAtUnixMs: 1 } },
     { name: 'an entry of an unknown kind is skipped', entry: { kind: 'other', appName: 'a', generation: '1' } },
     { name: 'an app entry without manifests is skipped', entry: { ...JSON.parse(serializeCache([app('a')])).entries[0], manifestsJson: undefined } },
+    {
+      name: 'an app entry with a malformed project scope is skipped rather than loosened',
+      entry: { ...JSON.parse(serializeCache([app('a')])).entries[0], syncPolicy: { ...app('a').syncPolicy, projectScope: { namespaces: 'team-*', kinds: [], clusterScoped: false } } },
+    },
   ])('$name', ({ entry }) => {
     expect(parseCacheFile(JSON.stringify({ version: 1, entries: [entry] }))).toEqual({ entries: [], skipped: 1 });
   });

@@ -111,7 +111,14 @@ export class DesiredStateCache {
   }
 }
 
-type StoredSyncPolicy = { mode: number; drift: number; preserveResourcesOnDeletion: boolean; forceConflicts?: boolean; scope?: ScopeSpec };
+type StoredSyncPolicy = {
+  mode: number;
+  drift: number;
+  preserveResourcesOnDeletion: boolean;
+  forceConflicts?: boolean;
+  scope?: ScopeSpec;
+  projectScope?: ScopeSpec;
+};
 type StoredEntry =
   | (Omit<AcceptedApp, 'generation' | 'syncPolicy'> & { generation: string; syncPolicy: StoredSyncPolicy })
   | { kind: 'tombstone'; appName: string; generation: string; preserveResources: boolean; removedAtUnixMs: number };
@@ -166,7 +173,9 @@ function parseEntry(raw: unknown): DesiredEntry | undefined {
   const manifestsJson = text('manifestsJson');
   if (appSet === undefined || revision === undefined || namespace === undefined || manifestsJson === undefined) return undefined;
   const scope = parseScope(policy['scope']);
-  if (scope === 'invalid') return undefined;
+  const projectScope = parseScope(policy['projectScope']);
+  // A scope that does not parse would loosen what the App may do: the entry is dropped instead (the hub resends it).
+  if (scope === 'invalid' || projectScope === 'invalid') return undefined;
   return {
     kind: 'app',
     appName: raw['appName'],
@@ -181,6 +190,7 @@ function parseEntry(raw: unknown): DesiredEntry | undefined {
       preserveResourcesOnDeletion: policy['preserveResourcesOnDeletion'],
       ...(policy['forceConflicts'] === true ? { forceConflicts: true } : {}),
       ...(scope ? { scope } : {}),
+      ...(projectScope ? { projectScope } : {}),
     },
   };
 }

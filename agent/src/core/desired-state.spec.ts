@@ -145,6 +145,12 @@ describe('normalizeSyncPolicy', () => {
     { name: 'a missing policy becomes create-update with drift reported', input: undefined, want: { mode: SyncMode.CREATE_UPDATE, drift: DriftPolicy.REPORT, preserveResourcesOnDeletion: false } },
     { name: 'unspecified values become the non-destructive defaults', input: { mode: SyncMode.UNSPECIFIED, drift: DriftPolicy.UNSPECIFIED }, want: { mode: SyncMode.CREATE_UPDATE, drift: DriftPolicy.REPORT, preserveResourcesOnDeletion: false } },
     { name: 'explicit values are kept', input: policy, want: policy },
+    {
+      name: 'the App and project scopes are kept apart',
+      input: { ...policy, scope: { namespaces: ['shop'], kinds: [], clusterScoped: false }, projectScope: { namespaces: ['shop', 'team-*'], kinds: ['ConfigMap'], clusterScoped: true } },
+      want: { ...policy, scope: { namespaces: ['shop'], kinds: [], clusterScoped: false }, projectScope: { namespaces: ['shop', 'team-*'], kinds: ['ConfigMap'], clusterScoped: true } },
+    },
+    { name: 'an absent project scope stays absent', input: { ...policy, projectScope: undefined }, want: policy },
   ])('$name', ({ input, want }) => {
     expect(normalizeSyncPolicy(input)).toEqual(want);
   });

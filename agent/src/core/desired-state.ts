@@ -12,8 +12,13 @@ export interface SyncPolicySpec {
   readonly preserveResourcesOnDeletion: boolean;
   /** Server-side apply with `force`; otherwise a field conflict is reported with its manager. */
   readonly forceConflicts?: boolean;
-  /** What the App's objects may be; absent means no restriction. */
+  /** What the App's objects may be (the AppSet's own scope); absent means no restriction. */
   readonly scope?: ScopeSpec | undefined;
+  /**
+   * What the App's project allows its Apps to contain; absent means no project restriction (hubs older
+   * than this field never send it). The App is held to the intersection of `scope` and `projectScope`.
+   */
+  readonly projectScope?: ScopeSpec | undefined;
 }
 
 /**
@@ -233,10 +238,14 @@ export function normalizeSyncPolicy(policy: Partial<SyncPolicySpec> | undefined)
     drift: drift === DriftPolicy.UNSPECIFIED ? DriftPolicy.REPORT : drift,
     preserveResourcesOnDeletion: policy?.preserveResourcesOnDeletion ?? false,
     ...(policy?.forceConflicts === true ? { forceConflicts: true } : {}),
-    ...(policy?.scope
-      ? { scope: { namespaces: [...policy.scope.namespaces], kinds: [...policy.scope.kinds], clusterScoped: policy.scope.clusterScoped } }
-      : {}),
+    ...(policy?.scope ? { scope: copyScope(policy.scope) } : {}),
+    ...(policy?.projectScope ? { projectScope: copyScope(policy.projectScope) } : {}),
   };
+}
+
+// A plain copy: the incoming scope may be a protobuf message, and the held policy must not share arrays with it.
+function copyScope(scope: ScopeSpec): ScopeSpec {
+  return { namespaces: [...scope.namespaces], kinds: [...scope.kinds], clusterScoped: scope.clusterScoped };
 }
 
 /** The Apps held (tombstones left out), sorted by App name. */

@@ -1,7 +1,7 @@
 import { DriftPolicy, Health, SyncMode, SyncStatus } from '@flotilla/proto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../test/support/manual-clock.js';
-import type { Manifest } from '../core/desired-state.js';
+import type { Manifest, ScopeSpec, SyncPolicySpec } from '../core/desired-state.js';
 import type { AppSpec, AppStatus } from '../driver/cluster-driver.js';
 import { SimDriver } from './sim-driver.js';
 
@@ -11,6 +11,11 @@ const deployment = (name: string, namespace?: string): Manifest => ({
   metadata: namespace === undefined ? { name } : { name, namespace },
 });
 const namespaceObject: Manifest = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } };
+const configMap = (name: string, namespace?: string): Manifest => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: namespace === undefined ? { name } : { name, namespace } });
+const scope = (overrides: Partial<ScopeSpec> = {}): ScopeSpec => ({ namespaces: [], kinds: [], clusterScoped: false, ...overrides });
+const scoped = (scopes: Pick<SyncPolicySpec, 'scope' | 'projectScope'>): Partial<AppSpec> => ({
+  syncPolicy: { mode: SyncMode.SYNC, drift: DriftPolicy.REPORT, preserveResourcesOnDeletion: false, ...scopes },
+});
 
 function spec(appName: string, revision: string, manifests: readonly Manifest[], overrides: Partial<AppSpec> = {}): AppSpec {
   return {
@@ -115,6 +120,63 @@ describe('SimDriver', () => {
     const result = await driver.apply(spec('web', 'r1', [{ apiVersion: 'v1', metadata: {} }]));
     expect(result).toEqual({ kind: 'failed', message: 'manifests[0] needs a kind and metadata.name' });
     expect(driver.status('web')).toMatchObject({ revision: 'r1', health: Health.DEGRADED, syncStatus: SyncStatus.FAILED });
+  });
+
+  it.each([
+    {
+      name: 'a project scope alone refuses an object outside it',
+      scopes: { projectScope: scope({ namespaces: ['shop'], kinds: ['apps/*'] }) },
+      manifests: [deployment('web'), configMap('settings')],
+      message: `refused: 1 object outside the project's scope: ConfigMap shop/settings (kind ConfigMap is not allowed)`,
+    },
+    {
+      name: 'an App scope alone still refuses an object outside it',
+      scopes: { scope: scope() },
+      manifests: [deployment('web'), deployment('other', 'kube-system')],
+      message: `refused: 1 object outside the App's scope: Deployment.apps kube-system/other (namespace "kube-system" is not allowed (allowed: "shop"))`,
+    },
+    {
+      name: 'an object the App scope allows but the project scope does not is refused by the project',
+      scopes: { scope: scope({ clusterScoped: true }), projectScope: scope({ namespaces: ['shop'] }) },
+      manifests: [deployment('web'), namespaceObject],
+      message: `refused: 1 object outside the project's scope: Namespace shop (cluster-scoped objects are not allowed)`,
+    },
+    {
+      name: 'an object the project scope allows but the App scope does not is refused by the App',
+      scopes: { scope: scope({ kinds: ['Deployment'] }), projectScope: scope({ namespaces: ['*'] }) },
+      manifests: [deployment('web'), configMap('settings')],
+      message: `refused: 1 object outside the App's scope: ConfigMap shop/settings (kind ConfigMap is not allowed)`,
+    },
+  ])('$name, and applies nothing of the App', async ({ scopes, manifests, message }) => {
+    expect(await driver.apply(spec('web', 'r1', manifests, scoped(scopes)))).toEqual({ kind: 'failed', message });
+    expect(driver.status('web')).toMatchObject({ revision: 'r1', health: Health.DEGRADED, syncStatus: SyncStatus.FAILED, message });
+    expect(driver.objects('web')).toEqual([]);
+    expect(seen).toEqual(['web@r1#1: DEGRADED/FAILED']);
+  });
+
+  it.each([
+    { name: 'without any scope every object is applied, as before projects', scopes: {} },
+    { name: 'an object inside both scopes is applied', scopes: { scope: scope({ clusterScoped: true, namespaces: ['shop', 'other'] }), projectScope: scope({ clusterScoped: true, namespaces: ['*'] }) } },
+  ])('$name', async ({ scopes }) => {
+    expect(await driver.apply(spec('web', 'r1', [deployment('a'), deployment('b', 'other'), namespaceObject], scoped(scopes)))).toEqual({ kind: 'done' });
+    expect(driver.objects('web').map((o) => `${o.kind}/${o.namespace}/${o.name}`)).toEqual(['Deployment/other/b', 'Deployment/shop/a', 'Namespace//shop']);
+  });
+
+  it('keeps the objects of the applied revision when a newer one is refused', async () => {
+    await driver.apply(spec('web', 'r1', [deployment('web')]));
+    const result = await driver.apply(spec('web', 'r2', [configMap('settings')], scoped({ projectScope: scope({ kinds: ['apps/*'] }) })));
+    expect(result).toMatchObject({ kind: 'failed' });
+    expect(driver.objects('web').map((o) => `${o.kind}/${o.namespace}/${o.name}`)).toEqual(['Deployment/shop/web']);
+  });
+
+  it('judges the same revision anew when its project scope changes', async () => {
+    const narrow = scoped({ projectScope: scope({ kinds: ['apps/*'] }) });
+    expect(await driver.apply(spec('web', 'r1', [configMap('settings')], narrow))).toMatchObject({ kind: 'failed' });
+    const wide = scoped({ projectScope: scope({ kinds: ['apps/*', 'ConfigMap'] }) });
+    expect(await driver.apply(spec('web', 'r1', [configMap('settings')], { ...wide, generation: 2n }))).toEqual({ kind: 'done' });
+    expect(driver.objects('web').map((o) => `${o.kind}/${o.namespace}/${o.name}`)).toEqual(['ConfigMap/shop/settings']);
+    expect(await driver.apply(spec('web', 'r1', [configMap('settings')], { ...narrow, generation: 3n }))).toMatchObject({ kind: 'failed' });
+    expect(driver.status('web')).toMatchObject({ generation: 3n, syncStatus: SyncStatus.FAILED });
   });
 
   it('forgets a removed App and cancels its pending judgement', async () => {

@@ -3,6 +3,8 @@ import type { Clock, Timer } from '../clock.js';
 import { findMatchingPattern } from '../core/app-pattern.js';
 import type { Manifest } from '../core/desired-state.js';
 import { aggregateHealth, compareResources, type ResourceHealth } from '../core/health/index.js';
+import { parseApiVersion } from '../core/kube/object-ref.js';
+import { checkScopes, describeScopeRefusals, type Scoped } from '../core/kube/scope.js';
 import type { AppSpec, AppStatus, ClusterDriver, DriverResult, RemoveOptions, StatusListener } from '../driver/cluster-driver.js';
 
 /** Settings of {@link SimDriver}. */
@@ -53,7 +55,9 @@ const CLUSTER_SCOPED_KINDS = new Set([
  * A simulated cluster that keeps objects in memory. After an apply, an App is PROGRESSING (sync
  * APPLYING, then SYNCED) and settles `healthyAfterMs` later: HEALTHY, or DEGRADED when its name
  * matches a `failApps` pattern. Sync modes behave as on a cluster: create-only keeps existing objects
- * untouched, create-update never prunes, sync prunes objects that are no longer desired.
+ * untouched, create-update never prunes, sync prunes objects that are no longer desired. The scope guard
+ * is the Kubernetes driver's: an App with an object outside its own or its project's scope is refused
+ * whole and nothing of it is applied (objects count as cluster-scoped by a fixed list of kinds).
  */
 export class SimDriver implements ClusterDriver {
   readonly #apps = new Map<string, SimApp>();
@@ -68,7 +72,7 @@ export class SimDriver implements ClusterDriver {
   async apply(spec: AppSpec): Promise<DriverResult> {
     if (this.#closed) return { kind: 'failed', message: 'driver is closed' };
     const current = this.#apps.get(spec.appName);
-    if (current !== undefined && current.spec.revision === spec.revision) {
+    if (current !== undefined && isSameRelease(current.spec, spec)) {
       if (current.spec.generation !== spec.generation) {
         current.spec = spec;
         this.#publish(current, { ...current.status, generation: spec.generation });
@@ -76,7 +80,7 @@ export class SimDriver implements ClusterDriver {
       return { kind: 'unchanged' };
     }
 
-    const desired = objectsOf(spec);
+    const desired = admittedObjectsOf(spec);
     if (!desired.ok) {
       const app = current ?? this.#track(spec);
       app.settleTimer?.cancel();
@@ -202,6 +206,32 @@ function objectsOf(spec: AppSpec): ObjectsResult {
   }
   // An object declared twice is one object; the later declaration wins, as a second apply would.
   return { ok: true, objects: [...new Map(objects.map((object) => [objectKey(object), object])).values()] };
+}
+
+/** The objects of a revision, or why it is refused whole: malformed manifests, or objects outside a scope. */
+function admittedObjectsOf(spec: AppSpec): ObjectsResult {
+  const desired = objectsOf(spec);
+  if (!desired.ok) return desired;
+  const refusals = checkScopes(desired.objects.map(scopedOf), { app: spec.syncPolicy.scope, project: spec.syncPolicy.projectScope }, spec.namespace);
+  return refusals.length > 0 ? { ok: false, error: describeScopeRefusals(refusals) } : desired;
+}
+
+function scopedOf(object: SimObject): Scoped {
+  const { group, version } = parseApiVersion(object.apiVersion) ?? { group: '', version: '' };
+  return {
+    ref: { apiVersion: object.apiVersion, group, version, kind: object.kind, namespace: object.namespace, name: object.name },
+    namespaced: object.namespace !== '',
+  };
+}
+
+// A new generation of the same revision changes nothing on the cluster, unless what decides the scope
+// check changed: a narrower or wider scope must refuse or admit the revision anew.
+function isSameRelease(held: AppSpec, incoming: AppSpec): boolean {
+  return (
+    held.revision === incoming.revision &&
+    held.namespace === incoming.namespace &&
+    JSON.stringify([held.syncPolicy.scope, held.syncPolicy.projectScope]) === JSON.stringify([incoming.syncPolicy.scope, incoming.syncPolicy.projectScope])
+  );
 }
 
 function mergeObjects(live: ReadonlyMap<string, SimObject>, desired: readonly SimObject[], mode: SyncMode): Map<string, SimObject> {

@@ -270,6 +270,53 @@ describeForTargets('the Kubernetes driver', (target, settings) => {
     expect(await readLive(target(), cmPath(ns, 'inside'))).toBeUndefined();
   });
 
+  it.each([
+    {
+      label: 'project-ns',
+      name: 'a project scope alone and an object in a namespace outside it',
+      manifests: (ns: string): Manifest[] => [configMap('inside', { v: '1' }), configMap('outside', { v: '1' }, { namespace: `${ns}-x` })],
+      policy: { projectScope: { namespaces: [], kinds: [], clusterScoped: false } },
+      refusal: `outside the project's scope: ConfigMap {ns}-x/outside`,
+    },
+    {
+      label: 'project-kind',
+      name: 'an App scope that allows a kind its project scope does not',
+      manifests: (): Manifest[] => [configMap('inside', { v: '1' }), serviceObject('svc')],
+      policy: { scope: { namespaces: ['flt-*'], kinds: [], clusterScoped: false }, projectScope: { namespaces: ['flt-*'], kinds: ['ConfigMap'], clusterScoped: false } },
+      refusal: `outside the project's scope: Service {ns}/svc`,
+    },
+    {
+      label: 'app-cluster',
+      name: 'a project scope that allows a cluster-scoped object its App scope does not',
+      manifests: (ns: string): Manifest[] => [configMap('inside', { v: '1' }), namespaceObject(`${ns}-y`)],
+      policy: { scope: { namespaces: [], kinds: [], clusterScoped: false }, projectScope: { namespaces: ['flt-*'], kinds: [], clusterScoped: true } },
+      refusal: `refused: 1 object outside the App's scope: Namespace {ns}-y (cluster-scoped objects are not allowed)`,
+    },
+  ])('refuses an App with $name, naming the scope that refused, and applies nothing of it', async ({ label, manifests, policy, refusal }) => {
+    const ns = await namespaceFor(`scope-${label}`);
+    const app = `scope-${label}`;
+
+    const result = await under.driver.apply(appSpec(app, ns, manifests(ns), policy));
+
+    expect(result.kind).toBe('failed');
+    const status = under.driver.status(app);
+    expect(status).toMatchObject({ health: Health.DEGRADED, syncStatus: SyncStatus.FAILED });
+    expect(status?.message).toContain(refusal.replace('{ns}', ns));
+    expect(await readLive(target(), cmPath(ns, 'inside'))).toBeUndefined();
+  });
+
+  it('applies an App whose objects are inside both its own and its project scope', async () => {
+    const ns = await namespaceFor('scope-both');
+    const policy = {
+      scope: { namespaces: [], kinds: ['ConfigMap', 'Service'], clusterScoped: false },
+      projectScope: { namespaces: ['flt-*'], kinds: ['ConfigMap', 'Service', 'apps/*'], clusterScoped: false },
+    };
+
+    expect(await under.driver.apply(appSpec('scope-both', ns, [configMap('inside', { v: '1' }), serviceObject('svc')], policy))).toEqual({ kind: 'done' });
+
+    expect(dataOf(await readLive(target(), cmPath(ns, 'inside')))).toEqual({ v: '1' });
+  });
+
   it('removes an App by deleting its objects, or with preserve leaves them in place without the tracking labels', async () => {
     const ns = await namespaceFor('remove');
     expect(await under.driver.apply(appSpec('removed', ns, [configMap('r1', { v: '1' }), serviceObject('r1')]))).toEqual({ kind: 'done' });

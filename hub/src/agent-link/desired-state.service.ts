@@ -154,6 +154,15 @@ function toMessage(row: ReleasedRow): ConnectResponse {
                 },
               }
             : {}),
+          ...(policy?.projectScope
+            ? {
+                projectScope: {
+                  namespaces: [...(policy.projectScope.namespaces ?? [])],
+                  kinds: [...(policy.projectScope.kinds ?? [])],
+                  clusterScoped: policy.projectScope.clusterScoped === true,
+                },
+              }
+            : {}),
         },
       },
     },

@@ -4,8 +4,12 @@ import type { AppSetDocument } from '../core/app-set/app-set-spec';
 import { DEFAULT_EXPANSION_LIMITS, expandAppSet, type Expansion } from '../core/expand-app-set';
 import { EMPTY_GIT_SNAPSHOT, type GitSnapshot } from '../core/generators/git-snapshot';
 import type { ClusterSnapshot } from '../core/generators/param-set';
+import { matchesSelector } from '../core/generators/label-selector';
 import { issue } from '../core/issues';
+import { checkProjectScope } from '../core/projects/check-project-scope';
+import { DEFAULT_PROJECT, projectScope, type ProjectRule } from '../core/projects/project-rule';
 import { GitRepositories } from '../git/git-repositories';
+import { ProjectsService } from '../projects/projects.service';
 
 /**
  * Most rounds of "expand, read what was missing from Git, expand again". Each round can only uncover
@@ -27,20 +31,41 @@ export interface ResolvedExpansion {
  */
 @Injectable()
 export class AppSetExpander {
-  constructor(private readonly git: GitRepositories) {}
+  constructor(
+    private readonly git: GitRepositories,
+    private readonly projects: ProjectsService,
+  ) {}
 
   /**
-   * Expands `document` over `clusters`. Pass the snapshot of an earlier call as `git` to expand over
-   * the same commits (no fetch unless something new is needed); without it every branch is fetched.
+   * Expands `document` over those of `clusters` that its project owns, and checks every rendered object
+   * against the project's allow-list (which then travels with each App to the agent). Pass the
+   * snapshot of an earlier call as `git` to expand over the same commits (no fetch unless something
+   * new is needed); without it every branch is fetched.
    */
   async expand(document: AppSetDocument, clusters: readonly ClusterSnapshot[], git: GitSnapshot = EMPTY_GIT_SNAPSHOT): Promise<ResolvedExpansion> {
+    const projectName = document.metadata.project ?? DEFAULT_PROJECT;
+    const project = await this.projects.rule(projectName);
+    if (!project) {
+      const missing = issue('PROJECT_NOT_FOUND', 'metadata.project', `Project "${projectName}" does not exist; an admin creates it with createProject.`);
+      return { expansion: { apps: [], issues: [missing], needs: [] }, git };
+    }
+    const owned = clusters.filter((cluster) => matchesSelector(cluster.labels, project.clusterSelector));
     let snapshot = git;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const expansion = expandAppSet(document, clusters, DEFAULT_EXPANSION_LIMITS, { git: snapshot, clock: () => performance.now() });
-      if (expansion.needs.length === 0) return { expansion, git: snapshot };
+      const expansion = expandAppSet(document, owned, DEFAULT_EXPANSION_LIMITS, { git: snapshot, clock: () => performance.now() });
+      if (expansion.needs.length === 0) return { expansion: withinProject(expansion, project), git: snapshot };
       snapshot = await this.git.read(snapshot, expansion.needs);
     }
     const unresolved = issue('GIT_INPUT_UNRESOLVED', 'spec', `The Git inputs of this AppSet did not settle after ${MAX_ROUNDS} reads; simplify how its Git paths depend on each other.`);
     return { expansion: { apps: [], issues: [unresolved], needs: [] }, git: snapshot };
   }
+}
+
+/** The expansion with the project's allow-list on every App, or its violations as issues and no Apps. */
+function withinProject(expansion: Expansion, project: ProjectRule): Expansion {
+  if (expansion.issues.length > 0) return expansion;
+  const issues = checkProjectScope(expansion.apps, project);
+  if (issues.length > 0) return { apps: [], issues, needs: [] };
+  const scope = projectScope(project);
+  return { ...expansion, apps: expansion.apps.map((app) => ({ ...app, syncPolicy: { ...app.syncPolicy, projectScope: scope } })) };
 }

@@ -13,6 +13,11 @@ export class AppSetEntity {
   @Column({ type: 'int' })
   currentRevision: number;
 
+  /** The project the AppSet belongs to (`metadata.project`, default `default`). */
+  @Index()
+  @Column({ type: 'varchar', length: 63, default: 'default' })
+  project: string;
+
   /** Why the AppSet is not in sync with its clusters (e.g. the deletion breaker tripped); '' when fine. */
   @Column({ type: 'text', default: '' })
   condition: string;

@@ -11,8 +11,11 @@ import type { AppChange, AppSetPreview } from '../core/preview/preview-app-set';
 import { AppExplainModel } from './app-explain.model';
 import { AppSetsService } from './app-sets.service';
 import { ClusterChangePreviews } from './cluster-change-preview';
+import { Audit, Caller, type AuditNote } from '../auth/request-context';
+import type { Principal } from '../core/auth/principal';
+import { DEFAULT_PROJECT } from '../core/projects/project-rule';
+import { parseAppSet } from '../core/app-set/parse-app-set';
 
-const ANONYMOUS = 'anonymous';
 
 @Resolver(() => AppSetModel)
 export class AppSetsResolver {
@@ -24,13 +27,13 @@ export class AppSetsResolver {
   ) {}
 
   @Query(() => [AppSetModel])
-  async appSets(): Promise<AppSetModel[]> {
-    return (await this.appSetService.list()).map(AppSetModel.from);
+  async appSets(@Caller() caller: Principal): Promise<AppSetModel[]> {
+    return (await this.appSetService.list(caller)).map(AppSetModel.from);
   }
 
   @Query(() => AppSetModel, { nullable: true })
-  async appSet(@Args('name') name: string): Promise<AppSetModel | null> {
-    const found = await this.appSetService.find(name);
+  async appSet(@Caller() caller: Principal, @Args('name') name: string): Promise<AppSetModel | null> {
+    const found = await this.appSetService.findVisible(caller, name);
     return found && AppSetModel.from(found);
   }
 
@@ -38,11 +41,19 @@ export class AppSetsResolver {
     description: 'Creates or updates an AppSet from a YAML document and stages its Apps. Nothing reaches a cluster until a rollout.',
   })
   async applyAppSet(
+    @Caller() caller: Principal,
+    @Audit() audit: AuditNote,
     @Args('yaml') yaml: string,
     @Args('message', { nullable: true }) message?: string,
     @Args('force', { defaultValue: false, description: 'Apply even if the deletion breaker trips (the change removes more than 20% of the Apps).' }) force?: boolean,
   ): Promise<ApplyAppSetPayload> {
-    const outcome = await this.appSetService.apply(yaml, ANONYMOUS, message ?? '', force ?? false);
+    const parsed = parseAppSet(yaml);
+    if (parsed.ok) {
+      audit.project = parsed.value.metadata.project ?? DEFAULT_PROJECT;
+      audit.message = `applyAppSet name=${JSON.stringify(parsed.value.metadata.name)}${force ? ' force=true' : ''}`;
+    }
+    const outcome = await this.appSetService.apply(yaml, caller, message ?? '', force ?? false);
+    if (outcome.appSet) audit.message = `${audit.message ?? 'applyAppSet'} revision=${outcome.appSet.currentRevision}${outcome.changed ? '' : ' (unchanged)'}`;
     return { appSet: outcome.appSet && AppSetModel.from(outcome.appSet), issues: [...outcome.issues], changed: outcome.changed };
   }
 
@@ -51,16 +62,19 @@ export class AppSetsResolver {
       'Re-reads the inputs of an AppSet (clusters, and Git: a branch that moved brings new parameters) and re-stages its current revision. No new revision is stored; changed says whether any staged App changed.',
   })
   async refreshAppSet(
+    @Caller() caller: Principal,
+    @Audit() audit: AuditNote,
     @Args('name') name: string,
     @Args('force', { defaultValue: false, description: 'Re-stage even if the deletion breaker trips.' }) force?: boolean,
   ): Promise<ApplyAppSetPayload> {
-    const outcome = await this.appSetService.refresh(name, force ?? false);
+    audit.project = (await this.appSetService.findVisible(caller, name))?.project ?? null;
+    const outcome = await this.appSetService.refresh(name, caller, force ?? false);
     return { appSet: outcome.appSet && AppSetModel.from(outcome.appSet), issues: [...outcome.issues], changed: outcome.changed };
   }
 
   @Query(() => AppSetPreviewModel, { description: 'What applyAppSet(yaml) would stage, per cluster, with diffs. Writes nothing.' })
-  async previewAppSet(@Args('yaml') yaml: string): Promise<AppSetPreviewModel> {
-    const { preview, issues } = await this.appSetService.preview(yaml);
+  async previewAppSet(@Caller() caller: Principal, @Args('yaml') yaml: string): Promise<AppSetPreviewModel> {
+    const { preview, issues } = await this.appSetService.preview(yaml, caller);
     return { clusters: toClusterPreviews(preview), totals: preview?.totals ?? null, issues: [...issues] };
   }
 
@@ -69,12 +83,13 @@ export class AppSetsResolver {
       'What relabeling a registered cluster (setClusterLabels), registering a new one (registerCluster) or deregistering one (deregisterCluster, with remove: true) would re-stage, per AppSet, with diffs and the issues that would refuse it. Writes nothing.',
   })
   async previewClusterChange(
+    @Caller() caller: Principal,
     @Args('cluster', { description: 'A registered cluster (labels replace its labels) or a new name (registered with labels and values).' }) cluster: string,
     @Args('labels', { type: () => JsonObjectScalar, nullable: true }) labels?: Record<string, string>,
     @Args('values', { type: () => JsonObjectScalar, nullable: true, description: 'Only for a new cluster.' }) values?: Record<string, string>,
     @Args('remove', { defaultValue: false, description: 'Preview deregistering the (registered) cluster; takes no labels or values.' }) remove?: boolean,
   ): Promise<ClusterChangePreviewModel> {
-    const appSets = await this.clusterChanges.preview({ cluster, ...(labels ? { labels } : {}), ...(values ? { values } : {}), ...(remove ? { remove } : {}) });
+    const appSets = await this.clusterChanges.preview(caller, { cluster, ...(labels ? { labels } : {}), ...(values ? { values } : {}), ...(remove ? { remove } : {}) });
     return { appSets: appSets.map((a) => ({ appSet: a.appSet, clusters: toClusterPreviews(a.preview), totals: a.preview?.totals ?? null, issues: [...a.issues] })) };
   }
 
@@ -91,7 +106,8 @@ export class AppSetsResolver {
   }
 
   @Query(() => String, { description: 'Unified diff between two revisions of an AppSet document, as YAML.' })
-  async appSetRevisionDiff(@Args('appSet') name: string, @Args('from', { type: () => Int }) from: number, @Args('to', { type: () => Int }) to: number): Promise<string> {
+  async appSetRevisionDiff(@Caller() caller: Principal, @Args('appSet') name: string, @Args('from', { type: () => Int }) from: number, @Args('to', { type: () => Int }) to: number): Promise<string> {
+    await this.appSetService.getVisible(caller, name);
     return this.appSetService.revisionDiff(name, from, to);
   }
 

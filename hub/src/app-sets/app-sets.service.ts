@@ -14,6 +14,9 @@ import type { ClusterSnapshot } from '../core/generators/param-set';
 import { issue, type Issue } from '../core/issues';
 import { checkDeletionBreaker } from '../core/safety/deletion-breaker';
 import { previewAppSet, type AppSetPreview, type StagedApp } from '../core/preview/preview-app-set';
+import { requireOperator } from '../auth/require';
+import { canRead, readableProjects, type Principal } from '../core/auth/principal';
+import { DEFAULT_PROJECT } from '../core/projects/project-rule';
 import { FlotillaError } from '../errors';
 import { AppSetExpander } from './app-set-expander';
 import { AppSetRevisionEntity } from './app-set-revision.entity';
@@ -52,10 +55,14 @@ export class AppSetsService {
    * All or nothing: a document or expansion with any issue stores and stages nothing. Staging sends
    * nothing to clusters; a rollout releases what is staged.
    */
-  async apply(yaml: string, author: string, message = '', force = false): Promise<ApplyAppSetOutcome> {
+  async apply(yaml: string, principal: Principal, message = '', force = false): Promise<ApplyAppSetOutcome> {
     const parsed = parseAppSet(yaml);
     if (!parsed.ok) return { appSet: null, issues: parsed.issues, changed: false };
     const document = parsed.value;
+    const project = document.metadata.project ?? DEFAULT_PROJECT;
+    const refused = await this.checkOwnership(principal, document, 'change');
+    if (refused) return { appSet: null, issues: [refused], changed: false };
+    const author = principal.actor;
     const contentHash = sha256Hex(canonicalJson(document));
     const unchanged = await this.currentIfSame(document.metadata.name, contentHash);
     if (unchanged) return { appSet: unchanged, issues: [], changed: false };
@@ -73,7 +80,7 @@ export class AppSetsService {
       const { expansion } = await this.expander.expand(document, await this.clusters.snapshot(tx), git);
       if (expansion.issues.length > 0) return { appSet: null, issues: expansion.issues, changed: false };
       const number = (appSet?.currentRevision ?? 0) + 1;
-      appSet = await tx.save(tx.create(AppSetEntity, { ...(appSet ?? { name: document.metadata.name }), currentRevision: number, condition: '' }));
+      appSet = await tx.save(tx.create(AppSetEntity, { ...(appSet ?? { name: document.metadata.name }), currentRevision: number, condition: '', project }));
       await tx.save(Object.assign(new AppSetRevisionEntity(), { appSetId: appSet.id, number, document, contentHash, author, message }));
       const staged = await this.stage(tx, appSet, number, expansion.apps, force);
       if (staged.issues.length > 0) {
@@ -92,10 +99,32 @@ export class AppSetsService {
    * changed with unified diffs, and the issues that would refuse it (including the deletion breaker,
    * which `force` would override).
    */
-  async preview(yaml: string): Promise<{ preview: AppSetPreview | null; issues: readonly Issue[] }> {
+  async preview(yaml: string, principal: Principal): Promise<{ preview: AppSetPreview | null; issues: readonly Issue[] }> {
     const parsed = parseAppSet(yaml);
     if (!parsed.ok) return { preview: null, issues: parsed.issues };
+    const refused = await this.checkOwnership(principal, parsed.value, 'preview');
+    if (refused) return { preview: null, issues: [refused] };
     return this.previewOver(parsed.value, await this.clusters.snapshot());
+  }
+
+  /**
+   * Who may apply (or preview) `document`: its project must be one the principal can see (else the
+   * answer is the one for a missing project) and, to change it, operate; an AppSet of that name in
+   * another project must be one the principal can see (names are fleet-wide) and, to move it, operate.
+   * Returns the issue that refuses the document, or throws PERMISSION_DENIED.
+   */
+  private async checkOwnership(principal: Principal, document: AppSetDocument, verb: 'change' | 'preview'): Promise<Issue | undefined> {
+    const project = document.metadata.project ?? DEFAULT_PROJECT;
+    if (!canRead(principal, project)) return issue('PROJECT_NOT_FOUND', 'metadata.project', `Project "${project}" does not exist; an admin creates it with createProject.`);
+    const existing = await this.find(document.metadata.name);
+    if (existing && existing.project !== project && !canRead(principal, existing.project)) {
+      return issue('NAME_TAKEN', 'metadata.name', `The AppSet name "${document.metadata.name}" is taken in another project; AppSet names are fleet-wide.`);
+    }
+    if (verb === 'change') {
+      requireOperator(principal, project, `change AppSets of project "${project}"`);
+      if (existing && existing.project !== project) requireOperator(principal, existing.project, `move AppSet "${existing.name}" out of project "${existing.project}"`);
+    }
+    return undefined;
   }
 
   /**
@@ -175,8 +204,9 @@ export class AppSetsService {
    * and re-stages its current revision. Stores no new revision. Refused like apply: any issue, or the
    * deletion breaker unless `force`, stages nothing and is recorded as the AppSet's condition.
    */
-  async refresh(name: string, force = false): Promise<ApplyAppSetOutcome> {
-    await this.get(name);
+  async refresh(name: string, principal: Principal, force = false): Promise<ApplyAppSetOutcome> {
+    const appSet = await this.getVisible(principal, name);
+    requireOperator(principal, appSet.project, `refresh AppSets of project "${appSet.project}"`);
     const { issues, changed } = await this.restage(name, force);
     return { appSet: issues.length > 0 ? null : await this.get(name), issues, changed };
   }
@@ -200,8 +230,35 @@ export class AppSetsService {
     });
   }
 
-  async list(): Promise<AppSetEntity[]> {
+  /** Re-stages every AppSet of a project (after the project's rules changed). */
+  async restageProject(project: string): Promise<void> {
+    const appSets = await this.db.getRepository(AppSetEntity).find({ where: { project }, order: { name: 'ASC' } });
+    for (const appSet of appSets) await this.restage(appSet.name, false);
+  }
+
+  /** Every AppSet, by name (for the hub's own re-staging and checks; callers that answer a principal use list). */
+  async listAll(): Promise<AppSetEntity[]> {
     return this.db.getRepository(AppSetEntity).find({ order: { name: 'ASC' } });
+  }
+
+  /** The AppSets the principal may see, by name. */
+  async list(principal: Principal): Promise<AppSetEntity[]> {
+    const projects = readableProjects(principal);
+    if (projects !== 'all' && projects.length === 0) return [];
+    return this.db.getRepository(AppSetEntity).find({ where: projects === 'all' ? {} : { project: In(projects) }, order: { name: 'ASC' } });
+  }
+
+  /** The AppSet when the principal may see it; null otherwise (a missing and an invisible AppSet look the same). */
+  async findVisible(principal: Principal, name: string): Promise<AppSetEntity | null> {
+    const found = await this.find(name);
+    return found && canRead(principal, found.project) ? found : null;
+  }
+
+  /** Like {@link findVisible}, but NOT_FOUND instead of null, with the message of a missing AppSet. */
+  async getVisible(principal: Principal, name: string): Promise<AppSetEntity> {
+    const found = await this.findVisible(principal, name);
+    if (!found) throw new FlotillaError('NOT_FOUND', `AppSet "${name}" does not exist.`);
+    return found;
   }
 
   async byId(id: string): Promise<AppSetEntity> {

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ClustersService, type ClusterSnapshotChange } from '../clusters/clusters.service';
+import { ClusterAccess } from '../clusters/cluster-access';
+import type { Principal } from '../core/auth/principal';
 import { issue, type Issue } from '../core/issues';
 import type { AppSetPreview } from '../core/preview/preview-app-set';
 import { AppSetsService } from './app-sets.service';
+import type { AppSetEntity } from './app-set.entity';
 
 /** A cluster change not made yet: new labels for a registered cluster, a new cluster, or a removal. */
 export type ClusterChange = ClusterSnapshotChange;
@@ -10,6 +13,7 @@ export type ClusterChange = ClusterSnapshotChange;
 /** What a cluster change would do to one AppSet. */
 export interface AppSetChangePreview {
   readonly appSet: string;
+  readonly project: string;
   readonly preview: AppSetPreview | null;
   readonly issues: readonly Issue[];
 }
@@ -25,16 +29,28 @@ export class ClusterChangePreviews {
   constructor(
     private readonly appSets: AppSetsService,
     private readonly clusters: ClustersService,
+    private readonly access: ClusterAccess,
   ) {}
 
-  async preview(change: ClusterChange): Promise<AppSetChangePreview[]> {
+  /**
+   * The preview as the principal may see it: registering or removing a cluster is an admin's
+   * business; a relabel needs a cluster the principal can see; only AppSets it can read are listed.
+   */
+  async preview(principal: Principal, change: ClusterChange): Promise<AppSetChangePreview[]> {
+    const existing = await this.clusters.find(change.cluster);
+    if (change.remove || !existing) this.access.requireAdmin(principal, change.remove ? 'deregister clusters' : 'register clusters');
+    else await this.access.get(principal, change.cluster);
+    return this.previewOf(change, await this.appSets.list(principal));
+  }
+
+  private async previewOf(change: ClusterChange, appSets: readonly AppSetEntity[]): Promise<AppSetChangePreview[]> {
     const next = await this.clusters.snapshotWith(change);
     const out: AppSetChangePreview[] = [];
-    for (const appSet of await this.appSets.list()) {
+    for (const appSet of appSets) {
       const revision = await this.appSets.revision(appSet.id, appSet.currentRevision);
       if (!revision) continue;
       const { preview, issues } = await this.appSets.previewOver(revision.document, next);
-      if (issues.length > 0 || (preview !== null && preview.clusters.length > 0)) out.push({ appSet: appSet.name, preview, issues });
+      if (issues.length > 0 || (preview !== null && preview.clusters.length > 0)) out.push({ appSet: appSet.name, project: appSet.project, preview, issues });
     }
     return out;
   }
@@ -46,7 +62,7 @@ export class ClusterChangePreviews {
    * AppSet's condition, as after a relabel.
    */
   async removalBreakers(cluster: string): Promise<Issue[]> {
-    const previews = await this.preview({ cluster, remove: true });
+    const previews = await this.previewOf({ cluster, remove: true }, await this.appSets.listAll());
     return previews.flatMap((p) => {
       if (!p.issues.some((i) => i.code === 'DELETION_BREAKER')) return [];
       const totals = p.preview?.totals;

@@ -5,6 +5,9 @@ import { ClusterChangePreviews } from '../app-sets/cluster-change-preview';
 import { AppSetsService } from '../app-sets/app-sets.service';
 import type { Issue } from '../core/issues';
 import { FlotillaError } from '../errors';
+import { hubPrincipal } from '../core/auth/principal';
+
+const HUB = hubPrincipal('hub');
 import { ClustersService } from './clusters.service';
 
 /** What deregisterCluster did. */
@@ -45,8 +48,8 @@ export class ClusterDeregistrations {
     // The cluster's Apps went with its row; re-staging brings every AppSet's condition up to date. Force
     // only reaches the AppSets whose breaker this removal tripped, never an unrelated pending refusal.
     const forced = new Set(breakers.map((b) => b.path));
-    for (const appSet of await this.appSets.list()) {
-      await this.appSets.refresh(appSet.name, forced.has(`appSets.${appSet.name}`)).catch((error: unknown) => {
+    for (const appSet of await this.appSets.listAll()) {
+      await this.appSets.refresh(appSet.name, HUB, forced.has(`appSets.${appSet.name}`)).catch((error: unknown) => {
         if (!(error instanceof FlotillaError && error.code === 'NOT_FOUND')) throw error; // deleted meanwhile
       });
     }

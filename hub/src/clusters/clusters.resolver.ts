@@ -12,6 +12,10 @@ import { ClustersService } from './clusters.service';
 import type { ClusterEntity } from './cluster.entity';
 import { agentInstallCommand } from './install-command';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { Audit, Caller, type AuditNote } from '../auth/request-context';
+import { requireAdmin } from '../auth/require';
+import { readableProjects, type Principal } from '../core/auth/principal';
+import { ClusterAccess } from './cluster-access';
 
 @Resolver(() => ClusterModel)
 export class ClustersResolver {
@@ -22,29 +26,32 @@ export class ClustersResolver {
     private readonly clock: Clock,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     private readonly deregistrations: ClusterDeregistrations,
+    private readonly access: ClusterAccess,
   ) {}
 
   @Query(() => [ClusterModel], { description: 'Registered clusters, by name.' })
-  async clusters(@Args() page: PageArgs): Promise<ClusterModel[]> {
+  async clusters(@Caller() caller: Principal, @Args() page: PageArgs): Promise<ClusterModel[]> {
     const { first, offset } = checkPage(page);
     const now = this.clock.now();
-    return (await this.clusterService.list(first, offset)).map((c) => ClusterModel.from(c, this.clusterService.isConnected(c, now)));
+    return (await this.access.list(caller, first, offset)).map((c) => ClusterModel.from(c, this.clusterService.isConnected(c, now)));
   }
 
   @Query(() => ClusterModel, { nullable: true })
-  async cluster(@Args('name') name: string): Promise<ClusterModel | null> {
-    const found = await this.clusterService.find(name);
+  async cluster(@Caller() caller: Principal, @Args('name') name: string): Promise<ClusterModel | null> {
+    const found = await this.access.find(caller, name);
     return found && ClusterModel.from(found, this.clusterService.isConnected(found, this.clock.now()));
   }
 
   @ResolveField(() => [AppModel], { description: 'Apps released or staged on this cluster.' })
-  async apps(@Parent() cluster: ClusterModel, @Args() page: PageArgs): Promise<AppModel[]> {
+  async apps(@Caller() caller: Principal, @Parent() cluster: ClusterModel, @Args() page: PageArgs): Promise<AppModel[]> {
     const { first, offset } = checkPage(page);
-    return (await this.views.ofCluster(cluster.id, first, offset)).map(AppModel.from);
+    // A cluster may be shared by several projects: only the Apps of the caller's projects are listed.
+    return (await this.views.ofCluster(cluster.id, readableProjects(caller), first, offset)).map(AppModel.from);
   }
 
   @Mutation(() => RegisterClusterPayload, { description: 'Registers a cluster; returns a one-time bootstrap token for its agent.' })
-  async registerCluster(@Args('input') input: RegisterClusterInput): Promise<RegisterClusterPayload> {
+  async registerCluster(@Caller() caller: Principal, @Args('input') input: RegisterClusterInput): Promise<RegisterClusterPayload> {
+    requireAdmin(caller, 'register clusters');
     const now = this.clock.now();
     const { cluster, bootstrapToken, expiresAt } = await this.clusterService.register(input, now);
     await this.appSetService.restageAll();
@@ -52,7 +59,8 @@ export class ClustersResolver {
   }
 
   @Mutation(() => RegisterClusterPayload, { description: 'Issues a fresh one-time bootstrap token (reinstall, or the first one expired).' })
-  async issueBootstrapToken(@Args('cluster') name: string): Promise<RegisterClusterPayload> {
+  async issueBootstrapToken(@Caller() caller: Principal, @Args('cluster') name: string): Promise<RegisterClusterPayload> {
+    requireAdmin(caller, 'issue bootstrap tokens');
     const now = this.clock.now();
     const { cluster, bootstrapToken, expiresAt } = await this.clusterService.issueBootstrapToken(name, now);
     return {
@@ -72,15 +80,25 @@ export class ClustersResolver {
       'Removes a cluster (decommissioning): deletes it with its agent credential, Apps and statuses, re-stages AppSets and cuts its agent off. Refused while a PROGRESSING or PAUSED rollout targets it, and, unless force, when an AppSet\'s deletion breaker would trip. Workloads on the cluster are left running. Preview with previewClusterChange(remove: true).',
   })
   async deregisterCluster(
+    @Caller() caller: Principal,
     @Args('name') name: string,
     @Args('force', { defaultValue: false, description: 'Deregister even if the deletion breaker of an AppSet trips.' }) force: boolean,
   ): Promise<DeregisterClusterPayload> {
+    requireAdmin(caller, 'deregister clusters');
     const outcome = await this.deregistrations.deregister(name, force);
     return { ...outcome, issues: [...outcome.issues] };
   }
 
   @Mutation(() => ClusterModel, { description: 'Replaces the labels of a cluster; AppSets are re-staged over the new labels.' })
-  async setClusterLabels(@Args('cluster') name: string, @Args('labels', { type: () => JsonObjectScalar }) labels: Record<string, string>): Promise<ClusterModel> {
+  async setClusterLabels(
+    @Caller() caller: Principal,
+    @Audit() audit: AuditNote,
+    @Args('cluster') name: string,
+    @Args('labels', { type: () => JsonObjectScalar }) labels: Record<string, string>,
+  ): Promise<ClusterModel> {
+    const current = await this.access.get(caller, name);
+    await this.access.assertCanRelabel(caller, current, labels);
+    audit.message = `setClusterLabels cluster=${JSON.stringify(name)} labels=${JSON.stringify(labels).slice(0, 500)}`;
     const cluster = await this.clusterService.setLabels(name, labels);
     await this.appSetService.restageAll();
     return ClusterModel.from(cluster, this.clusterService.isConnected(cluster, this.clock.now()));

@@ -84,6 +84,11 @@ export class ClustersService {
     return this.db.getRepository(ClusterEntity).find({ order: { name: 'ASC' }, take: first, skip: offset });
   }
 
+  /** Every cluster, by name (callers filter by access). */
+  async listAll(): Promise<ClusterEntity[]> {
+    return this.db.getRepository(ClusterEntity).find({ order: { name: 'ASC' } });
+  }
+
   async find(name: string): Promise<ClusterEntity | null> {
     return this.db.getRepository(ClusterEntity).findOne({ where: { name } });
   }

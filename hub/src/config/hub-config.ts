@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { ROLES, type Role, type RoleBinding } from '../core/auth/principal';
 
 /** The hub's configuration, validated once at boot. Nothing else in the hub reads `process.env`. */
 export interface HubConfig {
@@ -26,7 +27,37 @@ export interface HubConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** The NATS JetStream agent link; undefined when FLOTILLA_NATS_URL is unset (gRPC only). */
   readonly nats: NatsConfig | undefined;
+  /** Who may call the API. */
+  readonly auth: AuthConfig;
 }
+
+/** API authentication settings. Secrets stay in this object and are never logged. */
+export interface AuthConfig {
+  /** FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: presets the fleet-admin token instead of generating one at first start. */
+  readonly bootstrapAdminToken: string | undefined;
+  /** Bearer JWTs from an OIDC issuer; undefined when FLOTILLA_OIDC_ISSUER is unset (API tokens only). */
+  readonly oidc: OidcSettings | undefined;
+}
+
+/** How OIDC bearer JWTs are verified and mapped to roles. */
+export interface OidcSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  /** Undefined: discovered from the issuer's /.well-known/openid-configuration. */
+  readonly jwksUrl: string | undefined;
+  /** Claim holding the caller's groups (a dotted path reaches nested claims). */
+  readonly groupsClaim: string;
+  readonly algorithms: readonly string[];
+  readonly clockToleranceSeconds: number;
+  readonly jwksCooldownSeconds: number;
+  /** Which groups get which role, in which project. */
+  readonly bindings: readonly RoleBinding[];
+}
+
+/** The shape of API tokens: a fixed prefix and at least 32 base64url characters. */
+export const API_TOKEN_PATTERN = /^flt_api_[A-Za-z0-9_-]{32,256}$/;
+const DEFAULT_OIDC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+const ASYMMETRIC_ALGORITHMS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
 
 /** How the hub authenticates to NATS. Secrets stay in this object and are never logged. */
 export type NatsAuth =
@@ -100,10 +131,94 @@ export function loadHubConfig(env: Record<string, string | undefined>, argv: rea
     replicaId: env['FLOTILLA_REPLICA_ID'] || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     logLevel,
     nats: loadNatsConfig(env, problems),
+    auth: loadAuthConfig(env, problems, int),
   };
   if (config.replicaId === NATS_PRESENCE) problems.push(`FLOTILLA_REPLICA_ID must not be "${NATS_PRESENCE}" (it marks clusters connected over NATS)`);
   if (problems.length > 0) throw new HubConfigError(problems);
   return config;
+}
+
+/** Reads FLOTILLA_BOOTSTRAP_ADMIN_TOKEN and the FLOTILLA_OIDC_* variables. Secrets are never echoed. */
+function loadAuthConfig(env: Record<string, string | undefined>, problems: string[], int: (name: string, fallback: number, min: number, max: number) => number): AuthConfig {
+  const bootstrapAdminToken = env['FLOTILLA_BOOTSTRAP_ADMIN_TOKEN']?.trim() || undefined;
+  if (bootstrapAdminToken !== undefined && !API_TOKEN_PATTERN.test(bootstrapAdminToken)) {
+    problems.push('FLOTILLA_BOOTSTRAP_ADMIN_TOKEN must be "flt_api_" followed by 32 to 256 letters, digits, "-" or "_" (e.g. flt_api_$(openssl rand -hex 24))');
+  }
+  const read = (name: string) => env[name]?.trim() || undefined;
+  const issuer = read('FLOTILLA_OIDC_ISSUER');
+  const oidcNames = ['FLOTILLA_OIDC_AUDIENCE', 'FLOTILLA_OIDC_JWKS_URL', 'FLOTILLA_OIDC_ROLE_BINDINGS', 'FLOTILLA_OIDC_GROUPS_CLAIM', 'FLOTILLA_OIDC_ALGORITHMS'];
+  if (issuer === undefined) {
+    const stray = oidcNames.filter((name) => read(name) !== undefined);
+    if (stray.length > 0) problems.push(`${stray.join(', ')} need FLOTILLA_OIDC_ISSUER`);
+    return { bootstrapAdminToken, oidc: undefined };
+  }
+  const url = (name: string, value: string) => {
+    try {
+      const parsed = new URL(value);
+      if (!['https:', 'http:'].includes(parsed.protocol) || parsed.username || parsed.password) throw new Error('bad');
+    } catch {
+      problems.push(`${name} must be an http(s) URL without credentials (got "${value.slice(0, 120)}")`);
+    }
+  };
+  url('FLOTILLA_OIDC_ISSUER', issuer);
+  const jwksUrl = read('FLOTILLA_OIDC_JWKS_URL');
+  if (jwksUrl) url('FLOTILLA_OIDC_JWKS_URL', jwksUrl);
+  const audience = read('FLOTILLA_OIDC_AUDIENCE');
+  if (!audience) problems.push('FLOTILLA_OIDC_AUDIENCE is required with FLOTILLA_OIDC_ISSUER (the audience the hub accepts in tokens)');
+  const algorithms = (read('FLOTILLA_OIDC_ALGORITHMS') ?? DEFAULT_OIDC_ALGORITHMS.join(',')).split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const refused = algorithms.filter((a) => !ASYMMETRIC_ALGORITHMS.has(a));
+  if (refused.length > 0 || algorithms.length === 0) {
+    problems.push(`FLOTILLA_OIDC_ALGORITHMS must list asymmetric JWS algorithms (${[...ASYMMETRIC_ALGORITHMS].join(', ')}); refused: ${refused.join(', ') || '(empty)'}`);
+  }
+  return {
+    bootstrapAdminToken,
+    oidc: {
+      issuer,
+      audience: audience ?? '',
+      jwksUrl,
+      groupsClaim: read('FLOTILLA_OIDC_GROUPS_CLAIM') ?? 'groups',
+      algorithms,
+      clockToleranceSeconds: int('FLOTILLA_OIDC_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+      jwksCooldownSeconds: int('FLOTILLA_OIDC_JWKS_COOLDOWN_SECONDS', 30, 0, 3600),
+      bindings: parseRoleBindings(read('FLOTILLA_OIDC_ROLE_BINDINGS'), problems),
+    },
+  };
+}
+
+const PROJECT_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Parses FLOTILLA_OIDC_ROLE_BINDINGS: a JSON array of { group, role, project } (project for OPERATOR and VIEWER only). */
+export function parseRoleBindings(text: string | undefined, problems: string[]): RoleBinding[] {
+  const name = 'FLOTILLA_OIDC_ROLE_BINDINGS';
+  if (text === undefined) {
+    problems.push(`${name} is required with FLOTILLA_OIDC_ISSUER, e.g. [{"group":"platform","role":"ADMIN"},{"group":"team-a","role":"OPERATOR","project":"team-a"}]`);
+    return [];
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    problems.push(`${name} must be a JSON array of {"group","role","project"} objects`);
+    return [];
+  }
+  if (!Array.isArray(value)) {
+    problems.push(`${name} must be a JSON array of {"group","role","project"} objects`);
+    return [];
+  }
+  const bindings: RoleBinding[] = [];
+  value.forEach((entry: unknown, index) => {
+    const at = `${name}[${index}]`;
+    const record = (entry && typeof entry === 'object' ? entry : {}) as Record<string, unknown>;
+    const { group, role, project } = record;
+    const extra = Object.keys(record).filter((key) => !['group', 'role', 'project'].includes(key));
+    if (typeof group !== 'string' || group === '' || group.length > 256) problems.push(`${at}.group must be a non-empty string`);
+    else if (typeof role !== 'string' || !ROLES.includes(role as Role)) problems.push(`${at}.role must be one of ${ROLES.join(', ')}`);
+    else if (role === 'ADMIN' && project !== undefined) problems.push(`${at}: an ADMIN binding is fleet-wide and takes no project`);
+    else if (role !== 'ADMIN' && (typeof project !== 'string' || !PROJECT_NAME.test(project))) problems.push(`${at}.project must name a project (a DNS-1123 label) for role ${role}`);
+    else if (extra.length > 0) problems.push(`${at} has unknown keys: ${extra.join(', ')}`);
+    else bindings.push({ group, role: role as Role, ...(typeof project === 'string' ? { project } : {}) });
+  });
+  return bindings;
 }
 
 // Bucket and stream names become subject tokens: no dots, wildcards, spaces or path separators.

@@ -1,3 +1,6 @@
+import { ApiTokenEntity } from '../auth/api-token.entity';
+import { AuditEventEntity } from '../audit/audit-event.entity';
+import { ProjectEntity } from '../projects/project.entity';
 import { AgentTokenEntity } from '../clusters/agent-token.entity';
 import { ClusterEntity } from '../clusters/cluster.entity';
 import { AppSetRevisionEntity } from '../app-sets/app-set-revision.entity';
@@ -25,4 +28,7 @@ export const ENTITIES = [
   RolloutTargetEntity,
   RolloutClusterEntity,
   RolloutEventEntity,
+  ProjectEntity,
+  ApiTokenEntity,
+  AuditEventEntity,
 ];

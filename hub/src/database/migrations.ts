@@ -1,4 +1,5 @@
 import type { MigrationInterface } from 'typeorm';
+import { AddProjectsTokensAudit1796520651409 } from './migrations/1796520651409-add-projects-tokens-audit';
 import { AddAppExplain1795436893183 } from './migrations/1795436893183-add-app-explain';
 import { AddAppSetCondition1795432698572 } from './migrations/1795432698572-add-app-set-condition';
 import { AddRolloutWaves1795431379508 } from './migrations/1795431379508-add-rollout-waves';
@@ -12,4 +13,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AddRolloutWaves1795431379508,
   AddAppSetCondition1795432698572,
   AddAppExplain1795436893183,
+  AddProjectsTokensAudit1796520651409,
 ];

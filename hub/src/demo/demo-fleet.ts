@@ -8,6 +8,7 @@ import type { HubConfig } from '../config/hub-config';
 import type { RunningHub } from '../hub';
 import { RolloutsService } from '../rollouts/rollouts.service';
 import { SAMPLE_APP_SET } from './sample-app-set';
+import { hubPrincipal } from '../core/auth/principal';
 
 const DEMO_CLUSTERS = [
   { name: 'demo-us-east', labels: { region: 'us-east', env: 'demo' } },
@@ -62,7 +63,7 @@ export async function startDemo(hub: RunningHub, config: HubConfig): Promise<Dem
   log.log(`started ${children.length} simulated agents (state in ${agentsDir})`);
 
   await appSets.restageAll();
-  const applied = await appSets.apply(SAMPLE_APP_SET, 'demo', 'demo AppSet');
+  const applied = await appSets.apply(SAMPLE_APP_SET, hubPrincipal('demo'), 'demo AppSet');
   if (applied.issues.length > 0) throw new Error(`The demo AppSet was refused: ${applied.issues.map((i) => i.message).join('; ')}`);
   const appSet = await appSets.get('guestbook');
   const previous = await rollouts.listForAppSet(appSet.id, 1);
@@ -70,7 +71,9 @@ export async function startDemo(hub: RunningHub, config: HubConfig): Promise<Dem
     const rollout = await rollouts.start('guestbook', 'demo', new Date());
     log.log(`rollout ${rollout.id} started`);
   }
-  log.log(`try:\n  curl -s ${hub.graphqlUrl} -H 'content-type: application/json' \\\n    -d '{"query":"{ clusters { name connected apps { name revision health syncStatus } } }"}'`);
+  log.log(
+    `try:\n  curl -s ${hub.graphqlUrl} -H "Authorization: Bearer $(cat ${hub.bootstrapAdmin.file})" -H 'content-type: application/json' \\\n    -d '{"query":"{ clusters { name connected apps { name revision health syncStatus } } }"}'`,
+  );
 
   return {
     async stop() {

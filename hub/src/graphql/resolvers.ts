@@ -3,7 +3,10 @@ import { AppSetsResolver } from '../app-sets/app-sets.resolver';
 import { ClustersResolver } from '../clusters/clusters.resolver';
 import { RolloutsResolver } from '../rollouts/rollouts.resolver';
 import { JsonObjectScalar } from './json-object.scalar';
+import { AuthResolver } from '../auth/auth.resolver';
+import { AuditResolver } from '../audit/audit.resolver';
+import { ProjectsResolver } from '../projects/projects.resolver';
 
 /** Every resolver of the API, for the module and for emitting `schema.gql`. */
-export const RESOLVERS = [ClustersResolver, AppSetsResolver, AppExplainResolver, RolloutsResolver];
+export const RESOLVERS = [ClustersResolver, AppSetsResolver, AppExplainResolver, RolloutsResolver, AuthResolver, ProjectsResolver, AuditResolver];
 export const SCALARS = [JsonObjectScalar];

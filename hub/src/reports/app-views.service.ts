@@ -42,8 +42,10 @@ const SELECT = `SELECT c.name AS cluster_name, s.name AS app_set_name, a.name, a
 export class AppViewsService {
   constructor(private readonly db: DataSource) {}
 
-  async ofCluster(clusterId: string, first: number, offset: number): Promise<AppView[]> {
-    return this.query(`${SELECT} WHERE a.cluster_id = $1 ORDER BY a.name LIMIT $2 OFFSET $3`, [clusterId, first, offset]);
+  /** The Apps on a cluster, of the AppSets in `projects` only (`all`: every project). */
+  async ofCluster(clusterId: string, projects: 'all' | readonly string[], first: number, offset: number): Promise<AppView[]> {
+    if (projects === 'all') return this.query(`${SELECT} WHERE a.cluster_id = $1 ORDER BY a.name LIMIT $2 OFFSET $3`, [clusterId, first, offset]);
+    return this.query(`${SELECT} WHERE a.cluster_id = $1 AND s.project = ANY($4) ORDER BY a.name LIMIT $2 OFFSET $3`, [clusterId, first, offset, [...projects]]);
   }
 
   async ofAppSet(appSetId: string, first: number, offset: number): Promise<AppView[]> {

@@ -7,6 +7,7 @@ import { nextRolloutStep, type ClusterStatus } from '../core/rollout/next-rollou
 import { returnedRows } from '../database/sql';
 import { Metrics } from '../observability/metrics';
 import { RolloutEventEntity } from './rollout-event.entity';
+import { recordRolloutStep } from '../audit/audit.service';
 import { RolloutEntity } from './rollout.entity';
 import { TARGETS_FROM_SQL, TARGET_STATE_SQL } from './target-state.sql';
 
@@ -205,6 +206,7 @@ export class RolloutEngine implements OnApplicationBootstrap, OnApplicationShutd
 
   private async audit(tx: EntityManager, rolloutId: string, kind: string, message: string): Promise<void> {
     await tx.insert(RolloutEventEntity, { rolloutId, actor: 'hub', kind, message });
+    await recordRolloutStep(tx, rolloutId, 'hub', kind, message);
   }
 }
 

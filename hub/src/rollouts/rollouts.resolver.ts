@@ -15,8 +15,15 @@ import {
 } from './rollout.model';
 import type { RolloutEntity } from './rollout.entity';
 import { RolloutsService, emptyCounts, type RolloutCounts } from './rollouts.service';
+import { Audit, Caller, type AuditNote } from '../auth/request-context';
+import { requireOperator } from '../auth/require';
+import { Authenticator } from '../auth/authenticator';
+import { canRead, type Principal } from '../core/auth/principal';
+import { FlotillaError } from '../errors';
+import type { AppSetEntity } from '../app-sets/app-set.entity';
 
-const ANONYMOUS = 'anonymous';
+type RolloutVerb = 'pause' | 'resume' | 'abort' | 'roll back' | 'approve waves of';
+
 const PROGRESS_POLL_MS = 500;
 
 @Resolver(() => RolloutModel)
@@ -25,19 +32,39 @@ export class RolloutsResolver {
     private readonly rollouts: RolloutsService,
     private readonly appSets: AppSetsService,
     private readonly clock: Clock,
+    private readonly authenticator: Authenticator,
   ) {}
 
   @Query(() => RolloutModel, { nullable: true })
-  async rollout(@Args('id', { type: () => ID }) id: string): Promise<RolloutModel | null> {
-    const found = await this.rollouts.find(id);
-    return found && this.model(found);
+  async rollout(@Caller() caller: Principal, @Args('id', { type: () => ID }) id: string): Promise<RolloutModel | null> {
+    const found = await this.visible(caller, id);
+    return found && RolloutModel.from(found.rollout, found.appSet.name);
+  }
+
+  /** The rollout with its AppSet when the principal may see it; null otherwise (missing and invisible look the same). */
+  private async visible(caller: Principal, id: string): Promise<{ rollout: RolloutEntity; appSet: AppSetEntity } | null> {
+    const rollout = await this.rollouts.find(id);
+    if (!rollout) return null;
+    const appSet = await this.appSets.byId(rollout.appSetId);
+    return canRead(caller, appSet.project) ? { rollout, appSet } : null;
+  }
+
+  /** For a verb: the rollout's id when the principal operates its project; NOT_FOUND (as for a missing one) or PERMISSION_DENIED. */
+  private async operable(caller: Principal, audit: AuditNote, id: string, verb: RolloutVerb): Promise<string> {
+    const found = await this.visible(caller, id);
+    if (!found) throw new FlotillaError('NOT_FOUND', `Rollout "${id.slice(0, 80)}" does not exist.`);
+    audit.project = found.appSet.project;
+    requireOperator(caller, found.appSet.project, `${verb} rollouts of project "${found.appSet.project}"`);
+    return found.rollout.id;
   }
 
   @Query(() => RolloutPreviewModel, { description: 'The waves and the size of the change a rollout of the AppSet would make now. Writes nothing.' })
   async previewRollout(
+    @Caller() caller: Principal,
     @Args('appSet') appSet: string,
     @Args('strategy', { type: () => JsonObjectScalar, nullable: true, description: "Overrides the AppSet's spec.strategy for this preview." }) strategy?: Record<string, unknown>,
   ): Promise<RolloutPreviewModel> {
+    await this.appSets.getVisible(caller, appSet);
     const preview = await this.rollouts.preview(appSet, strategy);
     return {
       waves: (preview.plan?.waves ?? []).map((w) => waveModel(w, false, emptyCounts())),
@@ -50,59 +77,72 @@ export class RolloutsResolver {
 
   @Mutation(() => RolloutModel, { description: "Starts rolling the AppSet's staged revision out, wave by wave. An active rollout of the AppSet is superseded unless supersede is false." })
   async startRollout(
+    @Caller() caller: Principal,
+    @Audit() audit: AuditNote,
     @Args('appSet') appSet: string,
     @Args('supersede', { defaultValue: true }) supersede: boolean,
     @Args('strategy', { type: () => JsonObjectScalar, nullable: true, description: "Overrides the AppSet's spec.strategy for this rollout (same fields)." }) strategy?: Record<string, unknown>,
   ): Promise<RolloutModel> {
-    return this.model(await this.rollouts.start(appSet, ANONYMOUS, this.clock.now(), { supersede, strategy }));
+    const target = await this.appSets.getVisible(caller, appSet);
+    audit.project = target.project;
+    requireOperator(caller, target.project, `start rollouts of project "${target.project}"`);
+    const started = await this.rollouts.start(appSet, caller.actor, this.clock.now(), { supersede, strategy });
+    audit.message = `startRollout appSet=${JSON.stringify(appSet)} id=${started.id} revision=${started.appSetRevision}`;
+    return this.model(started);
   }
 
   @Mutation(() => RolloutModel, { description: 'Stops releasing; what was released stays.' })
-  async pauseRollout(@Args('id', { type: () => ID }) id: string, @Args('reason', { defaultValue: '' }) reason: string): Promise<RolloutModel> {
-    return this.model(await this.rollouts.pause(id, ANONYMOUS, reason));
+  async pauseRollout(@Caller() caller: Principal, @Audit() audit: AuditNote, @Args('id', { type: () => ID }) id: string, @Args('reason', { defaultValue: '' }) reason: string): Promise<RolloutModel> {
+    return this.model(await this.rollouts.pause(await this.operable(caller, audit, id, 'pause'), caller.actor, reason));
   }
 
   @Mutation(() => RolloutModel)
-  async resumeRollout(@Args('id', { type: () => ID }) id: string, @Args('reason', { defaultValue: '' }) reason: string): Promise<RolloutModel> {
-    return this.model(await this.rollouts.resume(id, ANONYMOUS, reason));
+  async resumeRollout(@Caller() caller: Principal, @Audit() audit: AuditNote, @Args('id', { type: () => ID }) id: string, @Args('reason', { defaultValue: '' }) reason: string): Promise<RolloutModel> {
+    return this.model(await this.rollouts.resume(await this.operable(caller, audit, id, 'resume'), caller.actor, reason));
   }
 
   @Mutation(() => RolloutModel, { description: 'Stops the rollout for good; released clusters keep the new revision.' })
-  async abortRollout(@Args('id', { type: () => ID }) id: string, @Args('reason', { defaultValue: '' }) reason: string): Promise<RolloutModel> {
-    return this.model(await this.rollouts.abort(id, ANONYMOUS, reason));
+  async abortRollout(@Caller() caller: Principal, @Audit() audit: AuditNote, @Args('id', { type: () => ID }) id: string, @Args('reason', { defaultValue: '' }) reason: string): Promise<RolloutModel> {
+    return this.model(await this.rollouts.abort(await this.operable(caller, audit, id, 'abort'), caller.actor, reason));
   }
 
   @Mutation(() => RolloutModel, { description: 'Re-releases the previous revision to every cluster that received this rollout.' })
-  async rollbackRollout(@Args('id', { type: () => ID }) id: string, @Args('reason', { defaultValue: '' }) reason: string): Promise<RolloutModel> {
-    return this.model(await this.rollouts.rollback(id, ANONYMOUS, reason, this.clock.now()));
+  async rollbackRollout(@Caller() caller: Principal, @Audit() audit: AuditNote, @Args('id', { type: () => ID }) id: string, @Args('reason', { defaultValue: '' }) reason: string): Promise<RolloutModel> {
+    return this.model(await this.rollouts.rollback(await this.operable(caller, audit, id, 'roll back'), caller.actor, reason, this.clock.now()));
   }
 
   @Mutation(() => RolloutModel, { description: 'Lets a wave that needs approval start.' })
   async approveWave(
+    @Caller() caller: Principal,
+    @Audit() audit: AuditNote,
     @Args('id', { type: () => ID }) id: string,
     @Args('wave') wave: string,
     @Args('reason', { defaultValue: '' }) reason: string,
   ): Promise<RolloutModel> {
-    return this.model(await this.rollouts.approveWave(id, wave, ANONYMOUS, reason));
+    return this.model(await this.rollouts.approveWave(await this.operable(caller, audit, id, 'approve waves of'), wave, caller.actor, reason));
   }
 
   @Subscription(() => RolloutModel, {
     description: 'Streams the rollout whenever its phase, wave, reason or counts change; ends after it finishes.',
     resolve: (payload: { rolloutProgress: RolloutModel }) => payload.rolloutProgress,
   })
-  rolloutProgress(@Args('id', { type: () => ID }) id: string): AsyncIterableIterator<{ rolloutProgress: RolloutModel }> {
-    return this.progress(id);
+  rolloutProgress(@Caller() caller: Principal, @Args('id', { type: () => ID }) id: string): AsyncIterableIterator<{ rolloutProgress: RolloutModel }> {
+    return this.progress(caller, id);
   }
 
   /**
    * Polls the database rather than listening in memory, so that progress made by any hub replica is
-   * seen. Bounded: ends when the rollout reaches a final phase, or after 24 h.
+   * seen. Bounded: ends when the rollout reaches a final phase, or after 24 h. Ends with UNAUTHENTICATED
+   * as soon as the subscriber's credential is revoked or expires (checked on every poll).
    */
-  private async *progress(id: string): AsyncIterableIterator<{ rolloutProgress: RolloutModel }> {
+  private async *progress(caller: Principal, id: string): AsyncIterableIterator<{ rolloutProgress: RolloutModel }> {
     const deadline = Date.now() + 24 * 3600 * 1000;
     let last = '';
     while (Date.now() < deadline) {
-      const found = await this.rollouts.find(id);
+      if (!(await this.authenticator.isStillValid(caller, this.clock.now()))) {
+        throw new FlotillaError('UNAUTHENTICATED', 'The credential of this subscription was revoked or has expired.');
+      }
+      const found = (await this.visible(caller, id))?.rollout;
       if (!found) return;
       const counts = await this.rollouts.counts(id);
       const key = JSON.stringify([found.phase, found.currentWave, found.reason, counts]);

@@ -13,6 +13,7 @@ import { returnedRows } from '../database/sql';
 import { FlotillaError } from '../errors';
 import { RolloutEngine } from './rollout-engine.service';
 import { RolloutEventEntity } from './rollout-event.entity';
+import { recordRolloutStep } from '../audit/audit.service';
 import { RolloutEntity, type RolloutPhase } from './rollout.entity';
 import { TARGETS_FROM_SQL, TARGET_STATE_SQL } from './target-state.sql';
 
@@ -268,6 +269,7 @@ export class RolloutsService {
 
   private async audit(tx: EntityManager, rolloutId: string, actor: string, kind: string, message: string): Promise<void> {
     await tx.insert(RolloutEventEntity, { rolloutId, actor, kind, message });
+    await recordRolloutStep(tx, rolloutId, actor, kind, message);
   }
 }
 

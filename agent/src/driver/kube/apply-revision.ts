@@ -5,7 +5,7 @@ import { conflictsOfStatus, describeConflicts } from '../../core/kube/field-owne
 import { INITIAL_HEAL_STATE } from '../../core/kube/heal.js';
 import { appOfObject, describeRef, objectKey, recordAt } from '../../core/kube/object-ref.js';
 import { describeKept, planPrune } from '../../core/kube/prune.js';
-import { checkScope, describeScopeViolations } from '../../core/kube/scope.js';
+import { checkScopes, describeScopeRefusals } from '../../core/kube/scope.js';
 import type { AppSpec, DriverResult } from '../cluster-driver.js';
 import type { ResourceType } from './discovery.js';
 import { KubeApiError, messageOf } from './kube-client.js';
@@ -14,10 +14,11 @@ import type { DriverContext, TrackedApp, TrackedObject } from './tracked-app.js'
 import { typeKey } from './watch-set.js';
 
 /**
- * Applies one revision of an App: discovery, preparation and the scope guard (any problem refuses the
- * whole App before anything is written), then server-side apply of every object in order (waiting for
- * the App's CRDs to be Established before their custom resources), then, only when every object was
- * applied, the inventory record and the prune the sync mode asks for.
+ * Applies one revision of an App: discovery, preparation and the scope guard (the App's own scope and
+ * its project's; any problem refuses the whole App before anything is written), then server-side apply
+ * of every object in order (waiting for the App's CRDs to be Established before their custom
+ * resources), then, only when every object was applied, the inventory record and the prune the sync
+ * mode asks for.
  */
 export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: AppSpec): Promise<DriverResult> {
   const { tuning } = ctx;
@@ -46,10 +47,10 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
     app.objects = new Map();
     return fail(summarizeProblems(prepared.problems), prepared.unknownKinds.length > 0 ? tuning.fixableRetryMs : undefined);
   }
-  const violations = checkScope(prepared.objects, spec.syncPolicy.scope, spec.namespace);
-  if (violations.length > 0) {
+  const refusals = checkScopes(prepared.objects, { app: spec.syncPolicy.scope, project: spec.syncPolicy.projectScope }, spec.namespace);
+  if (refusals.length > 0) {
     app.objects = new Map();
-    return fail(describeScopeViolations(violations));
+    return fail(describeScopeRefusals(refusals));
   }
 
   const previous = app.objects;

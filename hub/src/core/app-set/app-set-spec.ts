@@ -7,7 +7,7 @@ import type { RolloutStrategy } from '../rollout/strategy';
 export interface AppSetDocument {
   readonly apiVersion: 'flotilla.dev/v1alpha1';
   readonly kind: 'AppSet';
-  readonly metadata: { readonly name: string; readonly labels?: Readonly<Record<string, string>> };
+  readonly metadata: { readonly name: string; readonly labels?: Readonly<Record<string, string>>; readonly project?: string };
   readonly spec: AppSetSpec;
 }
 
@@ -166,6 +166,8 @@ export interface SyncPolicy {
   readonly preserveResourcesOnDeletion: boolean;
   readonly forceConflicts?: true;
   readonly scope?: ScopeSpec;
+  /** The allow-list of the AppSet's project; the agent holds the App to the intersection with `scope`. */
+  readonly projectScope?: ScopeSpec;
 }
 
 /** Defaults: full sync with pruning, drift reported but not healed, objects deleted with their App. */

@@ -1,7 +1,7 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import { isMap, isSeq, parseAllDocuments, type Document } from 'yaml';
 import { childPath, issue, type Issue, type Result } from '../issues';
-import type { AppSetDocument } from './app-set-spec';
+import type { AppSetDocument, LabelSelector } from './app-set-spec';
 import type { RolloutStrategy } from '../rollout/strategy';
 import schema from './app-set.schema.json';
 
@@ -18,6 +18,16 @@ export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = { maxDocumentChars: 512 *
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validate = ajv.compile<AppSetDocument>(schema);
 const validateStrategy = ajv.getSchema<RolloutStrategy>(`${schema.$id}#/definitions/strategy`)!;
+const validateSelector = ajv.getSchema<LabelSelector>(`${schema.$id}#/definitions/labelSelector`)!;
+
+/**
+ * Checks a label selector given on its own (a project's cluster selector) against the schema that
+ * generators use. Issue paths start at `path`.
+ */
+export function parseLabelSelector(value: unknown, path: string): Result<LabelSelector> {
+  if (validateSelector(value)) return { ok: true, value: value as LabelSelector };
+  return { ok: false, issues: schemaIssues(validateSelector.errors ?? []).map((i) => ({ ...i, path: childPath(path, i.path).replace(/\.$/, '') })) };
+}
 
 /**
  * Checks a rollout strategy given on its own (a per-rollout override) against the same schema as
