@@ -93,3 +93,44 @@ describe('loadHubConfig', () => {
     });
   });
 });
+
+describe('loadHubConfig: authentication', () => {
+  const token = `flt_api_${'a'.repeat(43)}`;
+  const oidc = { FLOTILLA_OIDC_ISSUER: 'https://idp.example.com', FLOTILLA_OIDC_AUDIENCE: 'flotilla', FLOTILLA_OIDC_ROLE_BINDINGS: '[{"group":"ops","role":"ADMIN"},{"group":"dev","role":"OPERATOR","project":"team-a"}]' };
+
+  it('without OIDC variables only API tokens are accepted', () => {
+    expect(loadHubConfig({}).auth).toEqual({ bootstrapAdminToken: undefined, oidc: undefined });
+  });
+
+  it('a preset admin token and an OIDC issuer are read with their defaults', () => {
+    const config = loadHubConfig({ FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: token, ...oidc });
+    expect(config.auth.bootstrapAdminToken).toBe(token);
+    expect(config.auth.oidc).toMatchObject({
+      issuer: 'https://idp.example.com',
+      audience: 'flotilla',
+      jwksUrl: undefined,
+      groupsClaim: 'groups',
+      algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      bindings: [{ group: 'ops', role: 'ADMIN' }, { group: 'dev', role: 'OPERATOR', project: 'team-a' }],
+    });
+  });
+
+  it.each([
+    { name: 'a preset admin token of the wrong shape is refused without echoing it', env: { FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: 'hunter2-secret' }, problem: 'FLOTILLA_BOOTSTRAP_ADMIN_TOKEN must be' },
+    { name: 'OIDC settings without an issuer are refused', env: { FLOTILLA_OIDC_AUDIENCE: 'x' }, problem: 'need FLOTILLA_OIDC_ISSUER' },
+    { name: 'an issuer without an audience is refused', env: { ...oidc, FLOTILLA_OIDC_AUDIENCE: '' }, problem: 'FLOTILLA_OIDC_AUDIENCE is required' },
+    { name: 'HMAC algorithms are refused', env: { ...oidc, FLOTILLA_OIDC_ALGORITHMS: 'RS256,HS256' }, problem: 'refused: HS256' },
+    { name: "'none' is refused", env: { ...oidc, FLOTILLA_OIDC_ALGORITHMS: 'none' }, problem: 'refused: none' },
+    { name: 'role bindings that are not JSON are refused', env: { ...oidc, FLOTILLA_OIDC_ROLE_BINDINGS: 'ops=admin' }, problem: 'must be a JSON array' },
+    { name: 'an OPERATOR binding without a project is refused', env: { ...oidc, FLOTILLA_OIDC_ROLE_BINDINGS: '[{"group":"dev","role":"OPERATOR"}]' }, problem: 'project must name a project' },
+    { name: 'an ADMIN binding with a project is refused', env: { ...oidc, FLOTILLA_OIDC_ROLE_BINDINGS: '[{"group":"ops","role":"ADMIN","project":"a"}]' }, problem: 'takes no project' },
+    { name: 'an issuer URL with credentials is refused', env: { ...oidc, FLOTILLA_OIDC_ISSUER: 'https://u:hunter2@idp' }, problem: 'FLOTILLA_OIDC_ISSUER must be an http(s) URL' },
+  ])('$name', ({ env, problem }) => {
+    expect(() => loadHubConfig(env)).toThrow(problem);
+    try {
+      loadHubConfig(env);
+    } catch (error) {
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+});

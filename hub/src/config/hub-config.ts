@@ -157,7 +157,7 @@ function loadAuthConfig(env: Record<string, string | undefined>, problems: strin
       const parsed = new URL(value);
       if (!['https:', 'http:'].includes(parsed.protocol) || parsed.username || parsed.password) throw new Error('bad');
     } catch {
-      problems.push(`${name} must be an http(s) URL without credentials (got "${value.slice(0, 120)}")`);
+      problems.push(`${name} must be an http(s) URL without credentials`);
     }
   };
   url('FLOTILLA_OIDC_ISSUER', issuer);

@@ -106,8 +106,11 @@ function matchesKind(group: string, kind: string, pattern: string): boolean {
   return matchesGlob(group, pattern.slice(0, slash)) && matchesGlob(kind, pattern.slice(slash + 1));
 }
 
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** A valid namespace name matching one of the patterns (`../x` or `a/b` never match, whatever the glob). */
 function matchesAny(value: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => matchesGlob(value, pattern));
+  return NAMESPACE_NAME.test(value) && patterns.some((pattern) => matchesGlob(value, pattern));
 }
 
 /** `*` matches any run of characters (also none); everything else is literal. */
