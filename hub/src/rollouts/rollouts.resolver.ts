@@ -20,6 +20,7 @@ import { requireOperator } from '../auth/require';
 import { Authenticator } from '../auth/authenticator';
 import { canRead, type Principal } from '../core/auth/principal';
 import { FlotillaError } from '../errors';
+import { GraphQLError } from 'graphql';
 import type { AppSetEntity } from '../app-sets/app-set.entity';
 
 type RolloutVerb = 'pause' | 'resume' | 'abort' | 'roll back' | 'approve waves of';
@@ -140,7 +141,8 @@ export class RolloutsResolver {
     let last = '';
     while (Date.now() < deadline) {
       if (!(await this.authenticator.isStillValid(caller, this.clock.now()))) {
-        throw new FlotillaError('UNAUTHENTICATED', 'The credential of this subscription was revoked or has expired.');
+        // Thrown from the stream, not the resolver: no exception filter maps it, so it carries its code itself.
+        throw new GraphQLError('The credential of this subscription was revoked or has expired.', { extensions: { code: 'UNAUTHENTICATED' } });
       }
       const found = (await this.visible(caller, id))?.rollout;
       if (!found) return;
