@@ -18,3 +18,5 @@ export const { AppSetExpander } = require(`${HUB_DIST}/app-sets/app-set-expander
 export const { ClustersService } = require(`${HUB_DIST}/clusters/clusters.service.js`) as typeof import('../../../hub/dist/clusters/clusters.service.js');
 export const { parseAppSet } = require(`${HUB_DIST}/core/app-set/parse-app-set.js`) as typeof import('../../../hub/dist/core/app-set/parse-app-set.js');
 export const { expandAppSet } = require(`${HUB_DIST}/core/expand-app-set.js`) as typeof import('../../../hub/dist/core/expand-app-set.js');
+export const { ProjectsService } = require(`${HUB_DIST}/projects/projects.service.js`) as typeof import('../../../hub/dist/projects/projects.service.js');
+export const { hubPrincipal } = require(`${HUB_DIST}/core/auth/principal.js`) as typeof import('../../../hub/dist/core/auth/principal.js');

@@ -17,7 +17,7 @@ import pg from 'pg';
 import { canonicalJson } from '@flotilla/proto';
 import { createTestDatabase } from '../../harness/database.js';
 import { onCleanup } from '../lib/cleanup.js';
-import { AppSetExpander, AppSetsService, ClustersService, dataSourceOptions, expandAppSet, hubTypeorm, migrate, parseAppSet } from '../lib/hub-dist.js';
+import { AppSetExpander, AppSetsService, ClustersService, ProjectsService, dataSourceOptions, expandAppSet, hubPrincipal, hubTypeorm, migrate, parseAppSet } from '../lib/hub-dist.js';
 import { alternate, summarise, type CaseResult, type Figures } from '../lib/pairs.js';
 import { processPeakRssMiB } from '../lib/proc.js';
 import type { Profile, Scenario } from './registry.js';
@@ -96,7 +96,9 @@ async function runCase(n: number, profile: Profile): Promise<CaseResult> {
   }
   // No Git is read by this AppSet: the expander's Git reader and the cluster service's config stay unused.
   const clusters = new ClustersService(dataSource, {} as ConstructorParameters<typeof ClustersService>[1]);
-  const service = new AppSetsService(dataSource, clusters, new TimedExpander(undefined as never));
+  const projects = new ProjectsService(dataSource);
+  await projects.ensureDefault();
+  const service = new AppSetsService(dataSource, clusters, new TimedExpander(undefined as never, projects));
 
   const parsed = parseAppSet(APP_SET);
   if (!parsed.ok) throw new Error(`bench AppSet invalid: ${JSON.stringify(parsed.issues)}`);
@@ -115,7 +117,7 @@ async function runCase(n: number, profile: Profile): Promise<CaseResult> {
   const project = async (): Promise<Figures> => {
     const rssAtStart = await reset();
     const started = performance.now();
-    const outcome = await service.apply(APP_SET, 'bench');
+    const outcome = await service.apply(APP_SET, hubPrincipal('bench'));
     const totalMs = performance.now() - started;
     if (outcome.issues.length > 0 || !outcome.changed) throw new Error(`apply refused: ${JSON.stringify(outcome.issues.slice(0, 3))}`);
     await expectRows(dataSource, n);

@@ -17,7 +17,7 @@ describe('projectsOfCluster', () => {
 });
 
 describe('canSeeCluster', () => {
-  it.each([
+  it.each<{ name: string; principal: Principal; labels: Record<string, string>; want: boolean }>([
     { name: 'an admin sees a cluster no project owns', principal: token('ADMIN', null), labels: { team: 'c' }, want: true },
     { name: 'a viewer sees a cluster of its project', principal: token('VIEWER', 'team-a'), labels: { team: 'a' }, want: true },
     { name: "an operator does not see another project's cluster", principal: token('OPERATOR', 'team-a'), labels: { team: 'b' }, want: false },
@@ -28,7 +28,7 @@ describe('canSeeCluster', () => {
 });
 
 describe('canRelabelCluster', () => {
-  it.each([
+  it.each<{ name: string; principal: Principal; before: Record<string, string>; after: Record<string, string>; want: boolean }>([
     { name: 'an operator relabels a cluster only its project owns, staying in it', principal: token('OPERATOR', 'team-a'), before: { team: 'a' }, after: { team: 'a', zone: '1' }, want: true },
     { name: 'a viewer may not relabel', principal: token('VIEWER', 'team-a'), before: { team: 'a' }, after: { team: 'a', zone: '1' }, want: false },
     { name: "an operator may not move its cluster into another project", principal: token('OPERATOR', 'team-a'), before: { team: 'a' }, after: { team: 'b' }, want: false },
