@@ -10,6 +10,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
+import { TEST_ADMIN_TOKEN } from './support/admin-token';
 import { eventually, graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -66,9 +67,9 @@ describe('deregisterCluster with the NATS agent link', () => {
     client = await eventually(() => connect({ servers: `127.0.0.1:${port}` }).catch(() => undefined), { what: 'nats-server' });
     db = await createTestDatabase();
     hub = await startHub(
-      loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_OUTBOX_SCAN_MS: '200', FLOTILLA_LOG_LEVEL: 'error', FLOTILLA_NATS_URL: `nats://127.0.0.1:${port}` }),
+      loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_OUTBOX_SCAN_MS: '200', FLOTILLA_LOG_LEVEL: 'error', FLOTILLA_NATS_URL: `nats://127.0.0.1:${port}`, FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN }),
     );
-    gql = graphqlClient(hub.graphqlUrl);
+    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
   });
 
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
 import { FakeAgent } from './support/fake-agent';
+import { TEST_ADMIN_TOKEN } from './support/admin-token';
 import { eventually, graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -65,11 +66,12 @@ describe('deregisterCluster on real PostgreSQL with agents over real gRPC', () =
             FLOTILLA_HEARTBEAT_SECONDS: '1',
             FLOTILLA_LOG_LEVEL: 'error',
             FLOTILLA_REPLICA_ID: replica,
+            FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
           }),
         ),
       );
     }
-    a = graphqlClient(hubs[0]!.graphqlUrl);
+    a = graphqlClient(hubs[0]!.graphqlUrl, TEST_ADMIN_TOKEN);
     for (const [name, env, replica] of [
       ['eu-1', 'prod', 0],
       ['eu-2', 'prod', 0],

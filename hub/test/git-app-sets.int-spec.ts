@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
+import { TEST_ADMIN_TOKEN } from './support/admin-token';
 import { graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { commit, git } from './support/git-repo';
@@ -99,9 +100,9 @@ describe('AppSets from a real Git repository (commits, branches, tags), on real 
     git(repo, 'tag', 'v1');
     db = await createTestDatabase();
     hub = await startHub(
-      loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_LOG_LEVEL: 'error', FLOTILLA_DATA_DIR: join(scratch, 'hub-data') }),
+      loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_LOG_LEVEL: 'error', FLOTILLA_DATA_DIR: join(scratch, 'hub-data'), FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN }),
     );
-    gql = graphqlClient(hub.graphqlUrl);
+    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
     for (const [name, region] of [
       ['eu-1', 'eu'],
       ['us-1', 'us'],

@@ -5,6 +5,7 @@ import { DesiredStateService } from '../src/agent-link/desired-state.service';
 import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
 import { FakeAgent } from './support/fake-agent';
+import { TEST_ADMIN_TOKEN } from './support/admin-token';
 import { eventually, graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -55,8 +56,8 @@ describe('hub on real PostgreSQL with agents over real gRPC', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    hub = await startHub(loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_OUTBOX_SCAN_MS: '200', FLOTILLA_LOG_LEVEL: 'error' }));
-    gql = graphqlClient(hub.graphqlUrl);
+    hub = await startHub(loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_OUTBOX_SCAN_MS: '200', FLOTILLA_LOG_LEVEL: 'error', FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN }));
+    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
   });
 
   afterAll(async () => {

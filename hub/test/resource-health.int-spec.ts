@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
 import { FakeAgent } from './support/fake-agent';
+import { TEST_ADMIN_TOKEN } from './support/admin-token';
 import { eventually, graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -57,8 +58,8 @@ describe('resource health and drifted fields, from an agent report over real gRP
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    hub = await startHub(loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_OUTBOX_SCAN_MS: '200', FLOTILLA_LOG_LEVEL: 'error' }));
-    gql = graphqlClient(hub.graphqlUrl);
+    hub = await startHub(loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_OUTBOX_SCAN_MS: '200', FLOTILLA_LOG_LEVEL: 'error', FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN }));
+    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
     const applied = await gql<{ applyAppSet: { issues: unknown[] } }>(`mutation($y: String!) { applyAppSet(yaml: $y) { issues { code message } } }`, { y: appSetYaml });
     expect(applied.data?.applyAppSet.issues).toEqual([]);
   });

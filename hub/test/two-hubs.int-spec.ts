@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
 import { FakeAgent } from './support/fake-agent';
+import { TEST_ADMIN_TOKEN } from './support/admin-token';
 import { eventually, graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -35,7 +36,7 @@ describe('two hub processes on one database', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     for (let i = 0; i < 2; i++) {
-      hubs.push(await startHub(loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_OUTBOX_SCAN_MS: '100', FLOTILLA_LOG_LEVEL: 'error', FLOTILLA_REPLICA_ID: `hub-${i}` })));
+      hubs.push(await startHub(loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_OUTBOX_SCAN_MS: '100', FLOTILLA_LOG_LEVEL: 'error', FLOTILLA_REPLICA_ID: `hub-${i}`, FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN })));
     }
   });
 
@@ -47,7 +48,7 @@ describe('two hub processes on one database', () => {
   });
 
   it('two hubs step one rollout concurrently and never advance a wave or release a cluster twice', async () => {
-    const [a, b] = hubs.map((h) => graphqlClient(h.graphqlUrl));
+    const [a, b] = hubs.map((h) => graphqlClient(h.graphqlUrl, TEST_ADMIN_TOKEN));
     for (const [index, name] of CLUSTERS.entries()) {
       const res = await a!<{ registerCluster: { bootstrapToken: string } }>(`mutation($n: String!, $l: JSONObject) { registerCluster(input: { name: $n, labels: $l }) { bootstrapToken } }`, {
         n: name,

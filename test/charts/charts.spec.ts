@@ -11,7 +11,7 @@ import { join } from 'node:path';
 // The charts are checked with the real helm (schema, lint, template) and the rendered objects against
 // the Kubernetes OpenAPI schemas; the agent's env is fed to the agent's own config loader (the hub's to
 // the hub's) so that chart and code cannot drift apart. The kube driver and the NATS transport are in
-// agent-kube-nats.spec.ts.
+// agent-kube-nats.spec.ts; the hub's API authentication in hub-auth.spec.ts.
 
 const AGENT_CASES = [
   { values: 'agent-minimal', cluster: 'eu-west-1', hub: 'flotilla-hub.example.com:4001', logLevel: 'info', probePort: 8080, store: 'secret' },
@@ -20,7 +20,7 @@ const AGENT_CASES = [
   { values: 'agent-existing-secret', cluster: 'ap-south-2', hub: 'hub.flotilla.internal:4001', logLevel: 'warn', probePort: 8080, store: 'secret' },
 ] as const;
 const AGENT_KUBE_CASES = ['agent-kube-grpc', 'agent-kube-nats', 'agent-kube-nats-creds'] as const;
-const HUB_CASES = ['hub-minimal', 'hub-ha', 'hub-nats'] as const;
+const HUB_CASES = ['hub-minimal', 'hub-ha', 'hub-nats', 'hub-auth', 'hub-admin-token'] as const;
 
 const VALID_CASES = [
   ...AGENT_CASES.map((c) => ({ chart: 'flotilla-agent', values: c.values })),

@@ -130,7 +130,7 @@ describe.each(['grpc', 'nats'] as const)('the agent link contract over %s', (tra
     db = await createTestDatabase();
     nats = await startDocumentedNatsServer();
     hub = await startHub({ databaseUrl: db.url, env: natsHubEnv(nats) });
-    api = graphqlClient(hub.graphqlUrl);
+    api = graphqlClient(hub.graphqlUrl, hub.adminToken);
     proxy = await TcpBalancer.start([transport === 'grpc' ? hub.grpcAddress : `127.0.0.1:${nats.port}`]);
     const registered = await api.must<{ registerCluster: { bootstrapToken: string } }>(
       `mutation($n: String!) { registerCluster(input: { name: $n, labels: { tier: "contract" } }) { bootstrapToken } }`,

@@ -83,7 +83,7 @@ describe('the NATS agent link', () => {
     db = await createTestDatabase();
     nats = await startDocumentedNatsServer();
     hubs.push(await startHub({ databaseUrl: db.url, env: natsHubEnv(nats) }));
-    api = graphqlClient(hubs[0]!.graphqlUrl);
+    api = graphqlClient(hubs[0]!.graphqlUrl, hubs[0]!.adminToken);
     // edge-2 is registered (its NATS user exists) but no AppSet targets it.
     for (const [name, tier] of [['edge-1', 'contract'], ['edge-2', 'idle']]) {
       await api.must(`mutation($n: String!, $l: JSONObject) { registerCluster(input: { name: $n, labels: $l }) { cluster { name } } }`, { n: name, l: { tier } });
@@ -216,7 +216,7 @@ describe('the NATS agent link', () => {
     const agent = new TestAgent();
     await connected(agent);
     hubs.push(await startHub({ databaseUrl: db.url, env: { ...natsHubEnv(nats), FLOTILLA_REPLICA_ID: 'second' } }));
-    api = graphqlClient(hubs[1]!.graphqlUrl);
+    api = graphqlClient(hubs[1]!.graphqlUrl, hubs[1]!.adminToken);
     await rollOut(agent, smallAppSet('web', 'v3'), 'web');
 
     // The first replica dies: the second alone keeps the cluster connected and completes a rollout

@@ -1,7 +1,10 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TEST_ADMIN_TOKEN } from '../harness/auth.js';
 import { eventually } from '../harness/eventually.js';
 import { graphqlClient } from '../harness/graphql.js';
-import { startHub, type HubProcess } from '../harness/processes.js';
+import { ADMIN_TOKEN_FILE, startHub, type HubProcess } from '../harness/processes.js';
 
 interface ClusterView {
   name: string;
@@ -18,8 +21,14 @@ describe('the demo (npm start)', () => {
 
   it('serves GraphQL and shows three demo clusters connected with their Apps HEALTHY at the released revision within a minute', async () => {
     const started = Date.now();
-    hub = await startHub({ args: ['--demo'], env: { FLOTILLA_HEARTBEAT_SECONDS: '10' } });
-    const api = graphqlClient(hub.graphqlUrl);
+    // As after `npm start` with no FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: the hub makes the admin token, logs it
+    // and leaves it in <data dir>/admin-token for its owner only; startHub reads it from there.
+    hub = await startHub({ args: ['--demo'], env: { FLOTILLA_HEARTBEAT_SECONDS: '10' }, presetAdminToken: false });
+    const { adminToken } = hub;
+    expect(adminToken).not.toBe(TEST_ADMIN_TOKEN);
+    expect(statSync(join(hub.dataDir, ADMIN_TOKEN_FILE)).mode & 0o777).toBe(0o600);
+    expect(hub.output.some((line) => line.includes(adminToken)), 'the generated token in the hub log').toBe(true);
+    const api = graphqlClient(hub.graphqlUrl, adminToken);
     let last: unknown;
     const clusters = await eventually(
       async () => {

@@ -63,7 +63,7 @@ describe('a hub and three agents as real processes', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     hub = await startHub({ databaseUrl: db.url });
-    api = graphqlClient(hub.graphqlUrl);
+    api = graphqlClient(hub.graphqlUrl, hub.adminToken);
   });
 
   afterAll(async () => {

@@ -187,7 +187,7 @@ describe('the Kubernetes driver end to end: a hub and three agents, each with it
     home = await mkdtemp(join(tmpdir(), 'flotilla-kube-e2e-'));
     db = await createTestDatabase();
     hub = await startHub({ databaseUrl: db.url });
-    api = graphqlClient(hub.graphqlUrl);
+    api = graphqlClient(hub.graphqlUrl, hub.adminToken);
     for (const { name, region } of CLUSTERS) {
       const server = await KubeApiTestServer.start({ crdEstablishDelayMs: 200 });
       const kubeconfig = join(home, `${name}.kubeconfig`);

@@ -70,7 +70,7 @@ describe('three hub replicas over one database and one NATS server, one killed m
   let balancer: TcpBalancer;
   const agents: ManagedProcess[] = [];
 
-  const apiOf = (hub: HubProcess) => graphqlClient(hub.graphqlUrl);
+  const apiOf = (hub: HubProcess) => graphqlClient(hub.graphqlUrl, hub.adminToken);
   /** Any replica that is still running answers GraphQL. */
   const api = () => apiOf(hubs.find((hub) => hub.running)!);
   const clusters = async () => (await api().must<{ clusters: { name: string; connected: boolean }[] }>(`{ clusters { name connected } }`)).clusters;

@@ -1,6 +1,7 @@
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { bearer } from '../harness/auth.js';
 import { createTestDatabase, type TestDatabase } from '../harness/database.js';
 import { eventually } from '../harness/eventually.js';
 import { graphqlClient } from '../harness/graphql.js';
@@ -67,7 +68,7 @@ describe('rollouts in waves over nine agents in three regions', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     hub = await startHub({ databaseUrl: db.url });
-    api = graphqlClient(hub.graphqlUrl);
+    api = graphqlClient(hub.graphqlUrl, hub.adminToken);
     for (const cluster of CLUSTERS) {
       const { registerCluster } = await api.must<{ registerCluster: { bootstrapToken: string } }>(
         `mutation($name: String!, $labels: JSONObject) { registerCluster(input: { name: $name, labels: $labels }) { bootstrapToken } }`,
@@ -162,7 +163,14 @@ describe('rollouts in waves over nine agents in three regions', () => {
   it('a rolloutProgress subscription streams the rollout as it moves, until it succeeds', async () => {
     await api.must(`mutation($y: String!) { applyAppSet(yaml: $y) { changed } }`, { y: appSet('watched', 'approval: true', '') });
     const id = (await api.must<{ startRollout: { id: string } }>(`mutation { startRollout(appSet: "watched") { id } }`)).startRollout.id;
-    const client = createClient({ url: hub.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, lazy: true, retryAttempts: 0 });
+    const client = createClient({
+      url: hub.graphqlUrl.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      lazy: true,
+      retryAttempts: 0,
+      // graphql-ws carries no HTTP headers: the token goes in the connection_init payload.
+      connectionParams: { authorization: bearer(hub.adminToken) },
+    });
     const seen: { phase: string; currentWave: string | null; healthy: number }[] = [];
     const finished = new Promise<void>((resolve, reject) => {
       client.subscribe<{ rolloutProgress: { phase: string; currentWave: string | null; counts: { healthy: number } } }>(

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { API_TOKEN_PATTERN, TEST_ADMIN_TOKEN } from './auth.js';
 import { eventually } from './eventually.js';
 import { freePort } from './ports.js';
 
@@ -49,6 +50,10 @@ export class ManagedProcess {
 export interface HubProcess extends ManagedProcess {
   readonly graphqlUrl: string;
   readonly grpcAddress: string;
+  /** FLOTILLA_DATA_DIR of this process. */
+  readonly dataDir: string;
+  /** The fleet-admin API token (`bootstrap-admin`) to present to this hub's GraphQL API. */
+  readonly adminToken: string;
 }
 
 export interface HubOptions {
@@ -59,9 +64,24 @@ export interface HubOptions {
   grpcPort?: number;
   args?: string[];
   env?: Record<string, string>;
+  /**
+   * true (default): FLOTILLA_BOOTSTRAP_ADMIN_TOKEN is {@link TEST_ADMIN_TOKEN}. false: it is unset (even
+   * if this process has it), so the hub generates a token; `adminToken` is then read from
+   * `<dataDir>/admin-token`, where the hub writes it.
+   */
+  presetAdminToken?: boolean;
 }
 
-/** Starts `node hub/dist/main.js` and waits until /healthz answers. */
+const ADMIN_TOKEN_VARIABLE = 'FLOTILLA_BOOTSTRAP_ADMIN_TOKEN';
+/** The file a hub without a preset token writes its generated one to, under FLOTILLA_DATA_DIR. */
+export const ADMIN_TOKEN_FILE = 'admin-token';
+/** How long after /healthz answers the generated token's file may take to appear. */
+const ADMIN_TOKEN_FILE_WAIT_MS = 5_000;
+
+/**
+ * Starts `node hub/dist/main.js`, waits until /healthz answers and settles its admin token. A hub that
+ * exits, never answers, or (without a preset token) writes no token file is killed before this throws.
+ */
 export async function startHub(options: HubOptions = {}): Promise<HubProcess> {
   const port = options.port ?? (await freePort());
   const grpcPort = options.grpcPort ?? (await freePort());
@@ -73,24 +93,63 @@ export async function startHub(options: HubOptions = {}): Promise<HubProcess> {
     FLOTILLA_HEARTBEAT_SECONDS: '2',
     FLOTILLA_INVENTORY_SECONDS: '5',
     FLOTILLA_OUTBOX_SCAN_MS: '500',
-    ...(options.env ?? {}),
   };
+  delete env[ADMIN_TOKEN_VARIABLE];
+  if (options.presetAdminToken ?? true) env[ADMIN_TOKEN_VARIABLE] = TEST_ADMIN_TOKEN;
+  Object.assign(env, options.env ?? {});
+  const dataDir = env['FLOTILLA_DATA_DIR']!;
   if (options.databaseUrl) env['DATABASE_URL'] = options.databaseUrl;
   else delete env['DATABASE_URL'];
   const child = spawn(process.execPath, [HUB_MAIN, ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const hub = Object.assign(new ManagedProcess('hub', child), {
-    graphqlUrl: `http://127.0.0.1:${port}/graphql`,
-    grpcAddress: `127.0.0.1:${grpcPort}`,
-  }) as HubProcess;
-  await eventually(
-    async () => {
-      if (!hub.running) throw new Error(`hub exited\n${hub.tail()}`);
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-      return res?.ok;
+  const managed = new ManagedProcess('hub', child);
+  try {
+    await eventually(
+      async () => {
+        if (!managed.running) throw new Error(`hub exited (code ${child.exitCode}, signal ${child.signalCode})\n${managed.tail()}`);
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+        return res?.ok;
+      },
+      { timeoutMs: 60_000, what: `hub /healthz\n${managed.tail()}` },
+    );
+    const adminToken = env[ADMIN_TOKEN_VARIABLE] || (await readAdminTokenFile(managed, dataDir));
+    return Object.assign(managed, {
+      graphqlUrl: `http://127.0.0.1:${port}/graphql`,
+      grpcAddress: `127.0.0.1:${grpcPort}`,
+      dataDir,
+      adminToken,
+    });
+  } catch (error) {
+    await managed.stop('SIGKILL');
+    throw error;
+  }
+}
+
+/**
+ * Waits (bounded) for the token a hub without FLOTILLA_BOOTSTRAP_ADMIN_TOKEN generates and writes; a
+ * file still being written is read again. Never echoes the file's content.
+ */
+async function readAdminTokenFile(hub: ManagedProcess, dataDir: string): Promise<string> {
+  const file = join(dataDir, ADMIN_TOKEN_FILE);
+  const read = () => {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  return eventually(
+    () => {
+      const token = read();
+      return token !== undefined && API_TOKEN_PATTERN.test(token) ? token : undefined;
     },
-    { timeoutMs: 60_000, what: `hub /healthz\n${hub.tail()}` },
-  );
-  return hub;
+    { timeoutMs: ADMIN_TOKEN_FILE_WAIT_MS, intervalMs: 100, what: file },
+  ).catch(() => {
+    const problem = read() === undefined ? 'wrote no admin token to' : 'wrote something other than an API token (flt_api_ and 32+ base64url characters) to';
+    throw new Error(
+      `the hub started without ${ADMIN_TOKEN_VARIABLE} answered /healthz but ${problem} ${file} within ${ADMIN_TOKEN_FILE_WAIT_MS} ms ` +
+        `(with API authentication it generates a bootstrap-admin token on first start and writes it there)\n${hub.tail()}`,
+    );
+  });
 }
 
 export interface AgentOptions {

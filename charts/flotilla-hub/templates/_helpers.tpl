@@ -48,6 +48,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default (printf "%s-database" (include "flotilla-hub.fullname" .)) .Values.database.existingSecret }}
 {{- end }}
 
+{{/* The Secret holding FLOTILLA_BOOTSTRAP_ADMIN_TOKEN (when either auth.bootstrapAdminToken source is set). */}}
+{{- define "flotilla-hub.adminTokenSecretName" -}}
+{{- default (printf "%s-admin-token" (include "flotilla-hub.fullname" .)) .Values.auth.bootstrapAdminToken.existingSecret }}
+{{- end }}
+
 {{- define "flotilla-hub.validate" -}}
 {{- if and .Values.database.url .Values.database.existingSecret }}
 {{- fail "database: set either database.url or database.existingSecret, not both" }}
@@ -67,5 +72,21 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- if and $nats.existingSecret (not $nats.user) }}
 {{- fail "nats.user is required with nats.existingSecret" }}
+{{- end }}
+{{- $admin := .Values.auth.bootstrapAdminToken }}
+{{- if and $admin.value $admin.existingSecret }}
+{{- fail "auth.bootstrapAdminToken: set either value or existingSecret, not both" }}
+{{- end }}
+{{- $oidc := .Values.auth.oidc }}
+{{- if and (not $oidc.issuer) (or $oidc.audience $oidc.jwksUrl $oidc.roleBindings $oidc.algorithms) }}
+{{- fail "auth.oidc.issuer is required with auth.oidc.audience, jwksUrl, roleBindings or algorithms (OIDC is on only when auth.oidc.issuer is set)" }}
+{{- end }}
+{{- if and $oidc.issuer (not $oidc.audience) }}
+{{- fail "auth.oidc.audience is required with auth.oidc.issuer: the aud that tokens meant for the hub carry" }}
+{{- end }}
+{{- range $index, $binding := $oidc.roleBindings }}
+{{- if and (eq $binding.role "ADMIN") (hasKey $binding "project") }}
+{{- fail (printf "auth.oidc.roleBindings[%d]: an ADMIN binding is fleet-wide and takes no project (OPERATOR and VIEWER hold in one project)" $index) }}
+{{- end }}
 {{- end }}
 {{- end }}

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import type { AppSetDocument } from '../core/app-set/app-set-spec';
 import { DEFAULT_EXPANSION_LIMITS, expandAppSet, type Expansion } from '../core/expand-app-set';
 import { EMPTY_GIT_SNAPSHOT, type GitSnapshot } from '../core/generators/git-snapshot';
@@ -40,11 +41,12 @@ export class AppSetExpander {
    * Expands `document` over those of `clusters` that its project owns, and checks every rendered object
    * against the project's allow-list (which then travels with each App to the agent). Pass the
    * snapshot of an earlier call as `git` to expand over the same commits (no fetch unless something
-   * new is needed); without it every branch is fetched.
+   * new is needed); without it every branch is fetched. Pass `tx` when called inside a transaction.
    */
-  async expand(document: AppSetDocument, clusters: readonly ClusterSnapshot[], git: GitSnapshot = EMPTY_GIT_SNAPSHOT): Promise<ResolvedExpansion> {
+  async expand(document: AppSetDocument, clusters: readonly ClusterSnapshot[], git: GitSnapshot = EMPTY_GIT_SNAPSHOT, tx?: EntityManager): Promise<ResolvedExpansion> {
     const projectName = document.metadata.project ?? DEFAULT_PROJECT;
-    const project = await this.projects.rule(projectName);
+    // Inside the caller's transaction when there is one: it may hold the pool's only connection.
+    const project = await this.projects.rule(projectName, tx);
     if (!project) {
       const missing = issue('PROJECT_NOT_FOUND', 'metadata.project', `Project "${projectName}" does not exist; an admin creates it with createProject.`);
       return { expansion: { apps: [], issues: [missing], needs: [] }, git };

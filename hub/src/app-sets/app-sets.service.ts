@@ -77,7 +77,7 @@ export class AppSetsService {
         const current = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
         if (current.contentHash === contentHash) return { appSet, issues: [], changed: false };
       }
-      const { expansion } = await this.expander.expand(document, await this.clusters.snapshot(tx), git);
+      const { expansion } = await this.expander.expand(document, await this.clusters.snapshot(tx), git, tx);
       if (expansion.issues.length > 0) return { appSet: null, issues: expansion.issues, changed: false };
       const number = (appSet?.currentRevision ?? 0) + 1;
       appSet = await tx.save(tx.create(AppSetEntity, { ...(appSet ?? { name: document.metadata.name }), currentRevision: number, condition: '', project }));
@@ -220,7 +220,7 @@ export class AppSetsService {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-set:${name}`]);
       const appSet = await tx.findOneOrFail(AppSetEntity, { where: { id: latest.id } });
       const revision = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
-      const { expansion } = await this.expander.expand(revision.document, await this.clusters.snapshot(tx), git);
+      const { expansion } = await this.expander.expand(revision.document, await this.clusters.snapshot(tx), git, tx);
       // A failed re-expansion stages nothing: a transient problem (a Git read included) must never
       // remove Apps. Neither does a change that trips the deletion breaker: the AppSet records why.
       const outcome = expansion.issues.length > 0 ? { issues: [...expansion.issues], changed: false } : await this.stage(tx, appSet, revision.number, expansion.apps, force);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AppSetEntity } from '../app-sets/app-set.entity';
 import { parseLabelSelector } from '../core/app-set/parse-app-set';
 import type { LabelSelector } from '../core/app-set/app-set-spec';
@@ -49,8 +49,8 @@ export class ProjectsService {
   }
 
   /** One project's rule, or null when it does not exist. */
-  async rule(name: string): Promise<ProjectRule | null> {
-    const found = await this.db.getRepository(ProjectEntity).findOneBy({ name });
+  async rule(name: string, tx: EntityManager = this.db.manager): Promise<ProjectRule | null> {
+    const found = await tx.findOneBy(ProjectEntity, { name });
     return found && toRule(found);
   }
 

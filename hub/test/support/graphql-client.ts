@@ -4,13 +4,12 @@ export interface GraphqlResponse<T> {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-export function graphqlClient(url: string) {
+/** A client that presents `token` as `Authorization: Bearer <token>` on every request; an empty token throws. */
+export function graphqlClient(url: string, token: string) {
+  if (!token) throw new Error(`graphqlClient(${url}): a token is required (TEST_ADMIN_TOKEN from ./admin-token)`);
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
   return async function gql<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<GraphqlResponse<T>> {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
+    const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
     return (await response.json()) as GraphqlResponse<T>;
   };
 }

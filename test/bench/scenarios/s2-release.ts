@@ -77,7 +77,7 @@ async function runTransport(transport: Transport, profile: Profile): Promise<Cas
     },
   });
   onCleanup(() => hub.stop());
-  const api = graphqlClient(hub.graphqlUrl);
+  const api = graphqlClient(hub.graphqlUrl, hub.adminToken);
   const targets = await registerClusters(api, maxN, sizes, transport, transport === 'grpc' ? hub.grpcAddress : nats!.url);
   const results: CaseResult[] = [];
   for (const n of sizes) results.push(await runSize(transport, n, profile, hub, api, targets.slice(0, n), dir, nats));

@@ -59,7 +59,7 @@ async function runRamp(profile: Profile): Promise<CaseResult[]> {
   onCleanup(() => db.drop());
   const hub = await startInspectableHub({ databaseUrl: db.url, dataDir: join(dir, 'hub') });
   onCleanup(() => hub.stop());
-  const api = graphqlClient(hub.graphqlUrl);
+  const api = graphqlClient(hub.graphqlUrl, hub.adminToken);
   const names = Array.from({ length: maxN }, (_, i) => clusterName(i));
   const targets = await registerGrpcClusters(api, names, () => ({ bench: 's3' }), hub.grpcAddress);
 

@@ -106,7 +106,7 @@ async function runStorm(profile: Profile): Promise<CaseResult> {
   const launchHub = () => startHub({ databaseUrl: db.url, dataDir: join(dir, 'hub'), ...ports, env: PRODUCT_TIMINGS });
   let hub: HubProcess = await launchHub();
   onCleanup(() => hub.stop());
-  const api = graphqlClient(hub.graphqlUrl);
+  const api = graphqlClient(hub.graphqlUrl, hub.adminToken);
   const names = Array.from({ length: n }, (_, i) => clusterName(i));
   const targets = await registerGrpcClusters(api, names, () => ({ bench: 's4' }), hub.grpcAddress);
   const agents = targets.map(() => new StormAgent());

@@ -162,7 +162,7 @@ async function runWaves(profile: Profile): Promise<CaseResult> {
   onCleanup(() => db.drop());
   const hub = await startHub({ databaseUrl: db.url, dataDir: join(dir, 'hub'), env: PRODUCT_TIMINGS });
   onCleanup(() => hub.stop());
-  const api = graphqlClient(hub.graphqlUrl);
+  const api = graphqlClient(hub.graphqlUrl, hub.adminToken);
   const layout = planRound(0, n);
   const regionOf = new Map(layout.waves.flatMap((w, k) => w.members.map((i) => [i, WAVES[k]!.region] as const)));
   const names = Array.from({ length: n }, (_, i) => clusterName(i));
