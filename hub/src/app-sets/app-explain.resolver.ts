@@ -13,7 +13,7 @@ export class AppExplainResolver {
     description: 'Which generator elements produced this App\'s parameters, the Git commits read, and the final parameters (secrets redacted), as staged. Null for a staged removal.',
   })
   async explain(@Parent() app: AppModel): Promise<AppExplainModel | null> {
-    const explain = await this.appSets.explain(app.appSet, app.cluster, app.name);
+    const explain = await this.appSets.explain(app.cluster, app.name);
     return explain && AppExplainModel.from(explain);
   }
 }

@@ -1,12 +1,13 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-/** An AppSet: its name and a pointer to its current (latest accepted) revision. */
+/** An AppSet: its name and a pointer to its current (latest accepted) revision. Names are unique per project. */
 @Entity('app_sets')
+@Index(['project', 'name'], { unique: true })
 export class AppSetEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Index({ unique: true })
+  @Index()
   @Column({ type: 'varchar', length: 63 })
   name: string;
 
@@ -14,7 +15,6 @@ export class AppSetEntity {
   currentRevision: number;
 
   /** The project the AppSet belongs to (`metadata.project`, default `default`). */
-  @Index()
   @Column({ type: 'varchar', length: 63, default: 'default' })
   project: string;
 

@@ -8,6 +8,9 @@ export class AppSetModel {
   @Field()
   name: string;
 
+  @Field({ description: 'The project it belongs to (metadata.project); AppSet names are unique per project.' })
+  project: string;
+
   @Field(() => Int, { description: 'Number of the current revision (1, 2, ...). Every accepted change makes a new one.' })
   revision: number;
 
@@ -27,6 +30,7 @@ export class AppSetModel {
     return Object.assign(new AppSetModel(), {
       id: entity.id,
       name: entity.name,
+      project: entity.project,
       revision: entity.currentRevision,
       condition: entity.condition,
       createdAt: entity.createdAt,

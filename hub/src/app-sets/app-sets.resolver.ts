@@ -17,6 +17,9 @@ import { DEFAULT_PROJECT } from '../core/projects/project-rule';
 import { parseAppSet } from '../core/app-set/parse-app-set';
 
 
+/** AppSet names are unique per project; a caller that sees two AppSets of one name names the project. */
+const PROJECT_ARG = 'The project of the AppSet, when the caller sees two AppSets of that name.';
+
 @Resolver(() => AppSetModel)
 export class AppSetsResolver {
   constructor(
@@ -32,8 +35,8 @@ export class AppSetsResolver {
   }
 
   @Query(() => AppSetModel, { nullable: true })
-  async appSet(@Caller() caller: Principal, @Args('name') name: string): Promise<AppSetModel | null> {
-    const found = await this.appSetService.findVisible(caller, name);
+  async appSet(@Caller() caller: Principal, @Args('name') name: string, @Args('project', { type: () => String, nullable: true, description: PROJECT_ARG }) project: string | null): Promise<AppSetModel | null> {
+    const found = await this.appSetService.findVisible(caller, name, project);
     return found && AppSetModel.from(found);
   }
 
@@ -65,10 +68,12 @@ export class AppSetsResolver {
     @Caller() caller: Principal,
     @Audit() audit: AuditNote,
     @Args('name') name: string,
+    @Args('project', { type: () => String, nullable: true, description: PROJECT_ARG }) project: string | null,
     @Args('force', { defaultValue: false, description: 'Re-stage even if the deletion breaker trips.' }) force?: boolean,
   ): Promise<ApplyAppSetPayload> {
-    audit.project = (await this.appSetService.findVisible(caller, name))?.project ?? null;
-    const outcome = await this.appSetService.refresh(name, caller, force ?? false);
+    const target = await this.appSetService.getVisible(caller, name, project);
+    audit.project = target.project;
+    const outcome = await this.appSetService.refresh(target, caller, force ?? false);
     return { appSet: outcome.appSet && AppSetModel.from(outcome.appSet), issues: [...outcome.issues], changed: outcome.changed };
   }
 
@@ -106,9 +111,11 @@ export class AppSetsResolver {
   }
 
   @Query(() => String, { description: 'Unified diff between two revisions of an AppSet document, as YAML.' })
-  async appSetRevisionDiff(@Caller() caller: Principal, @Args('appSet') name: string, @Args('from', { type: () => Int }) from: number, @Args('to', { type: () => Int }) to: number): Promise<string> {
-    await this.appSetService.getVisible(caller, name);
-    return this.appSetService.revisionDiff(name, from, to);
+  async appSetRevisionDiff(
+    @Caller() caller: Principal,
+    @Args('project', { type: () => String, nullable: true, description: PROJECT_ARG }) project: string | null,
+    @Args('appSet') name: string, @Args('from', { type: () => Int }) from: number, @Args('to', { type: () => Int }) to: number): Promise<string> {
+    return this.appSetService.revisionDiff(await this.appSetService.getVisible(caller, name, project), from, to);
   }
 
   @ResolveField(() => [RolloutModel], { description: 'Rollouts of this AppSet, newest first.' })

@@ -60,19 +60,20 @@ export class AppSetsService {
     if (!parsed.ok) return { appSet: null, issues: parsed.issues, changed: false };
     const document = parsed.value;
     const project = document.metadata.project ?? DEFAULT_PROJECT;
-    const refused = await this.checkOwnership(principal, document, 'change');
+    const refused = this.checkProject(principal, project, 'change');
     if (refused) return { appSet: null, issues: [refused], changed: false };
     const author = principal.actor;
+    const name = document.metadata.name;
     const contentHash = sha256Hex(canonicalJson(document));
-    const unchanged = await this.currentIfSame(document.metadata.name, contentHash);
+    const unchanged = await this.currentIfSame(project, name, contentHash);
     if (unchanged) return { appSet: unchanged, issues: [], changed: false };
     // Git is read before the transaction: a fetch may take seconds and must not hold a connection and
     // the AppSet's lock meanwhile. The expansion inside reuses these commits.
     const git = await this.readGit(document);
     return this.db.transaction(async (tx) => {
       // Serialise applies of one AppSet: lock its row (or the name, for a new AppSet).
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-set:${document.metadata.name}`]);
-      let appSet = await tx.findOne(AppSetEntity, { where: { name: document.metadata.name } });
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey(project, name)]);
+      let appSet = await tx.findOne(AppSetEntity, { where: { project, name } });
       if (appSet) {
         const current = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
         if (current.contentHash === contentHash) return { appSet, issues: [], changed: false };
@@ -80,7 +81,7 @@ export class AppSetsService {
       const { expansion } = await this.expander.expand(document, await this.clusters.snapshot(tx), git, tx);
       if (expansion.issues.length > 0) return { appSet: null, issues: expansion.issues, changed: false };
       const number = (appSet?.currentRevision ?? 0) + 1;
-      appSet = await tx.save(tx.create(AppSetEntity, { ...(appSet ?? { name: document.metadata.name }), currentRevision: number, condition: '', project }));
+      appSet = await tx.save(tx.create(AppSetEntity, { ...(appSet ?? { name, project }), currentRevision: number, condition: '' }));
       await tx.save(Object.assign(new AppSetRevisionEntity(), { appSetId: appSet.id, number, document, contentHash, author, message }));
       const staged = await this.stage(tx, appSet, number, expansion.apps, force);
       if (staged.issues.length > 0) {
@@ -90,7 +91,7 @@ export class AppSetsService {
       return { appSet, issues: [], changed: true };
     }).catch((error: unknown) => {
       if (!(error instanceof StagingConflict)) throw error;
-      return this.recordRefusal(document.metadata.name, error.issues);
+      return this.recordRefusal(project, name, error.issues);
     });
   }
 
@@ -102,28 +103,19 @@ export class AppSetsService {
   async preview(yaml: string, principal: Principal): Promise<{ preview: AppSetPreview | null; issues: readonly Issue[] }> {
     const parsed = parseAppSet(yaml);
     if (!parsed.ok) return { preview: null, issues: parsed.issues };
-    const refused = await this.checkOwnership(principal, parsed.value, 'preview');
+    const refused = this.checkProject(principal, parsed.value.metadata.project ?? DEFAULT_PROJECT, 'preview');
     if (refused) return { preview: null, issues: [refused] };
     return this.previewOver(parsed.value, await this.clusters.snapshot());
   }
 
   /**
-   * Who may apply (or preview) `document`: its project must be one the principal can see (else the
-   * answer is the one for a missing project) and, to change it, operate; an AppSet of that name in
-   * another project must be one the principal can see (names are fleet-wide) and, to move it, operate.
-   * Returns the issue that refuses the document, or throws PERMISSION_DENIED.
+   * Who may apply (or preview) a document of `project`: a project the principal cannot see gets the
+   * answer of a missing project; changing needs the OPERATOR role there (else PERMISSION_DENIED). AppSet
+   * names are per project, so nothing of other projects' AppSets shows.
    */
-  private async checkOwnership(principal: Principal, document: AppSetDocument, verb: 'change' | 'preview'): Promise<Issue | undefined> {
-    const project = document.metadata.project ?? DEFAULT_PROJECT;
+  private checkProject(principal: Principal, project: string, verb: 'change' | 'preview'): Issue | undefined {
     if (!canRead(principal, project)) return issue('PROJECT_NOT_FOUND', 'metadata.project', `Project "${project}" does not exist; an admin creates it with createProject.`);
-    const existing = await this.find(document.metadata.name);
-    if (existing && existing.project !== project && !canRead(principal, existing.project)) {
-      return issue('NAME_TAKEN', 'metadata.name', `The AppSet name "${document.metadata.name}" is taken in another project; AppSet names are fleet-wide.`);
-    }
-    if (verb === 'change') {
-      requireOperator(principal, project, `change AppSets of project "${project}"`);
-      if (existing && existing.project !== project) requireOperator(principal, existing.project, `move AppSet "${existing.name}" out of project "${existing.project}"`);
-    }
+    if (verb === 'change') requireOperator(principal, project, `change AppSets of project "${project}"`);
     return undefined;
   }
 
@@ -134,37 +126,39 @@ export class AppSetsService {
   async previewOver(document: AppSetDocument, clusters: readonly ClusterSnapshot[]): Promise<{ preview: AppSetPreview | null; issues: readonly Issue[] }> {
     const { expansion } = await this.expander.expand(document, clusters);
     if (expansion.issues.length > 0) return { preview: null, issues: expansion.issues };
-    const staged = await this.stagedApps(document.metadata.name);
+    const staged = await this.stagedApps(document.metadata.project ?? DEFAULT_PROJECT, document.metadata.name);
     const preview = previewAppSet(staged, expansion.apps);
     const breaker = checkDeletionBreaker(staged.length, preview.totals.removed);
     return { preview, issues: breaker ? [breaker] : [] };
   }
 
   /** The Apps of an AppSet as staged now, with their manifests. */
-  private async stagedApps(appSetName: string): Promise<StagedApp[]> {
+  private async stagedApps(project: string, appSetName: string): Promise<StagedApp[]> {
     const rows: { cluster_name: string; name: string; staged_revision: string; manifests_json: string }[] = await this.db.query(
       `SELECT c.name AS cluster_name, a.name, a.staged_revision, b.manifests_json
        FROM apps a JOIN app_sets s ON s.id = a.app_set_id JOIN clusters c ON c.id = a.cluster_id
        JOIN manifest_bundles b ON b.revision = a.staged_revision
-       WHERE s.name = $1 AND a.staged_revision IS NOT NULL`,
-      [appSetName],
+       WHERE s.project = $1 AND s.name = $2 AND a.staged_revision IS NOT NULL`,
+      [project, appSetName],
     );
     return rows.map((r) => ({ clusterName: r.cluster_name, appName: r.name, revision: r.staged_revision.trim(), manifests: JSON.parse(r.manifests_json) as unknown[] }));
   }
 
-  /** The explain stored when the App was staged, or null (unknown App, staged removal, staged before explain existed). */
-  async explain(appSetName: string, clusterName: string, appName: string): Promise<AppExplain | null> {
+  /**
+   * The explain stored when the App was staged, or null (unknown App, staged removal, staged before
+   * explain existed). An App name is unique on its cluster, whatever its AppSet.
+   */
+  async explain(clusterName: string, appName: string): Promise<AppExplain | null> {
     const rows: { staged_explain: AppExplain | null }[] = await this.db.query(
-      `SELECT a.staged_explain FROM apps a JOIN app_sets s ON s.id = a.app_set_id JOIN clusters c ON c.id = a.cluster_id
-       WHERE s.name = $1 AND c.name = $2 AND a.name = $3`,
-      [appSetName, clusterName, appName],
+      `SELECT a.staged_explain FROM apps a JOIN clusters c ON c.id = a.cluster_id WHERE c.name = $1 AND a.name = $2`,
+      [clusterName, appName],
     );
     return rows[0]?.staged_explain ?? null;
   }
 
   /** The AppSet when `contentHash` is already its current revision (an unlocked read: apply re-checks under the lock). */
-  private async currentIfSame(name: string, contentHash: string): Promise<AppSetEntity | null> {
-    const appSet = await this.find(name);
+  private async currentIfSame(project: string, name: string, contentHash: string): Promise<AppSetEntity | null> {
+    const appSet = await this.db.getRepository(AppSetEntity).findOneBy({ project, name });
     if (!appSet) return null;
     const current = await this.revision(appSet.id, appSet.currentRevision);
     return current?.contentHash === contentHash ? appSet : null;
@@ -177,8 +171,8 @@ export class AppSetsService {
   }
 
   /** Unified diff of two revisions' documents as YAML; NOT_FOUND names a missing revision. */
-  async revisionDiff(name: string, from: number, to: number): Promise<string> {
-    const appSet = await this.get(name);
+  async revisionDiff(appSet: AppSetEntity, from: number, to: number): Promise<string> {
+    const name = appSet.name;
     const [a, b] = await Promise.all([this.revision(appSet.id, from), this.revision(appSet.id, to)]);
     const missing = !a ? from : !b ? to : undefined;
     if (missing !== undefined) throw new FlotillaError('NOT_FOUND', `AppSet "${name}" has no revision ${missing}.`);
@@ -187,16 +181,16 @@ export class AppSetsService {
   }
 
   /** Keeps a refused change visible on an existing AppSet as its condition, and returns the refusal. */
-  private async recordRefusal(name: string, issues: Issue[]): Promise<ApplyAppSetOutcome> {
+  private async recordRefusal(project: string, name: string, issues: Issue[]): Promise<ApplyAppSetOutcome> {
     const condition = issues.map((p) => `${p.code}: ${p.message}`).join('\n').slice(0, 4000);
-    await this.db.getRepository(AppSetEntity).update({ name }, { condition });
+    await this.db.getRepository(AppSetEntity).update({ project, name }, { condition });
     return { appSet: null, issues, changed: false };
   }
 
   /** Re-expands every AppSet at its current revision over the current clusters (after a cluster change). */
   async restageAll(): Promise<void> {
     const appSets = await this.db.getRepository(AppSetEntity).find({ order: { name: 'ASC' } });
-    for (const appSet of appSets) await this.restage(appSet.name, false);
+    for (const appSet of appSets) await this.restage(appSet, false);
   }
 
   /**
@@ -204,20 +198,21 @@ export class AppSetsService {
    * and re-stages its current revision. Stores no new revision. Refused like apply: any issue, or the
    * deletion breaker unless `force`, stages nothing and is recorded as the AppSet's condition.
    */
-  async refresh(name: string, principal: Principal, force = false): Promise<ApplyAppSetOutcome> {
-    const appSet = await this.getVisible(principal, name);
-    requireOperator(principal, appSet.project, `refresh AppSets of project "${appSet.project}"`);
-    const { issues, changed } = await this.restage(name, force);
-    return { appSet: issues.length > 0 ? null : await this.get(name), issues, changed };
+  async refresh(target: AppSetEntity, principal: Principal, force = false): Promise<ApplyAppSetOutcome> {
+    requireOperator(principal, target.project, `refresh AppSets of project "${target.project}"`);
+    const { issues, changed } = await this.restage(target, force);
+    const after = await this.db.getRepository(AppSetEntity).findOneBy({ id: target.id });
+    if (!after) throw new FlotillaError('NOT_FOUND', `AppSet "${target.name}" does not exist.`);
+    return { appSet: issues.length > 0 ? null : after, issues, changed };
   }
 
-  private async restage(name: string, force: boolean): Promise<StageOutcome> {
-    const latest = await this.find(name);
+  private async restage(target: AppSetEntity, force: boolean): Promise<StageOutcome> {
+    const latest = await this.db.getRepository(AppSetEntity).findOneBy({ id: target.id });
     const before = latest && (await this.revision(latest.id, latest.currentRevision));
     if (!latest || !before) return { issues: [], changed: false };
     const git = await this.readGit(before.document);
     return this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-set:${name}`]);
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey(latest.project, latest.name)]);
       const appSet = await tx.findOneOrFail(AppSetEntity, { where: { id: latest.id } });
       const revision = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
       const { expansion } = await this.expander.expand(revision.document, await this.clusters.snapshot(tx), git, tx);
@@ -233,7 +228,7 @@ export class AppSetsService {
   /** Re-stages every AppSet of a project (after the project's rules changed). */
   async restageProject(project: string): Promise<void> {
     const appSets = await this.db.getRepository(AppSetEntity).find({ where: { project }, order: { name: 'ASC' } });
-    for (const appSet of appSets) await this.restage(appSet.name, false);
+    for (const appSet of appSets) await this.restage(appSet, false);
   }
 
   /** Every AppSet, by name (for the hub's own re-staging and checks; callers that answer a principal use list). */
@@ -248,15 +243,23 @@ export class AppSetsService {
     return this.db.getRepository(AppSetEntity).find({ where: projects === 'all' ? {} : { project: In(projects) }, order: { name: 'ASC' } });
   }
 
-  /** The AppSet when the principal may see it; null otherwise (a missing and an invisible AppSet look the same). */
-  async findVisible(principal: Principal, name: string): Promise<AppSetEntity | null> {
-    const found = await this.find(name);
-    return found && canRead(principal, found.project) ? found : null;
+  /**
+   * The AppSet `name` among those the principal may see (in `project`, when given); null when there is
+   * none (a missing and an invisible AppSet look the same). Names are unique per project: when the
+   * principal sees two projects with an AppSet of that name, it must say which (INVALID_ARGUMENT).
+   */
+  async findVisible(principal: Principal, name: string, project?: string | null): Promise<AppSetEntity | null> {
+    const rows = await this.db.getRepository(AppSetEntity).find({ where: project ? { name, project } : { name }, order: { project: 'ASC' } });
+    const visible = rows.filter((row) => canRead(principal, row.project));
+    if (visible.length > 1) {
+      throw new FlotillaError('INVALID_ARGUMENT', `AppSet "${name}" exists in projects ${visible.map((r) => `"${r.project}"`).join(', ')}: name the project.`);
+    }
+    return visible[0] ?? null;
   }
 
   /** Like {@link findVisible}, but NOT_FOUND instead of null, with the message of a missing AppSet. */
-  async getVisible(principal: Principal, name: string): Promise<AppSetEntity> {
-    const found = await this.findVisible(principal, name);
+  async getVisible(principal: Principal, name: string, project?: string | null): Promise<AppSetEntity> {
+    const found = await this.findVisible(principal, name, project);
     if (!found) throw new FlotillaError('NOT_FOUND', `AppSet "${name}" does not exist.`);
     return found;
   }
@@ -265,15 +268,6 @@ export class AppSetsService {
     return this.db.getRepository(AppSetEntity).findOneOrFail({ where: { id } });
   }
 
-  async find(name: string): Promise<AppSetEntity | null> {
-    return this.db.getRepository(AppSetEntity).findOne({ where: { name } });
-  }
-
-  async get(name: string): Promise<AppSetEntity> {
-    const appSet = await this.find(name);
-    if (!appSet) throw new FlotillaError('NOT_FOUND', `AppSet "${name}" does not exist.`);
-    return appSet;
-  }
 
   async revisions(appSetId: string, first: number, offset: number): Promise<AppSetRevisionEntity[]> {
     return this.db.getRepository(AppSetRevisionEntity).find({ where: { appSetId }, order: { number: 'DESC' }, take: first, skip: offset });
@@ -292,7 +286,7 @@ export class AppSetsService {
     const clusterIds = new Map((await tx.find(ClusterEntity, { select: { id: true, name: true } })).map((c) => [c.name, c.id]));
     const existing = await tx.find(AppEntity, { where: { appSetId: appSet.id } });
     const byKey = new Map(existing.map((a) => [`${a.clusterId}/${a.name}`, a]));
-    const conflicts = await this.findConflicts(tx, appSet.id, apps, clusterIds);
+    const conflicts = await this.findConflicts(tx, appSet, apps, clusterIds);
     if (conflicts.length > 0) return { issues: conflicts, changed: false };
 
     const wantedKeys = new Set(apps.map((a) => `${clusterIds.get(a.clusterName)}/${a.appName}`));
@@ -341,16 +335,18 @@ export class AppSetsService {
     return { issues: [], changed };
   }
 
-  private async findConflicts(tx: EntityManager, appSetId: string, apps: readonly RenderedApp[], clusterIds: Map<string, string>): Promise<Issue[]> {
+  private async findConflicts(tx: EntityManager, appSet: AppSetEntity, apps: readonly RenderedApp[], clusterIds: Map<string, string>): Promise<Issue[]> {
     const names = [...new Set(apps.map((a) => a.appName))];
     if (names.length === 0) return [];
     const others = await tx.find(AppEntity, { where: { name: In(names) }, relations: { appSet: true, cluster: true } });
-    const taken = new Map(others.filter((o) => o.appSetId !== appSetId).map((o) => [`${o.clusterId}/${o.name}`, o]));
+    const taken = new Map(others.filter((o) => o.appSetId !== appSet.id).map((o) => [`${o.clusterId}/${o.name}`, o]));
     const issues: Issue[] = [];
     for (const app of apps) {
       const other = taken.get(`${clusterIds.get(app.clusterName)}/${app.appName}`);
       if (other) {
-        issues.push(issue('APP_NAME_CONFLICT', 'spec.template.name', `App "${app.appName}" on cluster ${app.clusterName} already belongs to AppSet "${other.appSet.name}".`));
+        // Another project's AppSet is not named: its name is not the caller's to know.
+        const owner = other.appSet.project === appSet.project ? `AppSet "${other.appSet.name}"` : 'an AppSet of another project';
+        issues.push(issue('APP_NAME_CONFLICT', 'spec.template.name', `App "${app.appName}" on cluster ${app.clusterName} already belongs to ${owner}.`));
       }
     }
     return issues;
@@ -374,4 +370,9 @@ function dedupeByRevision(apps: readonly RenderedApp[]): RenderedApp[] {
   const seen = new Map<string, RenderedApp>();
   for (const app of apps) if (!seen.has(app.revision)) seen.set(app.revision, app);
   return [...seen.values()];
+}
+
+/** Applies, refreshes and rollout starts of one AppSet are serialised on this advisory lock key. */
+export function lockKey(project: string, name: string): string {
+  return `app-set:${project}/${name}`;
 }

@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { type Observable, from, mergeMap, catchError, throwError } from 'rxjs';
 import { requestContext } from '../auth/request-context';
 import { FlotillaError } from '../errors';
+import { canRead } from '../core/auth/principal';
 import type { AuditOutcome } from './audit-event.entity';
 import { AuditService } from './audit.service';
 
@@ -33,7 +34,9 @@ export class AuditInterceptor implements NestInterceptor {
       this.audit.record({
         principal,
         kind,
-        project: ctx.audit?.project ?? null,
+        // An attempt on a project the caller cannot see is filed fleet-wide (admins only), so that no
+        // one can write into, or show their name in, another project's trail.
+        project: ctx.audit?.project && canRead(principal, ctx.audit.project) ? ctx.audit.project : null,
         message: ctx.audit?.message ?? describeArgs(kind, gql.getArgs<Record<string, unknown>>()),
         outcome,
         reason,

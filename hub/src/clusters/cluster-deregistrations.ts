@@ -49,7 +49,7 @@ export class ClusterDeregistrations {
     // only reaches the AppSets whose breaker this removal tripped, never an unrelated pending refusal.
     const forced = new Set(breakers.map((b) => b.path));
     for (const appSet of await this.appSets.listAll()) {
-      await this.appSets.refresh(appSet.name, HUB, forced.has(`appSets.${appSet.name}`)).catch((error: unknown) => {
+      await this.appSets.refresh(appSet, HUB, forced.has(`appSets.${appSet.name}`)).catch((error: unknown) => {
         if (!(error instanceof FlotillaError && error.code === 'NOT_FOUND')) throw error; // deleted meanwhile
       });
     }

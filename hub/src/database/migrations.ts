@@ -1,4 +1,5 @@
 import type { MigrationInterface } from 'typeorm';
+import { ScopeAppSetNamesToProjects1796522101190 } from './migrations/1796522101190-scope-app-set-names-to-projects';
 import { AddProjectsTokensAudit1796520651409 } from './migrations/1796520651409-add-projects-tokens-audit';
 import { AddAppExplain1795436893183 } from './migrations/1795436893183-add-app-explain';
 import { AddAppSetCondition1795432698572 } from './migrations/1795432698572-add-app-set-condition';
@@ -14,4 +15,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AddAppSetCondition1795432698572,
   AddAppExplain1795436893183,
   AddProjectsTokensAudit1796520651409,
+  ScopeAppSetNamesToProjects1796522101190,
 ];

@@ -65,10 +65,10 @@ export async function startDemo(hub: RunningHub, config: HubConfig): Promise<Dem
   await appSets.restageAll();
   const applied = await appSets.apply(SAMPLE_APP_SET, hubPrincipal('demo'), 'demo AppSet');
   if (applied.issues.length > 0) throw new Error(`The demo AppSet was refused: ${applied.issues.map((i) => i.message).join('; ')}`);
-  const appSet = await appSets.get('guestbook');
+  const appSet = await appSets.getVisible(hubPrincipal('demo'), 'guestbook', 'default');
   const previous = await rollouts.listForAppSet(appSet.id, 1);
   if (applied.changed || previous.length === 0 || previous[0]!.appSetRevision !== appSet.currentRevision) {
-    const rollout = await rollouts.start('guestbook', 'demo', new Date());
+    const rollout = await rollouts.start(appSet, 'demo', new Date());
     log.log(`rollout ${rollout.id} started`);
   }
   log.log(

@@ -63,10 +63,10 @@ export class RolloutsResolver {
   async previewRollout(
     @Caller() caller: Principal,
     @Args('appSet') appSet: string,
+    @Args('project', { type: () => String, nullable: true, description: 'The project of the AppSet, when the caller sees two AppSets of that name.' }) project: string | null,
     @Args('strategy', { type: () => JsonObjectScalar, nullable: true, description: "Overrides the AppSet's spec.strategy for this preview." }) strategy?: Record<string, unknown>,
   ): Promise<RolloutPreviewModel> {
-    await this.appSets.getVisible(caller, appSet);
-    const preview = await this.rollouts.preview(appSet, strategy);
+    const preview = await this.rollouts.preview(await this.appSets.getVisible(caller, appSet, project), strategy);
     return {
       waves: (preview.plan?.waves ?? []).map((w) => waveModel(w, false, emptyCounts())),
       added: preview.added,
@@ -82,12 +82,13 @@ export class RolloutsResolver {
     @Audit() audit: AuditNote,
     @Args('appSet') appSet: string,
     @Args('supersede', { defaultValue: true }) supersede: boolean,
+    @Args('project', { type: () => String, nullable: true, description: 'The project of the AppSet, when the caller sees two AppSets of that name.' }) project: string | null,
     @Args('strategy', { type: () => JsonObjectScalar, nullable: true, description: "Overrides the AppSet's spec.strategy for this rollout (same fields)." }) strategy?: Record<string, unknown>,
   ): Promise<RolloutModel> {
-    const target = await this.appSets.getVisible(caller, appSet);
+    const target = await this.appSets.getVisible(caller, appSet, project);
     audit.project = target.project;
     requireOperator(caller, target.project, `start rollouts of project "${target.project}"`);
-    const started = await this.rollouts.start(appSet, caller.actor, this.clock.now(), { supersede, strategy });
+    const started = await this.rollouts.start(target, caller.actor, this.clock.now(), { supersede, strategy });
     audit.message = `startRollout appSet=${JSON.stringify(appSet)} id=${started.id} revision=${started.appSetRevision}`;
     return this.model(started);
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AppSetRevisionEntity } from '../app-sets/app-set-revision.entity';
-import { AppSetsService } from '../app-sets/app-sets.service';
+import { AppSetsService, lockKey } from '../app-sets/app-sets.service';
 import type { AppSetEntity } from '../app-sets/app-set.entity';
 import { OutboxRelay } from '../agent-link/outbox-relay.service';
 import { parseStrategy } from '../core/app-set/parse-app-set';
@@ -71,11 +71,11 @@ export class RolloutsService {
    * the engine releases wave by wave. An active rollout of the same AppSet is superseded, or the call
    * is refused with `supersede: false`.
    */
-  async start(appSetName: string, actor: string, now: Date, options: { supersede?: boolean; strategy?: unknown } = {}): Promise<RolloutEntity> {
-    const appSet = await this.appSets.get(appSetName);
+  async start(target: AppSetEntity, actor: string, now: Date, options: { supersede?: boolean; strategy?: unknown } = {}): Promise<RolloutEntity> {
+    const appSet = await this.appSets.byId(target.id);
     const override = strategyOverride(options.strategy);
     const rollout = await this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-set:${appSet.name}`]);
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey(appSet.project, appSet.name)]);
       const active = await tx.query(`SELECT id FROM rollouts WHERE app_set_id = $1 AND phase = ANY($2) FOR UPDATE`, [appSet.id, ACTIVE]);
       if (active.length > 0 && options.supersede === false) {
         throw new FlotillaError('FAILED_PRECONDITION', `AppSet "${appSet.name}" already has an active rollout (${active[0].id}).`);
@@ -105,8 +105,7 @@ export class RolloutsService {
   }
 
   /** The waves and the size of the change a rollout would make now, without writing anything. */
-  async preview(appSetName: string, strategyInput?: unknown): Promise<RolloutPreview> {
-    const appSet = await this.appSets.get(appSetName);
+  async preview(appSet: AppSetEntity, strategyInput?: unknown): Promise<RolloutPreview> {
     const strategy = strategyOverride(strategyInput);
     const changes = await this.stagedChanges(this.db.manager, appSet.id);
     const { plan, issues } = planWaves(strategy ?? (await this.strategyOf(this.db.manager, appSet)), uniqueClusters(changes));
