@@ -2,13 +2,15 @@ import { CredentialStore } from './cache/credential-store.js';
 import { DesiredStateCache } from './cache/desired-state-cache.js';
 import { systemClock, type Clock } from './clock.js';
 import type { StateStore } from './cache/state-store.js';
-import { credentialIssue, type AgentConfig, type ConfigIssue, type DriverConfig } from './core/config.js';
+import { AGENT_ENV, credentialIssue, type AgentConfig, type HubTlsConfig, type ConfigIssue, type DriverConfig } from './core/config.js';
 import type { ClusterDriver } from './driver/cluster-driver.js';
 import { createStateStore, needsKubeAccess, openKubeAccess, type KubeAccess } from './driver/kube/kube-access.js';
 import { KubeDriver } from './driver/kube/kube-driver.js';
-import { GrpcHubLink } from './hub-link/grpc-hub-link.js';
+import { GrpcHubLink, type GrpcLinkSecurity } from './hub-link/grpc-hub-link.js';
+import { resolveLinkSecurity } from './hub-link/link-security.js';
 import type { HubLink } from './hub-link/hub-link.js';
 import { NatsHubLink } from './hub-link/nats-hub-link.js';
+import { NatsIdentity } from './hub-link/nats-identity.js';
 import { createLogger, type Logger } from './log.js';
 import { startProbeServer, type ProbeServer } from './probe-server.js';
 import { Reconciler } from './reconciler/reconciler.js';
@@ -59,6 +61,17 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   const clock = options.clock ?? systemClock;
   const random01 = options.random01 ?? Math.random;
 
+  // Resolved before anything starts: a gRPC agent never dials a hub it cannot verify by mistake.
+  let security: GrpcLinkSecurity = { kind: 'insecure' };
+  if (config.transport.kind === 'grpc') {
+    const resolved = await resolveLinkSecurity(config.transport.tls);
+    if (!resolved.ok) return { ok: false, issues: [resolved.issue] };
+    security = resolved.security;
+    if (security.kind === 'insecure') {
+      log.warn('FLOTILLA_HUB_INSECURE=true: dialing the hub in PLAINTEXT without verifying it; the bootstrap token and the credential cross the network unencrypted. For local development only.');
+    }
+  }
+
   // The kube driver and the Secret store share one connection to the cluster's API server.
   let kube: KubeAccess | undefined;
   if (needsKubeAccess(config)) {
@@ -71,9 +84,23 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   let cache: DesiredStateCache;
   let storedCredential: string | undefined;
   const credentials = new CredentialStore(store);
+  // With the hub as NATS operator the stored NATS identity takes the credential's place.
+  const natsIdentity =
+    config.transport.kind === 'nats' && config.transport.auth.kind === 'operator'
+      ? new NatsIdentity({
+          clusterName: config.clusterName,
+          enrollmentJwt: config.transport.auth.enrollmentJwt,
+          bootstrapToken: config.bootstrapToken,
+          store,
+          clock,
+          log: log.child({ component: 'nats-identity' }),
+          connection: { servers: [...config.transport.servers], ...(config.transport.caFile !== undefined ? { tls: { caFile: config.transport.caFile } } : {}) },
+        })
+      : undefined;
   try {
     await store.init();
     storedCredential = await credentials.read();
+    if (natsIdentity !== undefined) storedCredential = (await natsIdentity.load()) ? 'nats-identity' : undefined;
     const issue = credentialIssue(storedCredential !== undefined, config);
     if (issue !== undefined) {
       kube?.close();
@@ -104,9 +131,12 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
           reconnect,
           defaultHeartbeatMs: options.link?.defaultHeartbeatMs,
           defaultInventoryMs: options.link?.defaultInventoryMs,
+          identity: natsIdentity,
+          caFile: config.transport.caFile,
         })
       : new GrpcHubLink({
           address: config.transport.hubAddress,
+          security,
           clusterName: config.clusterName,
           agentVersion,
           storedCredential,
@@ -145,6 +175,7 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
     ...(kube !== undefined ? { kubernetes: `${kube.client.server} (${kube.source}), agent namespace ${kube.namespace}` } : {}),
     cachedApps: cache.appCount,
     auth: config.transport.kind === 'nats' ? `NATS ${config.transport.auth.kind}` : storedCredential !== undefined ? 'stored credential' : 'bootstrap token',
+    ...(config.transport.kind === 'grpc' ? { hubTls: describeHubTls(config.transport.tls) } : {}),
   });
 
   const stop = async (): Promise<void> => {
@@ -195,4 +226,11 @@ export async function createDriver(config: DriverConfig, dependencies: DriverDep
       });
     }
   }
+}
+
+/** How the gRPC link verifies the hub, for the start-up log. */
+function describeHubTls(tls: HubTlsConfig): string {
+  if (tls.kind === 'insecure') return 'off (plaintext)';
+  const ca = tls.ca.kind === 'file' ? tls.ca.path : AGENT_ENV.hubCa;
+  return `verified against the CA in ${ca}${tls.serverName !== undefined ? ` as ${tls.serverName}` : ''}`;
 }

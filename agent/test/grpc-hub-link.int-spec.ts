@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DesiredAppSchema, Health, RefusalSchema, RemoveAppSchema, SyncStatus, create, type Report } from '@flotilla/proto';
@@ -12,7 +12,8 @@ import { createLogger, silentLogger } from '../src/log.js';
 import { SimDriver } from '../src/sim/sim-driver.js';
 import { CountingDriver } from './support/counting-driver.js';
 import { eventually } from './support/eventually.js';
-import { FakeHub, type FakeHubOptions } from './support/fake-hub.js';
+import { FakeHub, defaultPki, type FakeHubOptions } from './support/fake-hub.js';
+import { makeTestPki } from './support/test-pki.js';
 import { manifestsFor } from './support/manifests.js';
 
 const BOOTSTRAP_TOKEN = 'bt-integration-secret';
@@ -60,8 +61,9 @@ describe('gRPC hub link against a hub over real gRPC', () => {
     return hub;
   }
 
-  function configFor(address: string): AgentConfig {
+  function configFor(address: string, env: Record<string, string | undefined> = { FLOTILLA_HUB_CA: defaultPki().caPem }): AgentConfig {
     const result = loadAgentConfig({
+      ...env,
       FLOTILLA_HUB_ADDRESS: address,
       FLOTILLA_CLUSTER_NAME: 'edge-1',
       FLOTILLA_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
@@ -74,8 +76,8 @@ describe('gRPC hub link against a hub over real gRPC', () => {
     return result.config;
   }
 
-  async function runAgent(address: string): Promise<{ agent: RunningAgent; driver: CountingDriver }> {
-    const config = configFor(address);
+  async function runAgent(address: string, env?: Record<string, string | undefined>): Promise<{ agent: RunningAgent; driver: CountingDriver }> {
+    const config = configFor(address, env);
     const driver = new CountingDriver(new SimDriver({ healthyAfterMs: 100, failApps: [], clock: systemClock }));
     const started = await startAgent(config, {
       driver,
@@ -231,5 +233,64 @@ describe('gRPC hub link against a hub over real gRPC', () => {
 
     expect(agent.link.isConnected()).toBe(false);
     await eventually(() => expect(hub.last.ended).toBe(true));
+  });
+
+  describe('verifying the hub', () => {
+    it.each([
+      { name: 'the CA as PEM text in FLOTILLA_HUB_CA', env: (): Record<string, string> => ({ FLOTILLA_HUB_CA: defaultPki().caPem }) },
+      { name: 'the CA read from FLOTILLA_HUB_CA_FILE', env: (): Record<string, string> => ({ FLOTILLA_HUB_CA_FILE: join(root, 'ca.crt') }) },
+      { name: 'the CA with its line breaks escaped as \\n (as pasted into an env var)', env: (): Record<string, string> => ({ FLOTILLA_HUB_CA: defaultPki().caPem.replace(/\n/g, '\\n') }) },
+    ])('connects over TLS to a hub signed by $name', async ({ env }) => {
+      await writeFile(join(root, 'ca.crt'), defaultPki().caPem);
+      const hub = await startHub();
+
+      await runAgent(hub.address, env());
+
+      await eventually(() => hub.last.hello ?? expect.fail('no Hello yet'));
+      expect(hub.last.token).toBe(BOOTSTRAP_TOKEN);
+    });
+
+    it('never sends anything, the bootstrap token least of all, to a hub whose certificate its CA did not sign', async () => {
+      const impostor = await startHub({ tls: makeTestPki() });
+
+      await runAgent(impostor.address);
+
+      await eventually(() => expect(logLines.filter((line) => line.includes('hub link down')).length).toBeGreaterThanOrEqual(2), { timeoutMs: 5000 });
+      expect(impostor.connections).toEqual([]);
+    });
+
+    it.each([
+      { name: 'checks the name in FLOTILLA_HUB_TLS_SERVER_NAME when the address is not in the certificate', serverName: 'hub.flotilla.test', connects: true },
+      { name: 'refuses a certificate that names neither the address nor FLOTILLA_HUB_TLS_SERVER_NAME', serverName: undefined, connects: false },
+    ])('$name', async ({ serverName, connects }) => {
+      const pki = makeTestPki(['DNS:hub.flotilla.test']);
+      const hub = await startHub({ tls: pki });
+
+      await runAgent(hub.address, { FLOTILLA_HUB_CA: pki.caPem, FLOTILLA_HUB_TLS_SERVER_NAME: serverName });
+
+      if (connects) {
+        await eventually(() => hub.last.hello ?? expect.fail('no Hello yet'));
+      } else {
+        await eventually(() => expect(logLines.filter((line) => line.includes('hub link down')).length).toBeGreaterThanOrEqual(2), { timeoutMs: 5000 });
+        expect(hub.connections).toEqual([]);
+      }
+    });
+
+    it('dials in plaintext only with FLOTILLA_HUB_INSECURE=true, and says so', async () => {
+      const hub = await startHub({ tls: 'insecure' });
+
+      await runAgent(hub.address, { FLOTILLA_HUB_INSECURE: 'true' });
+
+      await eventually(() => hub.last.hello ?? expect.fail('no Hello yet'));
+      expect(logLines.some((line) => line.includes('"warn"') && line.includes('FLOTILLA_HUB_INSECURE=true'))).toBe(true);
+    });
+
+    it('does not start when FLOTILLA_HUB_CA_FILE cannot be read', async () => {
+      const config = configFor('127.0.0.1:9', { FLOTILLA_HUB_CA_FILE: join(root, 'missing.crt') });
+
+      const started = await startAgent(config, { log: silentLogger });
+
+      expect(started).toEqual({ ok: false, issues: [{ code: 'unavailable', path: 'FLOTILLA_HUB_CA_FILE', message: expect.stringContaining('ENOENT') }] });
+    });
   });
 });

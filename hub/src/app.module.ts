@@ -33,6 +33,7 @@ import { ProjectsService } from './projects/projects.service';
 import { ReportsService } from './reports/reports.service';
 import { RolloutEngine } from './rollouts/rollout-engine.service';
 import { RolloutsService } from './rollouts/rollouts.service';
+import { AgentLinkCa } from './trust/agent-link-ca.service';
 
 /** Largest accepted GraphQL query depth; deeper queries are refused before execution. */
 const MAX_QUERY_DEPTH = 12;
@@ -91,6 +92,7 @@ export class AppModule {
         RolloutEngine,
         ReportsService,
         AppViewsService,
+        AgentLinkCa,
         AgentSessions,
         DesiredStateService,
         OutboxRelay,

@@ -11,12 +11,17 @@ import { migrate } from './database/migrate';
 import { ApiTokensService, type BootstrapAdmin } from './auth/api-tokens.service';
 import { installHttpAuthentication } from './auth/http-edge';
 import { ProjectsService } from './projects/projects.service';
+import { AgentLinkCa } from './trust/agent-link-ca.service';
 
 /** A running hub. */
 export interface RunningHub {
   readonly app: NestFastifyApplication;
   readonly graphqlUrl: string;
   readonly grpcPort: number;
+  /** PEM of the CA certificate(s) agents must trust to reach the agent link (FLOTILLA_HUB_CA). */
+  readonly caBundle: string;
+  /** True when the agent link serves plaintext (FLOTILLA_GRPC_INSECURE=true). */
+  readonly agentLinkInsecure: boolean;
   /** What the start did about the fleet-admin token (the secret only when this start generated it). */
   readonly bootstrapAdmin: BootstrapAdmin;
   stop(): Promise<void>;
@@ -39,7 +44,7 @@ const LEVELS: Record<HubConfig['logLevel'], LogLevel[]> = {
 
 /**
  * Starts the hub: the database (embedded PGlite when no DATABASE_URL), migrations under an advisory
- * lock, then GraphQL/HTTP and the gRPC agent link. `stop()` closes everything in reverse order.
+ * lock, the agent-link CA, then GraphQL/HTTP and the gRPC agent link (TLS unless FLOTILLA_GRPC_INSECURE). `stop()` closes everything in reverse order.
  */
 export async function startHub(config: HubConfig): Promise<RunningHub> {
   const log = new Logger('Hub');
@@ -62,6 +67,8 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
     if (ran.length > 0) log.log(`applied migrations: ${ran.join(', ')}`);
     await app.get(ProjectsService).ensureDefault();
     const bootstrapAdmin = await app.get(ApiTokensService).ensureBootstrapAdmin();
+    // Before the agent link binds (in listen): it serves a certificate from this CA.
+    const caBundle = await app.get(AgentLinkCa).bundle();
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -70,6 +77,8 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
       app,
       graphqlUrl: `http://${shownHost}:${port}/graphql`,
       grpcPort: app.get(AgentLinkServer).port,
+      caBundle,
+      agentLinkInsecure: config.agentLinkTls.insecure,
       bootstrapAdmin,
       async stop() {
         await app.close();

@@ -4,6 +4,7 @@ import { HubConfigError, loadHubConfig } from './config/hub-config';
 import { startDemo } from './demo/demo-fleet';
 import { startHub } from './hub';
 import { adminTokenBanner } from './auth/admin-token-banner';
+import { printNatsConfig } from './nats-trust/print-nats-config';
 
 const log = new Logger('Hub');
 
@@ -17,6 +18,13 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw error;
+  }
+  const print = process.argv.includes('--print-nats-config') ? 'server-config' : process.argv.includes('--print-nats-enrollment-jwt') ? 'enrollment-jwt' : undefined;
+  if (print) {
+    // stdout carries the printed text only.
+    Logger.overrideLogger(['error']);
+    process.stdout.write(await printNatsConfig(config, print));
+    return;
   }
   const hub = await startHub(config);
   log.log(`GraphQL ready at ${hub.graphqlUrl} (GraphiQL at ${hub.graphqlUrl.replace(/graphql$/, 'graphiql')})`);

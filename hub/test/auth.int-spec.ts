@@ -103,7 +103,7 @@ describe('who may do what: tokens, projects and the audit trail on one hub', () 
     const bootstrap = async (name: string, team: string) =>
       (await admin<{ registerCluster: { bootstrapToken: string } }>(`mutation($n: String!, $l: JSONObject) { registerCluster(input: { name: $n, labels: $l }) { bootstrapToken } }`, { n: name, l: { team } })).data!
         .registerCluster.bootstrapToken;
-    const agent = new FakeAgent(`127.0.0.1:${hub.grpcPort}`, 'a-1', await bootstrap('a-1', 'a'));
+    const agent = new FakeAgent(hub, 'a-1', await bootstrap('a-1', 'a'));
     agents.push(agent);
     await bootstrap('b-1', 'b');
     agent.connect();

@@ -81,7 +81,7 @@ describe('deregisterCluster on real PostgreSQL with agents over real gRPC', () =
         `mutation($n: String!, $l: JSONObject) { registerCluster(input: { name: $n, labels: $l }) { bootstrapToken } }`,
         { n: name, l: { env } },
       );
-      const agent = new FakeAgent(`127.0.0.1:${hubs[replica]!.grpcPort}`, name, res.data!.registerCluster.bootstrapToken);
+      const agent = new FakeAgent(hubs[replica]!, name, res.data!.registerCluster.bootstrapToken);
       agent.connect();
       agents.set(name, agent);
       credentials.set(name, await eventually(async () => agent.welcomeCredential(), { what: `welcome of ${name}` }));
@@ -164,7 +164,7 @@ describe('deregisterCluster on real PostgreSQL with agents over real gRPC', () =
     expect(agent.refusal()).toBe('UNAUTHENTICATED');
 
     for (const hub of hubs) {
-      const again = new FakeAgent(`127.0.0.1:${hub.grpcPort}`, cluster, credentials.get(cluster)!);
+      const again = new FakeAgent(hub, cluster, credentials.get(cluster)!);
       again.connect();
       await eventually(async () => again.refusal(), { what: `refusal of the reconnect of ${cluster}` });
       expect(again.refusal()).toBe('UNAUTHENTICATED');
@@ -184,7 +184,7 @@ describe('deregisterCluster on real PostgreSQL with agents over real gRPC', () =
   it('the name of a deregistered cluster can be registered again, as a new cluster', async () => {
     const res = await a<{ registerCluster: { cluster: { name: string; connected: boolean } } }>(`mutation { registerCluster(input: { name: "dev-1" }) { cluster { name connected } } }`);
     expect(res.data!.registerCluster.cluster).toEqual({ name: 'dev-1', connected: false });
-    const stale = new FakeAgent(`127.0.0.1:${hubs[1]!.grpcPort}`, 'dev-1', credentials.get('dev-1')!);
+    const stale = new FakeAgent(hubs[1]!, 'dev-1', credentials.get('dev-1')!);
     stale.connect();
     await eventually(async () => stale.refusal(), { what: 'refusal of the old credential' });
     expect(stale.refusal()).toBe('UNAUTHENTICATED');

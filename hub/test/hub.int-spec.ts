@@ -33,7 +33,7 @@ describe('hub on real PostgreSQL with agents over real gRPC', () => {
   let gql: ReturnType<typeof graphqlClient>;
   const agents: FakeAgent[] = [];
   const agentFor = (cluster: string, secret: string) => {
-    const agent = new FakeAgent(`127.0.0.1:${hub.grpcPort}`, cluster, secret);
+    const agent = new FakeAgent(hub, cluster, secret);
     agents.push(agent);
     return agent;
   };

@@ -77,7 +77,7 @@ describe('resource health and drifted fields, from an agent report over real gRP
       { name: cluster },
     );
     expect(registered.errors).toBeUndefined();
-    const agent = new FakeAgent(`127.0.0.1:${hub.grpcPort}`, cluster, registered.data!.registerCluster.bootstrapToken);
+    const agent = new FakeAgent(hub, cluster, registered.data!.registerCluster.bootstrapToken);
     agents.push(agent);
     agent.connect();
     await eventually(async () => agent.welcomeCredential(), { what: `${cluster} welcome` });

@@ -55,7 +55,7 @@ describe('two hub processes on one database', () => {
         l: { region: name.slice(0, 2) },
       });
       // Agents spread over both replicas.
-      const agent = new FakeAgent(`127.0.0.1:${hubs[index % 2]!.grpcPort}`, name, res.data!.registerCluster.bootstrapToken);
+      const agent = new FakeAgent(hubs[index % 2]!, name, res.data!.registerCluster.bootstrapToken);
       agent.connect();
       agents.push(agent);
     }

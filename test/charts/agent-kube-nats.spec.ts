@@ -165,7 +165,7 @@ describe('flotilla-agent with the kube driver', () => {
   it.each([
     {
       example: 'kube over gRPC',
-      args: ['cluster.name=eu-west-1', 'hub.address=flotilla-hub.example.com:4001', 'bootstrapToken.value=flt_boot_abc', 'driver=kube', 'rbac.clusterWide=true'],
+      args: ['cluster.name=eu-west-1', 'hub.address=flotilla-hub.example.com:4001', 'hub.caSecret=flotilla-hub-ca', 'bootstrapToken.value=flt_boot_abc', 'driver=kube', 'rbac.clusterWide=true'],
       transport: { kind: 'grpc' },
     },
     {

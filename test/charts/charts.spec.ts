@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { agentInstallCommand } from '../../hub/src/clusters/install-command.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../agent/src/core/config.js';
@@ -21,6 +22,10 @@ const AGENT_CASES = [
 ] as const;
 const AGENT_KUBE_CASES = ['agent-kube-grpc', 'agent-kube-nats', 'agent-kube-nats-creds'] as const;
 const HUB_CASES = ['hub-minimal', 'hub-ha', 'hub-nats', 'hub-auth', 'hub-admin-token'] as const;
+/** The CA of the agent test values (hub.caBundle), PEM. */
+const HUB_CA = readFileSync(new URL('./fixtures/hub-ca.crt', import.meta.url), 'utf8');
+/** A FLOTILLA_CA_ENCRYPTION_KEY as the hub chart's Secret holds it. */
+const CA_KEY = Buffer.alloc(32, 7).toString('base64');
 
 const VALID_CASES = [
   ...AGENT_CASES.map((c) => ({ chart: 'flotilla-agent', values: c.values })),
@@ -186,19 +191,20 @@ describe('flotilla-agent', () => {
   });
 
   it('installs as the README says, with --set only, under the names it quotes', () => {
-    const args = ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=flotilla-hub.example.com:4001', '--set', 'bootstrapToken.value=flt_boot_abc'];
+    const args = ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=flotilla-hub.example.com:4001', '--set-string', `hub.caBundle=${Buffer.from(HUB_CA).toString('base64')}`, '--set', 'bootstrapToken.value=flt_boot_abc'];
     const manifests = render('flotilla-agent', [], args, 'flotilla-agent');
     expect(loadAgentConfig(resolveEnv(containerOf(manifests), 'flt_boot_abc')).ok).toBe(true);
     expect(deploymentOf(manifests).metadata.name).toBe('flotilla-agent');
     expect(byKind(manifests, 'Secret').map((m) => m.metadata.name)).toEqual(['flotilla-agent-bootstrap-token']);
+    expect(byKind(manifests, 'ConfigMap').map((m) => m.metadata.name)).toEqual(['flotilla-agent-hub-ca']);
     const hub = render('flotilla-hub', [], ['--set', 'database.url=postgresql://flotilla:PASSWORD@postgres.example.com:5432/flotilla'], 'flotilla-hub');
     expect(byKind(hub, 'Service').map((m) => m.metadata.name)).toEqual(['flotilla-hub']);
   });
 });
 
 describe('the install command registerCluster returns', () => {
-  it('installs the agent chart as written, with the cluster name, hub address and token', () => {
-    const command = agentInstallCommand({ name: 'eu-west-1' }, 'hub.example.com:4001', 'flt_boot_x-Y_z');
+  it('installs the agent chart as written, with the cluster name, hub address, the hub CA (as the very PEM) and token', () => {
+    const command = agentInstallCommand({ name: 'eu-west-1' }, 'hub.example.com:4001', 'flt_boot_x-Y_z', { kind: 'tls', caBundle: HUB_CA });
     // Let the shell split the command exactly as a user's would, with helm replaced by an argument printer.
     const printed = spawnSync('sh', ['-c', `helm() { for a; do printf '%s\\0' "$a"; done; }\n${command}`], { encoding: 'utf8' });
     const argv = printed.stdout.split('\0').filter(Boolean);
@@ -207,8 +213,20 @@ describe('the install command registerCluster returns', () => {
     const manifests = render('flotilla-agent', [], sets, 'flotilla-agent');
     const env = resolveEnv(containerOf(manifests), 'flt_boot_x-Y_z');
     const loaded = loadAgentConfig(env);
-    expect(loaded.ok).toBe(true);
+    expect(loaded).toMatchObject({ ok: true, config: { transport: { tls: { kind: 'tls', ca: { kind: 'file', path: '/etc/flotilla/hub-ca/ca.crt' } } } } });
     expect(env).toMatchObject({ FLOTILLA_CLUSTER_NAME: 'eu-west-1', FLOTILLA_HUB_ADDRESS: 'hub.example.com:4001' });
+    // What the agent reads from FLOTILLA_HUB_CA_FILE is the hub's PEM, byte for byte but the final newline.
+    const [configMap] = byKind(manifests, 'ConfigMap');
+    expect((configMap?.['data'] as Record<string, string>)['ca.crt']?.trim()).toBe(HUB_CA.trim());
+  });
+
+  it('dials in plaintext when the hub serves plaintext (FLOTILLA_GRPC_INSECURE)', () => {
+    const command = agentInstallCommand({ name: 'dev-1' }, '127.0.0.1:4001', 'flt_boot_dev', { kind: 'insecure' });
+    const printed = spawnSync('sh', ['-c', `helm() { for a; do printf '%s\\0' "$a"; done; }\n${command}`], { encoding: 'utf8' });
+    const sets = printed.stdout.split('\0').filter(Boolean).slice(3).filter((a) => !['--namespace', 'flotilla-system', '--create-namespace'].includes(a));
+    const manifests = render('flotilla-agent', [], sets, 'flotilla-agent');
+    expect(loadAgentConfig(resolveEnv(containerOf(manifests), 'flt_boot_dev'))).toMatchObject({ ok: true, config: { transport: { tls: { kind: 'insecure' } } } });
+    expect(byKind(manifests, 'ConfigMap')).toEqual([]);
   });
 });
 
@@ -276,7 +294,8 @@ describe('flotilla-hub', () => {
     },
   ])('a hub $what', ({ args, nats }) => {
     const manifests = render('flotilla-hub', ['hub-minimal'], args);
-    expect(loadHubConfig(resolveEnv(containerOf(manifests), 'postgresql://from-secret')).nats).toEqual(nats);
+    const secrets = { 'flotilla-flotilla-hub-database': 'postgresql://from-secret', 'flotilla-flotilla-hub-ca-encryption-key': CA_KEY };
+    expect(loadHubConfig(resolveEnv(containerOf(manifests), secrets)).nats).toEqual(nats);
     const volume = podSpecOf(deploymentOf(manifests)).volumes?.find((v) => v['name'] === 'nats-creds');
     expect(volume?.['secret']).toEqual(nats === undefined ? undefined : { secretName: 'hub-creds', items: [{ key: 'user.creds', path: 'user.creds' }], defaultMode: 0o440 });
   });
@@ -301,7 +320,7 @@ describe('values the charts refuse', () => {
   });
 
   it.each([
-    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=hub:4001'], message: /bootstrapToken.value or bootstrapToken.existingSecret is required/ },
+    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=hub:4001', '--set', 'hub.caSecret=ca'], message: /bootstrapToken.value or bootstrapToken.existingSecret is required/ },
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'bootstrapToken.value=t'], message: /at '\/hub': missing property 'address'/ },
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=https://hub:4001', '--set', 'bootstrapToken.value=t'], message: /at '\/hub\/address'/ },
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'transport=nats', '--set', 'nats.url=nats://n:4222', '--set', 'bootstrapToken.value=t'], message: /bootstrapToken is not used with transport: nats/ },

@@ -2,7 +2,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { PersistentVolumeClaim, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { Manifest } from './helm.js';
 
 interface Validatable {
@@ -15,6 +15,7 @@ const VALIDATORS: Record<string, (manifest: Manifest) => Validatable> = {
   'v1/Service': (m) => new Service(m as never),
   'v1/ServiceAccount': (m) => new ServiceAccount(m as never),
   'v1/Secret': (m) => new Secret(m as never),
+  'v1/ConfigMap': (m) => new ConfigMap(m as never),
   'v1/PersistentVolumeClaim': (m) => new PersistentVolumeClaim(m as never),
   'rbac.authorization.k8s.io/v1/Role': (m) => new Role(m as never),
   'rbac.authorization.k8s.io/v1/RoleBinding': (m) => new RoleBinding(m as never),

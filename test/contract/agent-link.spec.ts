@@ -86,6 +86,8 @@ describe.each(['grpc', 'nats'] as const)('the agent link contract over %s', (tra
       transport === 'grpc'
         ? new GrpcHubLink({
             address: proxy.address,
+            // Through the TCP proxy the TLS session is still end to end with the hub (127.0.0.1 is in its certificate).
+            security: { kind: 'tls', caPem: hub.caBundle },
             clusterName: CLUSTER,
             agentVersion: 'contract',
             storedCredential: credential,

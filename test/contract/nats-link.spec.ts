@@ -143,6 +143,8 @@ describe('the NATS agent link', () => {
     await eventually(async () => (await phase(id)) === 'SUCCEEDED', { what: 'rollout SUCCEEDED after the restart', timeoutMs: 45_000 });
     // Redelivered entries were duplicates at most: nothing was refused
     expect(agent.acks.filter((ack) => !ack.accepted)).toEqual([]);
+    // The test's own connection reconnects on its own schedule; the next tests use it.
+    await eventually(async () => (await hubConnection.flush(), true), { what: "the test's NATS connection back after the restart" });
   });
 
   it('a writer whose remembered sequence went stale (another replica wrote since) reads again and still never writes an older generation', async () => {

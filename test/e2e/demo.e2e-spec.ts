@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_ADMIN_TOKEN } from '../harness/auth.js';
@@ -23,11 +23,19 @@ describe('the demo (npm start)', () => {
     const started = Date.now();
     // As after `npm start` with no FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: the hub makes the admin token, logs it
     // and leaves it in <data dir>/admin-token for its owner only; startHub reads it from there.
-    hub = await startHub({ args: ['--demo'], env: { FLOTILLA_HEARTBEAT_SECONDS: '10' }, presetAdminToken: false });
+    // Nor FLOTILLA_CA_ENCRYPTION_KEY: the hub generates the key that seals its agent-link CA into the data
+    // folder (0600), says where, and never logs it; its demo agents verify the hub with that CA.
+    hub = await startHub({ args: ['--demo'], env: { FLOTILLA_HEARTBEAT_SECONDS: '10' }, presetAdminToken: false, presetCaEncryptionKey: false });
     const { adminToken } = hub;
     expect(adminToken).not.toBe(TEST_ADMIN_TOKEN);
     expect(statSync(join(hub.dataDir, ADMIN_TOKEN_FILE)).mode & 0o777).toBe(0o600);
     expect(hub.output.some((line) => line.includes(adminToken)), 'the generated token in the hub log').toBe(true);
+    const caKeyFile = join(hub.dataDir, 'ca-encryption-key');
+    expect(statSync(caKeyFile).mode & 0o777).toBe(0o600);
+    const caKey = readFileSync(caKeyFile, 'utf8').trim();
+    expect(Buffer.from(caKey, 'base64')).toHaveLength(32);
+    expect(hub.output.some((line) => line.includes('FLOTILLA_CA_ENCRYPTION_KEY is unset') && line.includes(caKeyFile)), 'where the generated CA key is').toBe(true);
+    expect(hub.output.some((line) => line.includes(caKey)), 'the CA key in the hub log').toBe(false);
     const api = graphqlClient(hub.graphqlUrl, adminToken);
     let last: unknown;
     const clusters = await eventually(

@@ -79,7 +79,7 @@ describe('a hub and three agents as real processes', () => {
         `mutation($name: String!, $labels: JSONObject) { registerCluster(input: { name: $name, labels: $labels }) { bootstrapToken } }`,
         { name: cluster.name, labels: { region: cluster.region, env: 'prod' } },
       );
-      agents.push(startAgent({ hubAddress: hub.grpcAddress, cluster: cluster.name, bootstrapToken: registerCluster.bootstrapToken }));
+      agents.push(startAgent({ hubAddress: hub.grpcAddress, hubCa: hub.caBundle, cluster: cluster.name, bootstrapToken: registerCluster.bootstrapToken }));
     }
     await eventually(async () => (await clusters()).every((c) => c.connected), { what: 'all agents connected' });
 

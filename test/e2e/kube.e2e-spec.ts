@@ -197,7 +197,7 @@ describe('the Kubernetes driver end to end: a hub and three agents, each with it
         { name, labels: { region } },
       );
       const token = registerCluster.bootstrapToken;
-      const agent = startAgent({ hubAddress: hub.grpcAddress, cluster: name, bootstrapToken: token, env: agentEnv({ kubeconfig }) });
+      const agent = startAgent({ hubAddress: hub.grpcAddress, hubCa: hub.caBundle, cluster: name, bootstrapToken: token, env: agentEnv({ kubeconfig }) });
       clusters.push({ name, region, server, kubeconfig, token, agent });
     }
     await eventually(async () => (await api.must<{ clusters: { connected: boolean }[] }>(`{ clusters { connected } }`)).clusters.filter((c) => c.connected).length === 3, {
@@ -285,7 +285,7 @@ describe('the Kubernetes driver end to end: a hub and three agents, each with it
     await hub.stop();
     await ap.agent.stop();
     // A fresh state folder: whatever the agent knows after the restart comes from the cluster's Secret.
-    ap.agent = startAgent({ hubAddress: hub.grpcAddress, cluster: ap.name, env: agentEnv(ap) });
+    ap.agent = startAgent({ hubAddress: hub.grpcAddress, hubCa: hub.caBundle, cluster: ap.name, env: agentEnv(ap) });
     await kubectl(ap, 'delete', 'service', 'storefront', '-n', 'shop');
     await kubectl(ap, 'patch', 'configmap', 'storefront-config', '-n', 'shop', '--type', 'merge', '-p', '{"data":{"tier":"edited-while-offline"}}');
     await eventually(async () => ap.server.getObject({ apiVersion: 'v1', kind: 'Service', namespace: 'shop', name: 'storefront' }) !== undefined, {

@@ -93,7 +93,7 @@ describe('three hub replicas over one database and one NATS server, one killed m
       );
       agents.push(
         cluster.transport === 'grpc'
-          ? startAgent({ hubAddress: balancer.address, cluster: cluster.name, bootstrapToken: registerCluster.bootstrapToken })
+          ? startAgent({ hubAddress: balancer.address, hubCa: hubs[0]!.caBundle, cluster: cluster.name, bootstrapToken: registerCluster.bootstrapToken })
           : startAgent({
               hubAddress: balancer.address,
               cluster: cluster.name,

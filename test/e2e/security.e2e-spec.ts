@@ -336,7 +336,7 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
     ];
 
     it.each(titled(AGENT_PATH, (row) => row.case))("refuses %s on the agent's gRPC connect path: Refusal UNAUTHENTICATED, status UNAUTHENTICATED, no Welcome", async (_title, row) => {
-      const outcome = await probeAgentStream(w.grpcAddress, 'a-1', await row.authorization());
+      const outcome = await probeAgentStream(w.grpcAddress, w.hubs[0]!.caBundle, 'a-1', await row.authorization());
       expect(outcome).toEqual({ refusal: 'UNAUTHENTICATED', welcomed: false, status: grpc.status.UNAUTHENTICATED });
       record(`row 14: agent path, ${row.case}`, outcome);
     });

@@ -77,6 +77,7 @@ describe('rollouts in waves over nine agents in three regions', () => {
       agents.push(
         startAgent({
           hubAddress: hub.grpcAddress,
+          hubCa: hub.caBundle,
           cluster: cluster.name,
           bootstrapToken: registerCluster.bootstrapToken,
           env: cluster.region === 'eu' ? { FLOTILLA_SIM_FAIL_APPS: 'bad*' } : {},

@@ -183,11 +183,13 @@ export interface AgentStreamOutcome {
 }
 
 /**
- * Opens the agent's Connect stream with `authorization` as its metadata (none when undefined), says
- * Hello as `cluster`, and waits (at most `timeoutMs`) for the stream to end.
+ * Opens the agent's Connect stream over TLS verified against `caPem` (the hub's `caBundle`; plaintext
+ * when undefined) with `authorization` as its metadata (none when undefined), says Hello as `cluster`,
+ * and waits (at most `timeoutMs`) for the stream to end.
  */
-export function probeAgentStream(address: string, cluster: string, authorization: string | undefined, timeoutMs = 10_000): Promise<AgentStreamOutcome> {
-  const client = new AgentServiceClient(address, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
+export function probeAgentStream(address: string, caPem: string | undefined, cluster: string, authorization: string | undefined, timeoutMs = 10_000): Promise<AgentStreamOutcome> {
+  const credentials = caPem === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(Buffer.from(caPem));
+  const client = new AgentServiceClient(address, credentials, GRPC_CHANNEL_OPTIONS);
   const metadata = new grpc.Metadata();
   if (authorization !== undefined) metadata.set('authorization', authorization);
   const received: ConnectResponse[] = [];

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API_TOKEN_PATTERN, TEST_ADMIN_TOKEN } from './auth.js';
+import { API_TOKEN_PATTERN, TEST_ADMIN_TOKEN, TEST_CA_ENCRYPTION_KEY, bearer } from './auth.js';
 import { eventually } from './eventually.js';
 import { freePort } from './ports.js';
 
@@ -54,6 +54,11 @@ export interface HubProcess extends ManagedProcess {
   readonly dataDir: string;
   /** The fleet-admin API token (`bootstrap-admin`) to present to this hub's GraphQL API. */
   readonly adminToken: string;
+  /**
+   * PEM of the agent-link CA, read through the API (`agentLinkCA`) with the admin token as an operator
+   * would: what agents started with {@link startAgent} trust (FLOTILLA_HUB_CA).
+   */
+  readonly caBundle: string;
 }
 
 export interface HubOptions {
@@ -70,9 +75,15 @@ export interface HubOptions {
    * `<dataDir>/admin-token`, where the hub writes it.
    */
   presetAdminToken?: boolean;
+  /**
+   * true (default): FLOTILLA_CA_ENCRYPTION_KEY is {@link TEST_CA_ENCRYPTION_KEY}. false: it is unset, so
+   * the hub generates one into `<dataDir>/ca-encryption-key` (only one data folder can then open the CA).
+   */
+  presetCaEncryptionKey?: boolean;
 }
 
 const ADMIN_TOKEN_VARIABLE = 'FLOTILLA_BOOTSTRAP_ADMIN_TOKEN';
+const CA_KEY_VARIABLE = 'FLOTILLA_CA_ENCRYPTION_KEY';
 /** The file a hub without a preset token writes its generated one to, under FLOTILLA_DATA_DIR. */
 export const ADMIN_TOKEN_FILE = 'admin-token';
 /** How long after /healthz answers the generated token's file may take to appear. */
@@ -96,6 +107,8 @@ export async function startHub(options: HubOptions = {}): Promise<HubProcess> {
   };
   delete env[ADMIN_TOKEN_VARIABLE];
   if (options.presetAdminToken ?? true) env[ADMIN_TOKEN_VARIABLE] = TEST_ADMIN_TOKEN;
+  delete env[CA_KEY_VARIABLE];
+  if (options.presetCaEncryptionKey ?? true) env[CA_KEY_VARIABLE] = TEST_CA_ENCRYPTION_KEY;
   Object.assign(env, options.env ?? {});
   const dataDir = env['FLOTILLA_DATA_DIR']!;
   if (options.databaseUrl) env['DATABASE_URL'] = options.databaseUrl;
@@ -112,16 +125,27 @@ export async function startHub(options: HubOptions = {}): Promise<HubProcess> {
       { timeoutMs: 60_000, what: `hub /healthz\n${managed.tail()}` },
     );
     const adminToken = env[ADMIN_TOKEN_VARIABLE] || (await readAdminTokenFile(managed, dataDir));
+    const graphqlUrl = `http://127.0.0.1:${port}/graphql`;
     return Object.assign(managed, {
-      graphqlUrl: `http://127.0.0.1:${port}/graphql`,
+      graphqlUrl,
       grpcAddress: `127.0.0.1:${grpcPort}`,
       dataDir,
       adminToken,
+      caBundle: await readAgentLinkCa(graphqlUrl, adminToken),
     });
   } catch (error) {
     await managed.stop('SIGKILL');
     throw error;
   }
+}
+
+/** The hub's agent-link CA bundle, as `{ agentLinkCA }` answers it to the admin token. */
+async function readAgentLinkCa(graphqlUrl: string, adminToken: string): Promise<string> {
+  const response = await fetch(graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: bearer(adminToken) }, body: JSON.stringify({ query: '{ agentLinkCA }' }) });
+  const body = (await response.json()) as { data?: { agentLinkCA?: string }; errors?: unknown };
+  const pem = body.data?.agentLinkCA;
+  if (!pem?.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`the hub answered { agentLinkCA } without a PEM certificate: ${JSON.stringify(body.errors ?? body)}`);
+  return pem;
 }
 
 /**
@@ -154,18 +178,23 @@ async function readAdminTokenFile(hub: ManagedProcess, dataDir: string): Promise
 
 export interface AgentOptions {
   hubAddress: string;
+  /** The CA the agent verifies the hub with (FLOTILLA_HUB_CA), usually `hub.caBundle`; the gRPC transport needs it. */
+  hubCa?: string;
   cluster: string;
   bootstrapToken?: string;
   stateDir?: string;
   env?: Record<string, string>;
 }
 
-/** Starts `node agent/dist/main.js` with the simulated cluster driver. */
+/** Starts `node agent/dist/main.js` with the simulated cluster driver, verifying the hub against `hubCa`. */
 export function startAgent(options: AgentOptions): ManagedProcess & { stateDir: string } {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), `flotilla-agent-${options.cluster}-`));
+  const inherited = { ...(process.env as Record<string, string>) };
+  for (const name of ['FLOTILLA_HUB_CA_FILE', 'FLOTILLA_HUB_INSECURE', 'FLOTILLA_HUB_TLS_SERVER_NAME']) delete inherited[name];
   const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+    ...inherited,
     FLOTILLA_HUB_ADDRESS: options.hubAddress,
+    ...(options.hubCa !== undefined ? { FLOTILLA_HUB_CA: options.hubCa } : {}),
     FLOTILLA_CLUSTER_NAME: options.cluster,
     FLOTILLA_BOOTSTRAP_TOKEN: options.bootstrapToken ?? '',
     FLOTILLA_STATE_DIR: stateDir,

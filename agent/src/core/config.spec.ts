@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { credentialIssue, loadAgentConfig, type AgentConfig } from './config.js';
 
-const minimal = { FLOTILLA_HUB_ADDRESS: 'hub.flotilla.svc:7443', FLOTILLA_CLUSTER_NAME: 'edge-1', FLOTILLA_BOOTSTRAP_TOKEN: 'bt-secret-123' };
+// The loader checks the CA's shape only; the TLS handshake checks the certificate itself.
+const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
+const minimal = { FLOTILLA_HUB_ADDRESS: 'hub.flotilla.svc:7443', FLOTILLA_HUB_CA: CA_PEM, FLOTILLA_CLUSTER_NAME: 'edge-1', FLOTILLA_BOOTSTRAP_TOKEN: 'bt-secret-123' };
+const verified = { kind: 'tls', ca: { kind: 'pem', pem: CA_PEM.trim() }, serverName: undefined };
 
 function configOf(env: Record<string, string | undefined>): AgentConfig {
   const result = loadAgentConfig(env);
@@ -12,7 +15,7 @@ function configOf(env: Record<string, string | undefined>): AgentConfig {
 describe('loadAgentConfig', () => {
   it('fills every default from a minimal environment', () => {
     expect(configOf(minimal)).toEqual({
-      transport: { kind: 'grpc', hubAddress: 'hub.flotilla.svc:7443' },
+      transport: { kind: 'grpc', hubAddress: 'hub.flotilla.svc:7443', tls: verified },
       clusterName: 'edge-1',
       bootstrapToken: 'bt-secret-123',
       stateDir: './.flotilla/agent-edge-1',
@@ -49,6 +52,11 @@ describe('loadAgentConfig', () => {
     { name: 'FLOTILLA_AGENT_NAMESPACE wins over POD_NAMESPACE', env: { POD_NAMESPACE: 'a', FLOTILLA_AGENT_NAMESPACE: 'b' }, want: { kube: { agentNamespace: 'b' } } },
     { name: 'the cache store is files by default', env: {}, want: { cacheStore: { kind: 'file' } } },
     { name: 'the Secret cache store has a default name prefix', env: { FLOTILLA_CACHE_STORE: 'secret' }, want: { cacheStore: { kind: 'secret', namePrefix: 'flotilla-agent' } } },
+    { name: 'the hub CA may come from a file instead', env: { FLOTILLA_HUB_CA: undefined, FLOTILLA_HUB_CA_FILE: '/etc/flotilla/hub-ca/ca.crt' }, want: { transport: { tls: { kind: 'tls', ca: { kind: 'file', path: '/etc/flotilla/hub-ca/ca.crt' } } } } },
+    { name: 'a PEM pasted with escaped line breaks is unescaped', env: { FLOTILLA_HUB_CA: CA_PEM.replace(/\n/g, '\\n') }, want: { transport: { tls: verified } } },
+    { name: 'a TLS server name overrides the name checked in the certificate', env: { FLOTILLA_HUB_TLS_SERVER_NAME: 'hub.internal' }, want: { transport: { tls: { ...verified, serverName: 'hub.internal' } } } },
+    { name: 'FLOTILLA_HUB_INSECURE=true dials in plaintext and needs no CA', env: { FLOTILLA_HUB_CA: undefined, FLOTILLA_HUB_INSECURE: 'true' }, want: { transport: { tls: { kind: 'insecure' } } } },
+    { name: 'FLOTILLA_HUB_INSECURE=false keeps TLS', env: { FLOTILLA_HUB_INSECURE: 'false' }, want: { transport: { tls: verified } } },
     {
       name: 'the Secret name prefix can be set',
       env: { FLOTILLA_CACHE_STORE: 'secret', FLOTILLA_CACHE_SECRET_PREFIX: 'edge-agent' },
@@ -64,6 +72,12 @@ describe('loadAgentConfig', () => {
     { name: 'a hub address without a port is invalid', env: { FLOTILLA_HUB_ADDRESS: 'hub.local' }, path: 'FLOTILLA_HUB_ADDRESS', code: 'invalid' },
     { name: 'a hub address with port 0 is invalid', env: { FLOTILLA_HUB_ADDRESS: 'hub:0' }, path: 'FLOTILLA_HUB_ADDRESS', code: 'invalid' },
     { name: 'a hub address with a bad IPv4 is invalid', env: { FLOTILLA_HUB_ADDRESS: '10.0.0.300:80' }, path: 'FLOTILLA_HUB_ADDRESS', code: 'invalid' },
+    { name: 'a hub without a CA is refused (no silent plaintext)', env: { FLOTILLA_HUB_CA: undefined }, path: 'FLOTILLA_HUB_CA', code: 'required' },
+    { name: 'a CA that is not PEM is invalid', env: { FLOTILLA_HUB_CA: 'not a certificate' }, path: 'FLOTILLA_HUB_CA', code: 'invalid' },
+    { name: 'a CA as text and as a file are exclusive', env: { FLOTILLA_HUB_CA_FILE: '/ca.crt' }, path: 'FLOTILLA_HUB_CA', code: 'invalid' },
+    { name: 'FLOTILLA_HUB_INSECURE=true with a CA is contradictory', env: { FLOTILLA_HUB_INSECURE: 'true' }, path: 'FLOTILLA_HUB_INSECURE', code: 'invalid' },
+    { name: 'FLOTILLA_HUB_INSECURE must be a boolean', env: { FLOTILLA_HUB_INSECURE: 'maybe' }, path: 'FLOTILLA_HUB_INSECURE', code: 'invalid' },
+    { name: 'a TLS server name that is not a DNS name is invalid', env: { FLOTILLA_HUB_TLS_SERVER_NAME: 'hub:443' }, path: 'FLOTILLA_HUB_TLS_SERVER_NAME', code: 'invalid' },
     { name: 'a blank cluster name is required', env: { FLOTILLA_CLUSTER_NAME: '   ' }, path: 'FLOTILLA_CLUSTER_NAME', code: 'required' },
     { name: 'an uppercase cluster name is invalid', env: { FLOTILLA_CLUSTER_NAME: 'Edge-1' }, path: 'FLOTILLA_CLUSTER_NAME', code: 'invalid' },
     { name: 'a cluster name ending in a dash is invalid', env: { FLOTILLA_CLUSTER_NAME: 'edge-' }, path: 'FLOTILLA_CLUSTER_NAME', code: 'invalid' },
@@ -122,15 +136,29 @@ describe('loadAgentConfig', () => {
 describe('loadAgentConfig with FLOTILLA_TRANSPORT=nats', () => {
   const nats = { FLOTILLA_TRANSPORT: 'nats', FLOTILLA_NATS_URL: 'nats://n1:4222,n2:4222', FLOTILLA_CLUSTER_NAME: 'edge-1' };
 
-  it('needs neither a hub address nor a bootstrap token, and defaults the bucket', () => {
-    expect(configOf(nats).transport).toEqual({ kind: 'nats', servers: ['nats://n1:4222', 'n2:4222'], auth: { kind: 'none' }, kvBucket: 'flotilla-desired' });
+  it('needs neither a hub address, a hub CA nor a bootstrap token, and defaults the bucket', () => {
+    expect(configOf(nats).transport).toEqual({ kind: 'nats', servers: ['nats://n1:4222', 'n2:4222'], auth: { kind: 'none' }, kvBucket: 'flotilla-desired', caFile: undefined });
   });
 
   it.each([
     { name: 'a user and a password', env: { FLOTILLA_NATS_USER: 'edge-1', FLOTILLA_NATS_PASSWORD: 'pw-1' }, auth: { kind: 'password', user: 'edge-1', password: 'pw-1' } },
     { name: 'a creds file', env: { FLOTILLA_NATS_CREDS: '/var/run/secrets/nats/edge-1.creds' }, auth: { kind: 'creds', file: '/var/run/secrets/nats/edge-1.creds' } },
+    { name: 'a user it enrolls itself (the hub as NATS operator)', env: { FLOTILLA_NATS_ENROLLMENT_JWT: 'eyJh.eyJi.c2ln' }, auth: { kind: 'operator', enrollmentJwt: 'eyJh.eyJi.c2ln' } },
   ])('authenticates with $name', ({ env, auth }) => {
     expect(configOf({ ...nats, ...env }).transport).toMatchObject({ kind: 'nats', auth });
+  });
+
+  it('takes the CA of tls:// servers from FLOTILLA_NATS_CA_FILE', () => {
+    expect(configOf({ ...nats, FLOTILLA_NATS_URL: 'tls://n1:4222', FLOTILLA_NATS_CA_FILE: '/etc/nats/ca.pem' }).transport).toMatchObject({ caFile: '/etc/nats/ca.pem' });
+  });
+
+  it.each([
+    { name: 'neither a stored NATS identity nor a bootstrap token is refused', stored: false, token: undefined, refused: true },
+    { name: 'a stored NATS identity is enough', stored: true, token: undefined, refused: false },
+    { name: 'a bootstrap token is enough', stored: false, token: 'flt_boot_x', refused: false },
+  ])('with an enrollment JWT: $name', ({ stored, token, refused }) => {
+    const config = configOf({ ...nats, FLOTILLA_NATS_ENROLLMENT_JWT: 'eyJh.eyJi.c2ln', FLOTILLA_BOOTSTRAP_TOKEN: token });
+    expect(credentialIssue(stored, config) !== undefined).toBe(refused);
   });
 
   it('takes the bucket from FLOTILLA_NATS_KV_BUCKET', () => {
@@ -144,6 +172,8 @@ describe('loadAgentConfig with FLOTILLA_TRANSPORT=nats', () => {
     { name: 'a password without a user is incomplete', env: { FLOTILLA_NATS_PASSWORD: 'pw' }, path: 'FLOTILLA_NATS_USER', code: 'required' },
     { name: 'a creds file and a password are exclusive', env: { FLOTILLA_NATS_CREDS: '/c', FLOTILLA_NATS_USER: 'u', FLOTILLA_NATS_PASSWORD: 'pw' }, path: 'FLOTILLA_NATS_CREDS', code: 'invalid' },
     { name: 'a bucket name with a dot is invalid', env: { FLOTILLA_NATS_KV_BUCKET: 'a.b' }, path: 'FLOTILLA_NATS_KV_BUCKET', code: 'invalid' },
+    { name: 'an enrollment JWT with a password is invalid', env: { FLOTILLA_NATS_ENROLLMENT_JWT: 'eyJh.eyJi.c2ln', FLOTILLA_NATS_USER: 'u', FLOTILLA_NATS_PASSWORD: 'pw' }, path: 'FLOTILLA_NATS_ENROLLMENT_JWT', code: 'invalid' },
+    { name: 'an enrollment JWT that is not a JWT is invalid', env: { FLOTILLA_NATS_ENROLLMENT_JWT: 'not a jwt' }, path: 'FLOTILLA_NATS_ENROLLMENT_JWT', code: 'invalid' },
     { name: 'an unknown transport is invalid', env: { FLOTILLA_TRANSPORT: 'mqtt' }, path: 'FLOTILLA_TRANSPORT', code: 'invalid' },
   ])('$name', ({ env, path, code }) => {
     const result = loadAgentConfig({ ...nats, ...env });

@@ -8,6 +8,10 @@ import { isAppPattern } from './app-pattern.js';
 /** The environment variables the agent reads. Nothing else in the agent reads `process.env`. */
 export const AGENT_ENV = {
   hubAddress: 'FLOTILLA_HUB_ADDRESS',
+  hubCa: 'FLOTILLA_HUB_CA',
+  hubCaFile: 'FLOTILLA_HUB_CA_FILE',
+  hubInsecure: 'FLOTILLA_HUB_INSECURE',
+  hubTlsServerName: 'FLOTILLA_HUB_TLS_SERVER_NAME',
   clusterName: 'FLOTILLA_CLUSTER_NAME',
   bootstrapToken: 'FLOTILLA_BOOTSTRAP_TOKEN',
   stateDir: 'FLOTILLA_STATE_DIR',
@@ -29,6 +33,9 @@ export const AGENT_ENV = {
   natsPassword: 'FLOTILLA_NATS_PASSWORD',
   natsCreds: 'FLOTILLA_NATS_CREDS',
   natsKvBucket: 'FLOTILLA_NATS_KV_BUCKET',
+  // NATS decentralized auth and TLS (see docs/nats/README.md).
+  natsEnrollmentJwt: 'FLOTILLA_NATS_ENROLLMENT_JWT',
+  natsCaFile: 'FLOTILLA_NATS_CA_FILE',
 } as const;
 
 /** Log levels, least to most severe. */
@@ -74,13 +81,49 @@ export type CacheStoreConfig =
 export type NatsAuthConfig =
   | { readonly kind: 'none' }
   | { readonly kind: 'password'; readonly user: string; readonly password: string }
-  | { readonly kind: 'creds'; readonly file: string };
+  | { readonly kind: 'creds'; readonly file: string }
+  | NatsOperatorAuthConfig;
+
+// --- NATS decentralized auth (FLOTILLA_NATS_ENROLLMENT_JWT) ---
+
+/**
+ * The hub is the NATS operator: the agent makes its own user nkey (the seed stays in its state
+ * store), exchanges the bootstrap token for a user JWT over NATS as the shared enrollment user, and
+ * renews that JWT before it expires.
+ */
+export interface NatsOperatorAuthConfig {
+  readonly kind: 'operator';
+  /** The enrollment user's bearer JWT: it may only ask the hub for a cluster identity. Never logged. */
+  readonly enrollmentJwt: string;
+}
+
+/** A JWT's shape: three base64url parts. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+// --- end of NATS decentralized auth ---
+
+/** Where the CA that signs the hub's certificate comes from: PEM text, or a file read at start. */
+export type HubCaSource = { readonly kind: 'pem'; readonly pem: string } | { readonly kind: 'file'; readonly path: string };
+
+/**
+ * How the agent verifies the hub: TLS against the hub's CA (always, from the first connection, so the
+ * bootstrap token only ever crosses TLS), or plaintext when FLOTILLA_HUB_INSECURE=true.
+ */
+export type HubTlsConfig =
+  | {
+      readonly kind: 'tls';
+      readonly ca: HubCaSource;
+      /** FLOTILLA_HUB_TLS_SERVER_NAME: the name checked against the hub's certificate instead of the address's host. */
+      readonly serverName: string | undefined;
+    }
+  | { readonly kind: 'insecure' };
 
 /** The gRPC hub link: one stream to the hub, authenticated by the bootstrap token, then the credential. */
 export interface GrpcTransportConfig {
   readonly kind: 'grpc';
   /** `host:port` of the hub's agent endpoint. */
   readonly hubAddress: string;
+  readonly tls: HubTlsConfig;
 }
 
 /** The NATS JetStream hub link: identity and permissions come from the cluster's NATS user. */
@@ -91,6 +134,8 @@ export interface NatsTransportConfig {
   readonly auth: NatsAuthConfig;
   /** KV bucket of desired state, keyed `<cluster>.<app>`. */
   readonly kvBucket: string;
+  /** FLOTILLA_NATS_CA_FILE: PEM of the CA(s) the NATS server's certificate is verified with. */
+  readonly caFile: string | undefined;
 }
 
 /** Which hub link to run, with its settings. */
@@ -251,8 +296,9 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
  * would refuse every connection, so the agent should not start. Returns `undefined` when one exists.
  */
 export function credentialIssue(hasStoredCredential: boolean, config: AgentConfig): ConfigIssue | undefined {
-  // Over NATS the cluster's NATS user is the identity; no hub credential is exchanged.
-  if (config.transport.kind === 'nats' || hasStoredCredential || config.bootstrapToken !== undefined) return undefined;
+  // Over NATS the cluster's NATS user is the identity; no hub credential is exchanged. With the hub as
+  // NATS operator, `hasStoredCredential` means a stored NATS identity, and the same rule holds.
+  if ((config.transport.kind === 'nats' && config.transport.auth.kind !== 'operator') || hasStoredCredential || config.bootstrapToken !== undefined) return undefined;
   return {
     code: 'required',
     path: AGENT_ENV.bootstrapToken,
@@ -302,11 +348,12 @@ function readTransport(read: ReadVariable, issue: RaiseIssue): TransportConfig |
       return undefined;
     }
     const problem = hubAddressProblem(hubAddress);
+    const tls = readHubTls(read, issue);
     if (problem !== undefined) {
       issue('invalid', AGENT_ENV.hubAddress, `${AGENT_ENV.hubAddress} ${problem}`);
       return undefined;
     }
-    return { kind: 'grpc', hubAddress };
+    return tls === undefined ? undefined : { kind: 'grpc', hubAddress, tls };
   }
   if (kind !== 'nats') {
     issue('invalid', AGENT_ENV.transport, `${AGENT_ENV.transport} must be 'grpc' or 'nats'; got ${quote(kind)}`);
@@ -326,8 +373,14 @@ function readTransport(read: ReadVariable, issue: RaiseIssue): TransportConfig |
   const user = read(AGENT_ENV.natsUser);
   const password = read(AGENT_ENV.natsPassword);
   const creds = read(AGENT_ENV.natsCreds);
+  const enrollmentJwt = read(AGENT_ENV.natsEnrollmentJwt);
   let auth: NatsAuthConfig = { kind: 'none' };
-  if (creds !== undefined && (user !== undefined || password !== undefined)) {
+  if (enrollmentJwt !== undefined && (creds !== undefined || user !== undefined || password !== undefined)) {
+    issue('invalid', AGENT_ENV.natsEnrollmentJwt, `${AGENT_ENV.natsEnrollmentJwt} makes the agent enroll its own NATS user: unset ${AGENT_ENV.natsCreds}, ${AGENT_ENV.natsUser} and ${AGENT_ENV.natsPassword}`);
+  } else if (enrollmentJwt !== undefined) {
+    if (JWT_SHAPE.test(enrollmentJwt)) auth = { kind: 'operator', enrollmentJwt };
+    else issue('invalid', AGENT_ENV.natsEnrollmentJwt, `${AGENT_ENV.natsEnrollmentJwt} must be a JWT (three base64url parts; value not shown)`);
+  } else if (creds !== undefined && (user !== undefined || password !== undefined)) {
     issue('invalid', AGENT_ENV.natsCreds, `${AGENT_ENV.natsCreds} and ${AGENT_ENV.natsUser}/${AGENT_ENV.natsPassword} are exclusive: set one`);
   } else if (creds !== undefined) {
     auth = { kind: 'creds', file: creds };
@@ -338,7 +391,58 @@ function readTransport(read: ReadVariable, issue: RaiseIssue): TransportConfig |
   } else if (password !== undefined) {
     issue('required', AGENT_ENV.natsUser, `${AGENT_ENV.natsUser} is required with ${AGENT_ENV.natsPassword}`);
   }
-  return { kind: 'nats', servers, auth, kvBucket };
+  return { kind: 'nats', servers, auth, kvBucket, caFile: read(AGENT_ENV.natsCaFile) };
+}
+
+/**
+ * FLOTILLA_HUB_CA (PEM text) or FLOTILLA_HUB_CA_FILE (a path, read at start), exactly one, unless
+ * FLOTILLA_HUB_INSECURE=true, which takes neither. Undefined when the settings are unusable.
+ */
+function readHubTls(read: ReadVariable, issue: RaiseIssue): HubTlsConfig | undefined {
+  const insecureText = read(AGENT_ENV.hubInsecure)?.toLowerCase() ?? 'false';
+  const insecure = ['1', 'true', 'yes', 'on'].includes(insecureText) ? true : ['0', 'false', 'no', 'off'].includes(insecureText) ? false : undefined;
+  if (insecure === undefined) {
+    issue('invalid', AGENT_ENV.hubInsecure, `${AGENT_ENV.hubInsecure} must be true or false; got ${quote(insecureText)}`);
+    return undefined;
+  }
+  // An env var set by hand often carries the PEM's line breaks as the two characters \n.
+  const pemText = read(AGENT_ENV.hubCa)?.replace(/\\n/g, '\n').trim();
+  const path = read(AGENT_ENV.hubCaFile);
+  const serverName = read(AGENT_ENV.hubTlsServerName);
+  if (insecure) {
+    const contradicting = [AGENT_ENV.hubCa, AGENT_ENV.hubCaFile, AGENT_ENV.hubTlsServerName].filter((name) => read(name) !== undefined);
+    if (contradicting.length === 0) return { kind: 'insecure' };
+    issue('invalid', AGENT_ENV.hubInsecure, `${AGENT_ENV.hubInsecure}=true dials the hub in plaintext: unset ${contradicting.join(', ')} or ${AGENT_ENV.hubInsecure}`);
+    return undefined;
+  }
+  let ok = true;
+  if (serverName !== undefined && (serverName.length > 253 || !DNS_NAME.test(serverName))) {
+    issue('invalid', AGENT_ENV.hubTlsServerName, `${AGENT_ENV.hubTlsServerName} must be a DNS name from the hub's certificate; got ${quote(serverName)}`);
+    ok = false;
+  }
+  if (pemText !== undefined && path !== undefined) {
+    issue('invalid', AGENT_ENV.hubCa, `${AGENT_ENV.hubCa} and ${AGENT_ENV.hubCaFile} are exclusive: set one`);
+    return undefined;
+  }
+  if (pemText === undefined && path === undefined) {
+    issue(
+      'required',
+      AGENT_ENV.hubCa,
+      `${AGENT_ENV.hubCa} (PEM) or ${AGENT_ENV.hubCaFile} (a path) is required: the CA the hub's certificate is signed by (the hub's agentLinkCA query, or the caBundle of registerCluster). ${AGENT_ENV.hubInsecure}=true dials in plaintext instead (development only)`,
+    );
+    return undefined;
+  }
+  if (pemText !== undefined && !isCertificatePem(pemText)) {
+    issue('invalid', AGENT_ENV.hubCa, `${AGENT_ENV.hubCa} must hold PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)`);
+    return undefined;
+  }
+  if (!ok) return undefined;
+  return { kind: 'tls', ca: pemText !== undefined ? { kind: 'pem', pem: pemText } : { kind: 'file', path: path! }, serverName };
+}
+
+/** True when `text` holds at least one PEM certificate block. */
+export function isCertificatePem(text: string): boolean {
+  return /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(text);
 }
 
 /**

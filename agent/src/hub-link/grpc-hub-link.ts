@@ -12,10 +12,17 @@ export interface CredentialSink {
   write(credential: string): Promise<void>;
 }
 
+/**
+ * How the link dials the hub: TLS, verifying the hub's certificate against `caPem` (and, when set,
+ * checking it for `serverName` instead of the address's host), or plaintext.
+ */
+export type GrpcLinkSecurity = { readonly kind: 'tls'; readonly caPem: string; readonly serverName?: string | undefined } | { readonly kind: 'insecure' };
+
 /** Settings of {@link GrpcHubLink}. */
 export interface GrpcHubLinkOptions {
   /** `host:port` of the hub. */
   readonly address: string;
+  readonly security: GrpcLinkSecurity;
   readonly clusterName: string;
   readonly agentVersion: string;
   /** The credential stored by an earlier Welcome, used in preference to the bootstrap token. */
@@ -61,8 +68,11 @@ export class GrpcHubLink implements HubLink {
 
   start(): void {
     if (this.#loop !== undefined || this.#stopped) return;
-    this.#client = new AgentServiceClient(this.#options.address, grpc.credentials.createInsecure(), {
+    const { security } = this.#options;
+    const credentials = security.kind === 'tls' ? grpc.credentials.createSsl(Buffer.from(security.caPem, 'utf8')) : grpc.credentials.createInsecure();
+    this.#client = new AgentServiceClient(this.#options.address, credentials, {
       ...GRPC_CHANNEL_OPTIONS,
+      ...(security.kind === 'tls' && security.serverName !== undefined ? { 'grpc.ssl_target_name_override': security.serverName } : {}),
       // Keep grpc-js's own reconnect backoff within ours, or a restarted hub stays unreachable to new
       // calls until the channel's default backoff (up to two minutes) runs out.
       'grpc.initial_reconnect_backoff_ms': this.#options.reconnect.baseMs,

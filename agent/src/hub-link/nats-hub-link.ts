@@ -3,7 +3,8 @@ import { nextBackoffMs, type BackoffOptions } from '../core/backoff.js';
 import type { NatsAuthConfig } from '../core/config.js';
 import type { Logger } from '../log.js';
 import type { HubLink, HubLinkHandler } from './hub-link.js';
-import { NatsSession, type NatsSessionOutcome } from './nats-session.js';
+import type { NatsIdentity } from './nats-identity.js';
+import { NatsSession, RENEWED_REASON, type NatsSessionOutcome } from './nats-session.js';
 
 /** Settings of {@link NatsHubLink}. */
 export interface NatsHubLinkOptions {
@@ -29,6 +30,10 @@ export interface NatsHubLinkOptions {
   /** Heartbeat and inventory intervals until the hub's Welcome names others (defaults 10 s and 60 s). */
   readonly defaultHeartbeatMs?: number;
   readonly defaultInventoryMs?: number;
+  /** With `auth.kind === 'operator'`: enrolls before the first session and renews the JWT (see {@link NatsIdentity}). */
+  readonly identity?: NatsIdentity;
+  /** PEM file of the CA the server's certificate is verified with (FLOTILLA_NATS_CA_FILE). */
+  readonly caFile?: string;
 }
 
 /**
@@ -80,6 +85,12 @@ export class NatsHubLink implements HubLink {
       log.debug('connecting to NATS', { servers: this.#options.servers.map(withoutCredentials), attempt });
       const outcome = await this.#runSession();
       if (this.#stopped) break;
+      // A renewal ends a healthy session on purpose: reconnect at once with the new JWT.
+      if (outcome.reason === RENEWED_REASON) {
+        log.info('reconnecting with the renewed NATS user JWT');
+        attempt = 0;
+        continue;
+      }
       if (outcome.established && outcome.durationMs >= stableAfterMs) attempt = 0;
       const delayMs = nextBackoffMs(attempt, this.#options.random01(), reconnect);
       log.warn('hub link down; reconnecting', { reason: outcome.reason, retryInMs: delayMs, attempt: attempt + 1 });
@@ -90,6 +101,14 @@ export class NatsHubLink implements HubLink {
 
   async #runSession(): Promise<NatsSessionOutcome> {
     const options = this.#options;
+    if (options.identity !== undefined) {
+      const startedAt = options.clock.now();
+      try {
+        await options.identity.ensure();
+      } catch (error) {
+        return { established: false, refusal: undefined, reason: `cannot obtain a NATS identity: ${error instanceof Error ? error.message : String(error)}`, durationMs: options.clock.now() - startedAt };
+      }
+    }
     const session = new NatsSession({
       servers: options.servers,
       auth: options.auth,
@@ -103,6 +122,8 @@ export class NatsHubLink implements HubLink {
       publishTimeoutMs: options.publishTimeoutMs ?? 10_000,
       defaultHeartbeatMs: options.defaultHeartbeatMs ?? 10_000,
       defaultInventoryMs: options.defaultInventoryMs ?? 60_000,
+      identity: options.identity,
+      caFile: options.caFile,
     });
     this.#session = session;
     try {

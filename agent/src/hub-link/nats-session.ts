@@ -9,7 +9,7 @@ import {
   type Refusal,
 } from '@flotilla/proto';
 import { DeliverPolicy, jetstream, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { Clock, Timer } from '../clock.js';
 import type { NatsAuthConfig } from '../core/config.js';
 import type { AckContent } from '../core/desired-state.js';
@@ -18,6 +18,8 @@ import type { ReportContent } from '../core/health/index.js';
 import type { Logger } from '../log.js';
 import type { HubLinkHandler } from './hub-link.js';
 import { DesiredEntries } from './nats-desired-entries.js';
+import { renewAtMs, userJwtTimes } from '../core/nats-user-jwt.js';
+import type { NatsIdentity } from './nats-identity.js';
 
 /** Settings of one {@link NatsSession}. */
 export interface NatsSessionOptions {
@@ -36,7 +38,14 @@ export interface NatsSessionOptions {
   /** Intervals used until a Welcome names others. */
   readonly defaultHeartbeatMs: number;
   readonly defaultInventoryMs: number;
+  /** With `auth.kind === 'operator'`: the enrolled identity the session connects as and renews. */
+  readonly identity?: NatsIdentity;
+  /** PEM file of the CA the server's certificate is verified with. */
+  readonly caFile?: string;
 }
+
+/** The reason of a session the agent ended to reconnect with its renewed NATS user JWT. */
+export const RENEWED_REASON = 'NATS user JWT renewed; reconnecting with it';
 
 /** How a session ended. */
 export interface NatsSessionOutcome {
@@ -77,6 +86,7 @@ export class NatsSession {
   #inventoryMs: number;
   #inventoryTooLargeLogged = false;
   #unsubscribeReports: (() => void) | undefined;
+  #renewalTimer: Timer | undefined;
 
   constructor(options: NatsSessionOptions) {
     this.#options = options;
@@ -120,6 +130,7 @@ export class NatsSession {
       this.#unsubscribeReports = handler.onReport((report) => this.#sendReport(report));
       this.#sendHello();
       this.#armTimers();
+      this.#scheduleRenewal(connection);
       // Closing the connection ends the watch; a failed publish closes the connection.
       void connection.closed().then(() => watch.stop());
       try {
@@ -134,6 +145,7 @@ export class NatsSession {
     } finally {
       this.#ended = true;
       this.#clearTimers();
+      this.#renewalTimer?.cancel();
       this.#unsubscribeReports?.();
       await connection.close().catch(() => undefined);
     }
@@ -148,16 +160,21 @@ export class NatsSession {
   }
 
   async #connect(): Promise<NatsConnection> {
-    const { auth, servers, clusterName, connectTimeoutMs } = this.#options;
+    const { auth, servers, clusterName, connectTimeoutMs, identity, caFile } = this.#options;
+    const enrolled = auth.kind === 'operator' ? identity?.current : undefined;
+    if (auth.kind === 'operator' && enrolled === undefined) throw new Error('no enrolled NATS identity');
     const credentials =
       auth.kind === 'password'
         ? { user: auth.user, pass: auth.password }
         : auth.kind === 'creds'
           ? // Read at every connect, so that a rotated creds file is picked up without a restart.
             { authenticator: credsAuthenticator(await readFile(auth.file)) }
-          : {};
+          : enrolled !== undefined
+            ? { authenticator: jwtAuthenticator(enrolled.jwt, new TextEncoder().encode(enrolled.seed)) }
+            : {};
     return connect({
       servers: [...servers],
+      ...(caFile !== undefined ? { tls: { caFile } } : {}),
       ...credentials,
       name: `flotilla-agent ${clusterName}`,
       // The server only lets this cluster's user subscribe under its own inbox prefix (see docs/nats).
@@ -271,6 +288,36 @@ export class NatsSession {
       .finally(() => {
         this.#queued -= 1;
       });
+  }
+
+  /**
+   * Renews the NATS user JWT at two thirds of its lifetime over this connection, then ends the
+   * session so that the link reconnects with the new JWT at once (a server cannot swap the JWT of an
+   * open connection). The next watch redelivers every key; the reconciler acks what it already holds
+   * without applying it again. A failed renewal is retried while the current JWT lasts.
+   */
+  #scheduleRenewal(connection: NatsConnection): void {
+    const { identity, clock, log } = this.#options;
+    const jwt = identity?.current?.jwt;
+    const times = jwt === undefined ? undefined : userJwtTimes(jwt);
+    const at = times === undefined ? undefined : renewAtMs(times);
+    if (identity === undefined || times?.expiresAtMs === undefined || at === undefined) return;
+    const expiresAtMs = times.expiresAtMs;
+    const attempt = (delayMs: number) => {
+      this.#renewalTimer = clock.setTimer(() => {
+        this.#renewalTimer = undefined;
+        if (this.#ended) return;
+        identity.renew(connection).then(
+          () => this.close(RENEWED_REASON),
+          (error: unknown) => {
+            const retryMs = Math.max(1000, Math.floor((expiresAtMs - clock.now()) / 4));
+            log.warn('renewing the NATS user JWT failed; retrying', { reason: describe(error), retryInMs: retryMs });
+            if (!this.#ended) attempt(retryMs);
+          },
+        );
+      }, delayMs);
+    };
+    attempt(Math.max(0, at - clock.now()));
   }
 
   #armTimers(): void {

@@ -92,7 +92,7 @@ describeForTargets('the Secret state store', (target, settings) => {
     const hub = await FakeHub.start({ welcome: () => ({ agentCredential: 'cred-in-secret' }) });
     let agent: RunningAgent | undefined;
     try {
-      const first = loadAgentConfig({ ...env, FLOTILLA_HUB_ADDRESS: hub.address, FLOTILLA_BOOTSTRAP_TOKEN: 'bt-once' });
+      const first = loadAgentConfig({ ...env, FLOTILLA_HUB_ADDRESS: hub.address, FLOTILLA_HUB_CA: hub.caPem, FLOTILLA_BOOTSTRAP_TOKEN: 'bt-once' });
       if (!first.ok) throw new Error(JSON.stringify(first.issues));
       const started = await startAgent(first.config, { log, link: { reconnectBaseMs: 50 } });
       if (!started.ok) throw new Error(JSON.stringify(started.issues));
@@ -124,7 +124,7 @@ describeForTargets('the Secret state store', (target, settings) => {
 
     // Someone deletes the object while the agent is down; the hub stays unreachable.
     await target().client.request('DELETE', `/api/v1/namespaces/${appNamespace}/configmaps/from-cache`);
-    const second = loadAgentConfig({ ...env, FLOTILLA_HUB_ADDRESS: '127.0.0.1:9' });
+    const second = loadAgentConfig({ ...env, FLOTILLA_HUB_ADDRESS: '127.0.0.1:9', FLOTILLA_HUB_CA: hub.caPem });
     if (!second.ok) throw new Error(JSON.stringify(second.issues));
     const restarted = await startAgent(second.config, { log, link: { reconnectBaseMs: 50 } });
     if (!restarted.ok) throw new Error(`the credential should come from the Secret: ${JSON.stringify(restarted.issues)}`);

@@ -14,6 +14,7 @@ import {
   type Welcome,
 } from '@flotilla/proto';
 import { agentServiceDefinition } from '@flotilla/proto/grpc';
+import { makeTestPki, type TestPki } from './test-pki.js';
 
 type ResponseMessage = Exclude<ConnectResponse['message'], { case: undefined }>;
 type RequestCase = Exclude<ConnectRequest['message']['case'], undefined>;
@@ -74,6 +75,15 @@ export interface FakeHubOptions {
   readonly port?: number;
   /** Welcome to answer each Hello with; `undefined` welcomes with defaults, a function decides per stream. */
   readonly welcome?: (connection: FakeConnection, index: number) => WelcomeFields | 'none';
+  /** The certificate to serve (default: one for localhost and 127.0.0.1 from a CA made once per process), or plaintext. */
+  readonly tls?: TestPki | 'insecure';
+}
+
+let sharedPki: TestPki | undefined;
+/** The CA and server certificate fake hubs serve by default (made on first use). */
+export function defaultPki(): TestPki {
+  sharedPki ??= makeTestPki();
+  return sharedPki;
 }
 
 /** A minimal hub over real gRPC that records what agents send and sends what a test asks. */
@@ -81,11 +91,14 @@ export class FakeHub {
   readonly connections: FakeConnection[];
   readonly #server: grpc.Server;
   readonly port: number;
+  /** The CA an agent must trust to reach this hub; undefined when it serves plaintext. */
+  readonly caPem: string | undefined;
 
-  private constructor(server: grpc.Server, port: number, connections: FakeConnection[]) {
+  private constructor(server: grpc.Server, port: number, connections: FakeConnection[], caPem: string | undefined) {
     this.#server = server;
     this.port = port;
     this.connections = connections;
+    this.caPem = caPem;
   }
 
   static async start(options: FakeHubOptions = {}): Promise<FakeHub> {
@@ -121,12 +134,15 @@ export class FakeHub {
       call.on('error', finish);
     };
     server.addService(agentServiceDefinition, { connect });
+    const tls = options.tls ?? defaultPki();
+    const credentials =
+      tls === 'insecure'
+        ? grpc.ServerCredentials.createInsecure()
+        : grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.serverCertificatePem), private_key: Buffer.from(tls.serverKeyPem) }], false);
     const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-        error === null ? resolve(bound) : reject(error),
-      );
+      server.bindAsync(`127.0.0.1:${options.port ?? 0}`, credentials, (error, bound) => (error === null ? resolve(bound) : reject(error)));
     });
-    return new FakeHub(server, port, connections);
+    return new FakeHub(server, port, connections, tls === 'insecure' ? undefined : tls.caPem);
   }
 
   get address(): string {

@@ -71,6 +71,27 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if or (eq .Values.driver "kube") (eq (include "flotilla-agent.cacheStore" .) "secret") }}true{{ end }}
 {{- end }}
 
+{{/* Where the hub's CA is mounted (FLOTILLA_HUB_CA_FILE is <dir>/ca.crt). */}}
+{{- define "flotilla-agent.hubCaDir" -}}
+/etc/flotilla/hub-ca
+{{- end }}
+
+{{/* The ConfigMap holding hub.caBundle. */}}
+{{- define "flotilla-agent.hubCaConfigMapName" -}}
+{{- printf "%s-hub-ca" (include "flotilla-agent.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* hub.caBundle as PEM: taken as is when it is PEM, else decoded from base64 (whitespace ignored). */}}
+{{- define "flotilla-agent.hubCaPem" -}}
+{{- $bundle := .Values.hub.caBundle }}
+{{- if contains "-----BEGIN CERTIFICATE-----" $bundle }}{{ $bundle }}{{ else }}{{ b64dec (nospace $bundle) }}{{ end }}
+{{- end }}
+
+{{/* "true" when the gRPC link mounts the hub's CA (hub.caBundle or hub.caSecret), else "". */}}
+{{- define "flotilla-agent.mountsHubCa" -}}
+{{- if and (ne .Values.transport "nats") (or .Values.hub.caBundle .Values.hub.caSecret) }}true{{ end }}
+{{- end }}
+
 {{/* Where the NATS .creds file is mounted. */}}
 {{- define "flotilla-agent.natsCredsDir" -}}
 /etc/flotilla/nats
@@ -105,6 +126,19 @@ rendering a Deployment that crash-loops. The schema already enforces hub.address
 {{- else }}
 {{- if not (or .Values.bootstrapToken.value .Values.bootstrapToken.existingSecret) }}
 {{- fail "bootstrapToken.value or bootstrapToken.existingSecret is required with transport: grpc (the one-time token from the hub's registerCluster or issueBootstrapToken mutation)" }}
+{{- end }}
+{{- $hub := .Values.hub }}
+{{- if and $hub.caBundle $hub.caSecret }}
+{{- fail "hub: set either hub.caBundle or hub.caSecret, not both" }}
+{{- end }}
+{{- if and $hub.insecure (or $hub.caBundle $hub.caSecret $hub.tlsServerName) }}
+{{- fail "hub.insecure dials the hub in plaintext: unset hub.caBundle, hub.caSecret and hub.tlsServerName, or hub.insecure" }}
+{{- end }}
+{{- if not (or $hub.insecure $hub.caBundle $hub.caSecret) }}
+{{- fail "hub.caBundle or hub.caSecret is required with transport: grpc: the CA the hub's certificate is signed by (registerCluster's caBundle, or the hub's agentLinkCA query); hub.insecure=true only for a plaintext development hub" }}
+{{- end }}
+{{- if and $hub.caBundle (not (contains "-----BEGIN CERTIFICATE-----" (include "flotilla-agent.hubCaPem" .))) }}
+{{- fail "hub.caBundle must be PEM certificates (-----BEGIN CERTIFICATE-----...), or their base64" }}
 {{- end }}
 {{- end }}
 {{- end }}

@@ -53,6 +53,24 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default (printf "%s-admin-token" (include "flotilla-hub.fullname" .)) .Values.auth.bootstrapAdminToken.existingSecret }}
 {{- end }}
 
+{{/* The Secret holding FLOTILLA_CA_ENCRYPTION_KEY: the existing one, or the chart's. */}}
+{{- define "flotilla-hub.caKeySecretName" -}}
+{{- default (printf "%s-ca-encryption-key" (include "flotilla-hub.fullname" .)) .Values.tls.caEncryptionKey.existingSecret }}
+{{- end }}
+
+{{/* FLOTILLA_GRPC_TLS_SANS: the Service's DNS names, then tls.extraSans. */}}
+{{- define "flotilla-hub.tlsSans" -}}
+{{- $service := include "flotilla-hub.fullname" . }}
+{{- $namespace := .Release.Namespace }}
+{{- $names := list $service (printf "%s.%s" $service $namespace) (printf "%s.%s.svc" $service $namespace) (printf "%s.%s.svc.cluster.local" $service $namespace) }}
+{{- join "," (concat $names .Values.tls.extraSans | uniq) }}
+{{- end }}
+
+{{/* FLOTILLA_AGENT_ADDRESS: agentAddress, else the Service's in-cluster name and agent-link port. */}}
+{{- define "flotilla-hub.agentAddress" -}}
+{{- default (printf "%s.%s.svc:%v" (include "flotilla-hub.fullname" .) .Release.Namespace .Values.ports.agentLink) .Values.agentAddress }}
+{{- end }}
+
 {{- define "flotilla-hub.validate" -}}
 {{- if and .Values.database.url .Values.database.existingSecret }}
 {{- fail "database: set either database.url or database.existingSecret, not both" }}
@@ -76,6 +94,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $admin := .Values.auth.bootstrapAdminToken }}
 {{- if and $admin.value $admin.existingSecret }}
 {{- fail "auth.bootstrapAdminToken: set either value or existingSecret, not both" }}
+{{- end }}
+{{- $caKey := .Values.tls.caEncryptionKey }}
+{{- if and $caKey.value $caKey.existingSecret }}
+{{- fail "tls.caEncryptionKey: set either value or existingSecret, not both" }}
 {{- end }}
 {{- $oidc := .Values.auth.oidc }}
 {{- if and (not $oidc.issuer) (or $oidc.audience $oidc.jwksUrl $oidc.roleBindings $oidc.algorithms) }}

@@ -6,6 +6,7 @@ import { Clock } from '../clock';
 import { ClustersService } from '../clusters/clusters.service';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { Metrics } from '../observability/metrics';
+import { AgentLinkCa } from '../trust/agent-link-ca.service';
 import { AgentMessages } from './agent-messages.service';
 import { AgentSessions } from './agent-sessions';
 import { AgentStream } from './agent-stream';
@@ -28,6 +29,7 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
     private readonly sessions: AgentSessions,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
+    private readonly ca: AgentLinkCa,
   ) {}
 
   /** The port the server listens on (useful when configured with port 0). */
@@ -55,13 +57,25 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
         });
       },
     });
+    const credentials = await this.credentials();
     this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${this.config.grpcHost}:${this.config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
-        error ? reject(error) : resolve(port),
-      ),
+      server.bindAsync(`${this.config.grpcHost}:${this.config.grpcPort}`, credentials, (error, port) => (error ? reject(error) : resolve(port))),
     );
     this.server = server;
-    this.log.log(`agent link (gRPC) listening on ${this.config.grpcHost}:${this.boundPort}`);
+    this.log.log(`agent link (gRPC${this.config.agentLinkTls.insecure ? ', PLAINTEXT' : ' over TLS'}) listening on ${this.config.grpcHost}:${this.boundPort}`);
+  }
+
+  /**
+   * TLS with a certificate this replica issues itself from the agent-link CA. Agents still
+   * authenticate with their bearer credential in metadata: client certificates are not asked for yet.
+   */
+  private async credentials(): Promise<grpc.ServerCredentials> {
+    if (this.config.agentLinkTls.insecure) {
+      this.log.warn('FLOTILLA_GRPC_INSECURE=true: the agent link serves PLAINTEXT; bootstrap tokens and agent credentials cross the network unencrypted. For local development only.');
+      return grpc.ServerCredentials.createInsecure();
+    }
+    const identity = await this.ca.issueServerIdentity();
+    return grpc.ServerCredentials.createSsl(Buffer.from(identity.caPem), [{ cert_chain: Buffer.from(identity.certificatePem), private_key: Buffer.from(identity.privateKeyPem) }], false);
   }
 
   async onApplicationShutdown(): Promise<void> {

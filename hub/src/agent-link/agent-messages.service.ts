@@ -13,16 +13,18 @@ import {
   type Report,
 } from '@flotilla/proto';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
-import { planResync, type HeldApp } from '../core/agent-sync/plan-resync';
-import { ReportsService } from '../reports/reports.service';
-import { DesiredStateService } from './desired-state.service';
+import { planResync, type HeldApp, type IgnoredApp } from '../core/agent-sync/plan-resync';
+import { ReportsService, type AckOutcome } from '../reports/reports.service';
+import { DesiredStateService, removalOfUnknown } from './desired-state.service';
 
 /** What brings an agent level with the hub, before a transport delivers it. */
 export interface ResyncWork {
   /** Current DesiredApp or RemoveApp of every released App that differs from what the agent holds. */
   readonly messages: ConnectResponse[];
-  /** Apps the agent holds that the hub does not release: each needs a RemoveApp with a fresh generation. */
-  readonly unknown: HeldApp[];
+  /** RemoveApps of Apps the agent holds that the hub releases nothing of there (a transport may not carry every name). */
+  readonly unknown: readonly { readonly appName: string; readonly message: ConnectResponse }[];
+  /** Held Apps left unanswered, and why (for the log). */
+  readonly ignored: readonly IgnoredApp[];
   /** Released removals the agent no longer holds: their records can be forgotten. */
   readonly forget: readonly string[];
 }
@@ -69,7 +71,7 @@ export class AgentMessages {
     return create(ConnectResponseSchema, { message: { case: 'refusal', value: { code, message: truncateText(message), retryable } } });
   }
 
-  recordAck(clusterId: string, ack: Ack): Promise<void> {
+  recordAck(clusterId: string, ack: Ack): Promise<AckOutcome> {
     return this.reports.recordAck(clusterId, ack);
   }
 
@@ -77,22 +79,22 @@ export class AgentMessages {
     return this.reports.recordReport(clusterId, report);
   }
 
-  /** Compares what the agent holds with what was released to its cluster (only what differs is sent). */
+  /**
+   * Compares what the agent holds with what was released to its cluster (only what differs is sent).
+   * Every generation comes from the hub's records; nothing the agent lists moves a counter.
+   */
   async resync(clusterId: string, inventory: Inventory | undefined): Promise<ResyncWork> {
-    const held = (inventory?.apps ?? []).slice(0, LIMITS.maxInventoryApps).map((a) => ({ appName: a.appName, revision: a.revision, generation: a.generation }));
-    const plan = planResync(await this.desired.released(clusterId), held);
+    const held: HeldApp[] = (inventory?.apps ?? [])
+      .slice(0, LIMITS.maxInventoryApps)
+      .map((a) => ({ appName: a.appName, revision: a.revision, generation: a.generation }));
+    // Read before the released Apps: a release the read below misses takes a generation above this
+    // one, so the agent takes that release over a removal planned below it.
+    const highestIssued = await this.desired.highestIssuedGeneration();
+    const plan = planResync(await this.desired.released(clusterId), held, highestIssued);
     const messages = await this.desired.messages(clusterId, plan.send);
-    for (const removal of plan.remove) {
-      if (removal.generation !== null) messages.push(await this.desired.removal(clusterId, removal.appName, removal.generation));
-    }
-    const heldByName = new Map(held.map((h) => [h.appName, h]));
-    const unknown = plan.remove.filter((r) => r.generation === null).map((r) => heldByName.get(r.appName)!);
-    return { messages, unknown, forget: plan.forget };
-  }
-
-  /** A RemoveApp for an App the hub has no record of, newer than what the agent holds. */
-  removalOfUnknown(held: HeldApp): Promise<ConnectResponse> {
-    return this.desired.removalOfUnknown(held.appName, held.generation);
+    for (const removal of plan.remove) messages.push(await this.desired.removal(clusterId, removal.appName, removal.generation));
+    const unknown = plan.removeUnknown.map((r) => ({ appName: r.appName, message: removalOfUnknown(r.appName, r.generation) }));
+    return { messages, unknown, ignored: plan.ignored, forget: plan.forget };
   }
 
   forgetRemoved(clusterId: string, appNames: readonly string[]): Promise<void> {

@@ -105,7 +105,8 @@ export class AgentStream implements AgentSession {
     }
     switch (kind) {
       case 'ack':
-        return this.deps.messages.recordAck(this.clusterId, value);
+        await this.deps.messages.recordAck(this.clusterId, value);
+        return;
       case 'report':
         return this.deps.messages.recordReport(this.clusterId, value);
       case 'heartbeat':
@@ -150,9 +151,13 @@ export class AgentStream implements AgentSession {
   private async resync(inventory: Inventory | undefined): Promise<void> {
     await this.deps.relay.discardForCluster(this.clusterId);
     const work = await this.deps.messages.resync(this.clusterId, inventory);
-    for (const held of work.unknown) work.messages.push(await this.deps.messages.removalOfUnknown(held));
-    for (const message of work.messages) {
+    for (const message of [...work.messages, ...work.unknown.map((u) => u.message)]) {
       if (this.send(message)) this.deps.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'resync' });
+    }
+    const [first] = work.ignored;
+    if (first) {
+      // One line per resync, however many Apps: the inventory is the agent's to fill.
+      this.deps.log.warn(`agent of ${this.clusterName} holds ${work.ignored.length} App(s) the hub leaves unanswered (first: ${first.appName.slice(0, 63)}: ${first.reason})`);
     }
     await this.deps.messages.forgetRemoved(this.clusterId, work.forget);
   }

@@ -93,19 +93,15 @@ export class DesiredStateService {
   }
 
   /**
-   * A RemoveApp for an App the hub has no record of, with a generation from the sequence that is newer
-   * than `heldGeneration` (what the agent holds; it came from another database or an older one). The
-   * sequence is moved past it so that later releases of the App are newer still.
+   * The highest generation the hub has issued (0 before the first release): every later `nextval` is
+   * higher. Read without moving the sequence. (This holds with the sequence's default CACHE 1, which
+   * the migration keeps; a cache would let another session hand out lower numbers later.)
    */
-  async removalOfUnknown(appName: string, heldGeneration: bigint): Promise<ConnectResponse> {
-    const [{ generation }] = (await this.db.query(
-      `SELECT (CASE WHEN n > $1::bigint THEN n ELSE setval('release_generation', $1::bigint + 1) END)::text AS generation
-       FROM (SELECT nextval('release_generation') AS n) s`,
-      [heldGeneration.toString()],
-    )) as { generation: string }[];
-    return create(ConnectResponseSchema, {
-      message: { case: 'removeApp', value: { appName, generation: BigInt(generation!), preserveResources: false } },
-    });
+  async highestIssuedGeneration(): Promise<bigint> {
+    const [row] = (await this.db.query(`SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text AS issued FROM release_generation`)) as {
+      issued: string;
+    }[];
+    return BigInt(row!.issued);
   }
 
   /** A RemoveApp for a released removal of known generation. */
@@ -117,6 +113,14 @@ export class DesiredStateService {
       message: { case: 'removeApp', value: { appName, generation, preserveResources: row?.released_sync_policy?.preserveResourcesOnDeletion ?? false } },
     });
   }
+}
+
+/**
+ * A RemoveApp for an App the hub has no release of on the cluster, at a generation decided by
+ * `planResync` (nothing is allocated for it).
+ */
+export function removalOfUnknown(appName: string, generation: bigint): ConnectResponse {
+  return create(ConnectResponseSchema, { message: { case: 'removeApp', value: { appName, generation, preserveResources: false } } });
 }
 
 function toMessage(row: ReleasedRow): ConnectResponse {

@@ -69,9 +69,8 @@ export class NatsInbox {
       case 'hello':
         return fresh ? this.hello(kv, cluster, clusterId, value, sentAt) : undefined;
       case 'ack':
-        await this.messages.recordAck(clusterId, value);
         // An accepted removal: the App is gone from the cluster, and so is its key.
-        if (value.accepted && value.revision === '' && isKeyToken(value.appName)) await kv.deleteRemoval(cluster, value.appName, value.generation);
+        if ((await this.messages.recordAck(clusterId, value)) === 'removed' && isKeyToken(value.appName)) await kv.deleteRemoval(cluster, value.appName, value.generation);
         return;
       case 'report':
         return this.messages.recordReport(clusterId, value);
@@ -170,16 +169,19 @@ export class NatsInbox {
     for (const message of work.messages) {
       if ((await kv.write(cluster, message)) === 'written') this.metrics.deliveries.inc({ kind: message.message.case ?? 'unknown', cause: 'resync' });
     }
-    for (const held of work.unknown) {
-      if (!isKeyToken(held.appName)) {
-        this.log.warn(`agent of ${cluster} holds an App whose name cannot be a NATS key; it cannot be asked to remove it over NATS`);
+    const ignored = [...work.ignored];
+    for (const { appName, message } of work.unknown) {
+      if (!isKeyToken(appName)) {
+        ignored.push({ appName, reason: 'the name cannot be a NATS key, so no removal can be stored for it' });
         continue;
       }
-      // Ask once: a pending removal newer than what the agent holds is enough.
-      const current = await kv.read(cluster, held.appName);
-      if (current && !current.deleted && current.kind === 'removeApp' && current.generation !== undefined && current.generation > held.generation) continue;
-      const removal = await this.messages.removalOfUnknown(held);
-      if ((await kv.write(cluster, removal)) === 'written') this.metrics.deliveries.inc({ kind: 'removeApp', cause: 'resync' });
+      // Generation-guarded: a removal already stored (or anything newer) is left as it is.
+      if ((await kv.write(cluster, message)) === 'written') this.metrics.deliveries.inc({ kind: 'removeApp', cause: 'resync' });
+    }
+    const [first] = ignored;
+    if (first) {
+      // One line per resync, however many Apps: the inventory is the agent's to fill.
+      this.log.warn(`agent of ${cluster} holds ${ignored.length} App(s) the hub leaves unanswered (first: ${first.appName.slice(0, 63)}: ${first.reason})`);
     }
     if (work.forget.length > 0) {
       await this.messages.forgetRemoved(clusterId, work.forget);

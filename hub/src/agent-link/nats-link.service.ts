@@ -14,10 +14,11 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect, credsAuthenticator, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, jwtAuthenticator, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HUB_CONFIG, type HubConfig, type NatsConfig } from '../config/hub-config';
 import { Metrics } from '../observability/metrics';
+import { NatsTrust } from '../nats-trust/nats-trust.service';
 import { DesiredKv } from './desired-kv';
 import { chunkBytesFor, clusterOfReportsSubject, isKeyToken } from './kv-layout';
 import { NatsInbox } from './nats-inbox';
@@ -65,6 +66,7 @@ export class NatsLink implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly inbox: NatsInbox,
     private readonly relay: OutboxRelay,
     private readonly metrics: Metrics,
+    private readonly trust: NatsTrust,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -92,11 +94,13 @@ export class NatsLink implements OnApplicationBootstrap, OnApplicationShutdown {
    * Forgets a deregistered cluster: its keys leave the KV bucket, so nothing desired remains for its
    * agent, and this replica stops resolving its name. Other replicas stop within their name cache's
    * lifetime. Without a NATS link there is nothing to do; a failure is logged, not thrown (the cluster
-   * is already gone from the database). The cluster's NATS user must be removed by the operator.
+   * is already gone from the database). With FLOTILLA_NATS_OPERATOR=true the cluster's NATS users are
+   * revoked (the server drops their connections); otherwise the operator removes its hand-written user.
    */
   async forgetCluster(name: string): Promise<void> {
     this.inbox.forget(name);
     if (!this.config.nats || !isKeyToken(name)) return;
+    if (this.trust.operatorAuth) await this.trust.revokeAgentCredentials(name).catch((error: unknown) => this.log.warn(`revoking the NATS users of ${name} failed: ${describe(error)}`));
     const kv = this.kv;
     if (!kv || !this.connected) {
       this.log.warn(`NATS is not connected: the KV keys of deregistered cluster ${name} stay until purged (${name}.> in the bucket)`);
@@ -129,14 +133,19 @@ export class NatsLink implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   private async connect(nats: NatsConfig): Promise<NatsConnection> {
+    const operator = nats.auth.kind === 'operator';
     const auth =
       nats.auth.kind === 'password'
         ? { user: nats.auth.user, pass: nats.auth.password }
         : nats.auth.kind === 'creds'
           ? { authenticator: credsAuthenticator(await readFile(nats.auth.file)) }
-          : {};
+          : operator
+            ? await this.trust.hubUser().then(({ jwt, seed }) => ({ authenticator: jwtAuthenticator(jwt, seed) }))
+            : {};
+    // Revocations first: a server restarted with a memory resolver has forgotten them.
+    if (operator) await this.trust.pushAccount();
     const connection = await connect({
-      servers: [...nats.servers],
+      ...this.trust.connectionOptions(),
       ...auth,
       name: `flotilla-hub ${this.config.replicaId}`,
       // After the first connect the client reconnects by itself, forever; consumers resume on their own.
@@ -147,6 +156,7 @@ export class NatsLink implements OnApplicationBootstrap, OnApplicationShutdown {
     });
     this.connected = true;
     this.log.log(`agent link (NATS) connected to ${connection.getServer()}`);
+    if (operator) this.trust.serve(connection);
     void (async () => {
       for await (const status of connection.status()) {
         if (status.type === 'disconnect') {
@@ -156,6 +166,7 @@ export class NatsLink implements OnApplicationBootstrap, OnApplicationShutdown {
           this.connected = true;
           this.log.log(`NATS connection back (${connection.getServer()})`);
           this.relay.wake();
+          if (operator) void this.trust.pushAccount().catch((error: unknown) => this.log.warn(`pushing the account update to NATS failed: ${describe(error)}`));
         }
       }
     })();

@@ -66,8 +66,11 @@ export class RegisterClusterPayload {
   @Field({ description: 'When the bootstrap token expires.' })
   bootstrapTokenExpiresAt: Date;
 
-  @Field({ description: 'The helm install command that installs this cluster\'s agent with the values it needs (holds the token).' })
+  @Field({ description: 'The helm install command that installs this cluster\'s agent with the values it needs (holds the token and the CA bundle).' })
   agentInstallCommand: string;
+
+  @Field({ description: "PEM of the CA certificate(s) the agent must trust to reach the hub's agent link (FLOTILLA_HUB_CA; the chart's hub.caBundle)." })
+  caBundle: string;
 }
 
 @ObjectType()

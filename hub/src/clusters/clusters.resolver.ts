@@ -16,6 +16,7 @@ import { Audit, Caller, type AuditNote } from '../auth/request-context';
 import { requireAdmin } from '../auth/require';
 import { readableProjects, type Principal } from '../core/auth/principal';
 import { ClusterAccess } from './cluster-access';
+import { AgentLinkCa } from '../trust/agent-link-ca.service';
 
 @Resolver(() => ClusterModel)
 export class ClustersResolver {
@@ -27,6 +28,7 @@ export class ClustersResolver {
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     private readonly deregistrations: ClusterDeregistrations,
     private readonly access: ClusterAccess,
+    private readonly ca: AgentLinkCa,
   ) {}
 
   @Query(() => [ClusterModel], { description: 'Registered clusters, by name.' })
@@ -55,7 +57,7 @@ export class ClustersResolver {
     const now = this.clock.now();
     const { cluster, bootstrapToken, expiresAt } = await this.clusterService.register(input, now);
     await this.appSetService.restageAll();
-    return { cluster: ClusterModel.from(cluster, false), bootstrapToken, bootstrapTokenExpiresAt: expiresAt, agentInstallCommand: this.installCommand(cluster, bootstrapToken) };
+    return { cluster: ClusterModel.from(cluster, false), bootstrapToken, bootstrapTokenExpiresAt: expiresAt, ...(await this.install(cluster, bootstrapToken)) };
   }
 
   @Mutation(() => RegisterClusterPayload, { description: 'Issues a fresh one-time bootstrap token (reinstall, or the first one expired).' })
@@ -67,12 +69,15 @@ export class ClustersResolver {
       cluster: ClusterModel.from(cluster, this.clusterService.isConnected(cluster, now)),
       bootstrapToken,
       bootstrapTokenExpiresAt: expiresAt,
-      agentInstallCommand: this.installCommand(cluster, bootstrapToken),
+      ...(await this.install(cluster, bootstrapToken)),
     };
   }
 
-  private installCommand(cluster: ClusterEntity, token: string): string {
-    return agentInstallCommand(cluster, this.config.agentAddress ?? `${this.config.grpcHost}:${this.config.grpcPort}`, token);
+  private async install(cluster: ClusterEntity, token: string): Promise<{ agentInstallCommand: string; caBundle: string }> {
+    const caBundle = await this.ca.bundle();
+    const address = this.config.agentAddress ?? `${this.config.grpcHost}:${this.config.grpcPort}`;
+    const trust = this.config.agentLinkTls.insecure ? ({ kind: 'insecure' } as const) : ({ kind: 'tls', caBundle } as const);
+    return { agentInstallCommand: agentInstallCommand(cluster, address, token, trust), caBundle };
   }
 
   @Mutation(() => DeregisterClusterPayload, {

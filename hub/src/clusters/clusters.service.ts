@@ -162,6 +162,28 @@ export class ClustersService {
     });
   }
 
+  /**
+   * Consumes a one-time bootstrap token of `clusterName` without issuing a gRPC credential: the NATS
+   * enrollment exchanges it for a user JWT instead. Same checks and the same single winner as
+   * {@link authenticateAgent}; failures never say which check failed.
+   */
+  async redeemBootstrapToken(secret: string, clusterName: string, now: Date): Promise<{ readonly clusterId: string }> {
+    const denied = new FlotillaError('UNAUTHENTICATED', 'The bootstrap token is not valid for this cluster.');
+    if (!secret || secret.length > 256) throw denied;
+    return this.db.transaction(async (tx) => {
+      const token = await tx.findOne(AgentTokenEntity, { where: { secretHash: hashSecret(secret), kind: 'bootstrap' }, relations: { cluster: true } });
+      if (!token || token.revokedAt || token.usedAt || token.cluster.name !== clusterName || (token.expiresAt && token.expiresAt <= now)) throw denied;
+      const consumed = await tx.update(AgentTokenEntity, { id: token.id, usedAt: IsNull() }, { usedAt: now });
+      if (consumed.affected !== 1) throw denied;
+      return { clusterId: token.clusterId };
+    });
+  }
+
+  /** True while a cluster of that name is registered. */
+  async isRegistered(name: string): Promise<boolean> {
+    return (await this.db.getRepository(ClusterEntity).countBy({ name })) > 0;
+  }
+
   /** Marks the cluster connected to this replica; false when the cluster is gone (deregistered). */
   async markConnected(clusterId: string, agentVersion: string, now: Date): Promise<boolean> {
     const result = await this.db.getRepository(ClusterEntity).update(

@@ -44,14 +44,25 @@ describe('loadHubConfig', () => {
         auth: { kind: 'none' },
         kvBucket: 'flotilla-desired',
         reportsStream: 'FLOTILLA_REPORTS',
+        caFile: undefined,
       });
     });
 
     it.each([
       { name: 'a user and a password', env: { FLOTILLA_NATS_USER: 'hub', FLOTILLA_NATS_PASSWORD: 's3cret' }, auth: { kind: 'password', user: 'hub', password: 's3cret' } },
       { name: 'a creds file', env: { FLOTILLA_NATS_CREDS: '/etc/flotilla/hub.creds' }, auth: { kind: 'creds', file: '/etc/flotilla/hub.creds' } },
+      { name: 'its own operator (default one-day user JWTs)', env: { FLOTILLA_NATS_OPERATOR: 'true' }, auth: { kind: 'operator', userJwtTtlSeconds: 86_400, seedFiles: undefined } },
+      {
+        name: 'an operator from seed files with 1-hour user JWTs',
+        env: { FLOTILLA_NATS_OPERATOR: 'on', FLOTILLA_NATS_USER_JWT_TTL_SECONDS: '3600', FLOTILLA_NATS_OPERATOR_SEED_FILE: '/s/o', FLOTILLA_NATS_SYSTEM_ACCOUNT_SEED_FILE: '/s/sys', FLOTILLA_NATS_ACCOUNT_SEED_FILE: '/s/a' },
+        auth: { kind: 'operator', userJwtTtlSeconds: 3600, seedFiles: { operator: '/s/o', systemAccount: '/s/sys', account: '/s/a' } },
+      },
     ])('authenticates with $name', ({ env, auth }) => {
       expect(loadHubConfig({ FLOTILLA_NATS_URL: 'nats://n1:4222', ...env }).nats?.auth).toEqual(auth);
+    });
+
+    it('takes the CA of tls:// servers from FLOTILLA_NATS_CA_FILE', () => {
+      expect(loadHubConfig({ FLOTILLA_NATS_URL: 'tls://n1:4222', FLOTILLA_NATS_CA_FILE: '/etc/nats/ca.pem' }).nats?.caFile).toBe('/etc/nats/ca.pem');
     });
 
     it('takes the bucket and stream names from the environment', () => {
@@ -68,6 +79,11 @@ describe('loadHubConfig', () => {
       { name: 'credentials without a URL are refused', env: { FLOTILLA_NATS_USER: 'hub', FLOTILLA_NATS_PASSWORD: 'x' }, problem: 'need FLOTILLA_NATS_URL' },
       { name: 'a bucket name with a dot is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_KV_BUCKET: 'a.b' }, problem: 'FLOTILLA_NATS_KV_BUCKET' },
       { name: 'a stream name with a wildcard is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_REPORTS_STREAM: 'R*' }, problem: 'FLOTILLA_NATS_REPORTS_STREAM' },
+      { name: 'operator mode with a password is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_OPERATOR: 'true', FLOTILLA_NATS_USER: 'hub', FLOTILLA_NATS_PASSWORD: 'x' }, problem: 'signs its own NATS user' },
+      { name: 'a user JWT lifetime under 5 seconds is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_OPERATOR: 'true', FLOTILLA_NATS_USER_JWT_TTL_SECONDS: '1' }, problem: 'FLOTILLA_NATS_USER_JWT_TTL_SECONDS' },
+      { name: 'one seed file without the others is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_OPERATOR: 'true', FLOTILLA_NATS_OPERATOR_SEED_FILE: '/s/o' }, problem: 'must be set together' },
+      { name: 'a lifetime without operator mode is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_USER_JWT_TTL_SECONDS: '60' }, problem: 'need FLOTILLA_NATS_OPERATOR=true' },
+      { name: 'a NATS CA file without a URL is refused', env: { FLOTILLA_NATS_CA_FILE: '/ca.pem' }, problem: 'need FLOTILLA_NATS_URL' },
       { name: 'the replica id reserved for NATS presence is refused', env: { FLOTILLA_REPLICA_ID: 'nats' }, problem: 'FLOTILLA_REPLICA_ID' },
     ])('$name', ({ env, problem }) => {
       expect(() => loadHubConfig(env)).toThrow(problem);
@@ -132,5 +148,52 @@ describe('loadHubConfig: authentication', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain('hunter2');
     }
+  });
+
+  describe('agent-link TLS', () => {
+    const KEY = Buffer.alloc(32, 1).toString('base64');
+
+    it('is on by default, with no extra names, no preset key and the hub\'s own CA', () => {
+      expect(loadHubConfig({}).agentLinkTls).toEqual({ insecure: false, extraNames: [], caEncryptionKey: undefined, caFiles: undefined });
+    });
+
+    it.each([
+      { name: 'FLOTILLA_GRPC_INSECURE=true serves plaintext', env: { FLOTILLA_GRPC_INSECURE: 'true' }, want: { insecure: true } },
+      {
+        name: 'FLOTILLA_GRPC_TLS_SANS lists DNS names and IPs',
+        env: { FLOTILLA_GRPC_TLS_SANS: 'hub.example.com, 10.0.0.7,*.hub.example.com' },
+        want: { extraNames: [{ kind: 'dns', value: 'hub.example.com' }, { kind: 'ip', value: '10.0.0.7' }, { kind: 'dns', value: '*.hub.example.com' }] },
+      },
+      { name: 'FLOTILLA_CA_ENCRYPTION_KEY is decoded from base64', env: { FLOTILLA_CA_ENCRYPTION_KEY: KEY }, want: { caEncryptionKey: Buffer.alloc(32, 1) } },
+      { name: 'FLOTILLA_CA_ENCRYPTION_KEY may be base64url', env: { FLOTILLA_CA_ENCRYPTION_KEY: Buffer.alloc(32, 0xfb).toString('base64url') }, want: { caEncryptionKey: Buffer.alloc(32, 0xfb) } },
+      {
+        name: 'FLOTILLA_CA_CERT_FILE and FLOTILLA_CA_KEY_FILE name an operator-supplied CA',
+        env: { FLOTILLA_CA_CERT_FILE: '/etc/flotilla/ca/tls.crt', FLOTILLA_CA_KEY_FILE: '/etc/flotilla/ca/tls.key' },
+        want: { caFiles: { certFile: '/etc/flotilla/ca/tls.crt', keyFile: '/etc/flotilla/ca/tls.key' } },
+      },
+    ])('$name', ({ env, want }) => {
+      expect(loadHubConfig(env).agentLinkTls).toMatchObject(want);
+    });
+
+    it.each([
+      { name: 'a key that is not 32 bytes is refused', env: { FLOTILLA_CA_ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') }, problem: 'FLOTILLA_CA_ENCRYPTION_KEY must be 32 bytes' },
+      { name: 'a key that is not base64 is refused', env: { FLOTILLA_CA_ENCRYPTION_KEY: 'not base64 at all!' }, problem: 'FLOTILLA_CA_ENCRYPTION_KEY must be 32 bytes' },
+      { name: 'a CA certificate without its key is refused', env: { FLOTILLA_CA_CERT_FILE: '/ca.crt' }, problem: 'must be set together' },
+      { name: 'a CA key without its certificate is refused', env: { FLOTILLA_CA_KEY_FILE: '/ca.key' }, problem: 'must be set together' },
+      { name: 'a name with a port is refused', env: { FLOTILLA_GRPC_TLS_SANS: 'hub.example.com:4001' }, problem: 'FLOTILLA_GRPC_TLS_SANS' },
+      { name: 'FLOTILLA_GRPC_INSECURE must be a boolean', env: { FLOTILLA_GRPC_INSECURE: 'sometimes' }, problem: 'FLOTILLA_GRPC_INSECURE' },
+    ])('$name', ({ env, problem }) => {
+      expect(() => loadHubConfig(env)).toThrow(problem);
+    });
+
+    it('never echoes a refused encryption key', () => {
+      const secret = 'c2VjcmV0LWtleS10aGF0LWlzLXRvby1zaG9ydA==';
+      expect(() => loadHubConfig({ FLOTILLA_CA_ENCRYPTION_KEY: secret })).toThrow(HubConfigError);
+      try {
+        loadHubConfig({ FLOTILLA_CA_ENCRYPTION_KEY: secret });
+      } catch (error) {
+        expect(String(error)).not.toContain(secret);
+      }
+    });
   });
 });

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import type { OidcConfig } from '../auth/oidc-verifier';
 import { ROLES, type Role, type RoleBinding } from '../core/auth/principal';
+import { parseSubjectAltNames, type SubjectAltName } from '../core/tls/server-names';
 
 /** The hub's configuration, validated once at boot. Nothing else in the hub reads `process.env`. */
 export interface HubConfig {
@@ -29,6 +31,23 @@ export interface HubConfig {
   readonly nats: NatsConfig | undefined;
   /** Who may call the API. */
   readonly auth: AuthConfig;
+  /** TLS of the gRPC agent link. */
+  readonly agentLinkTls: AgentLinkTlsConfig;
+}
+
+/** TLS of the gRPC agent link and the CA behind it. The encryption key stays in this object and is never logged. */
+export interface AgentLinkTlsConfig {
+  /** FLOTILLA_GRPC_INSECURE: serve the agent link in plaintext (development only; a warning at start). */
+  readonly insecure: boolean;
+  /** FLOTILLA_GRPC_TLS_SANS: names the server certificate carries besides the agent address, the listen host and loopback. */
+  readonly extraNames: readonly SubjectAltName[];
+  /**
+   * FLOTILLA_CA_ENCRYPTION_KEY, decoded (32 bytes): encrypts the CA's private key in the database.
+   * Undefined: the hub generates one at first start and keeps it in `<dataDir>/ca-encryption-key`.
+   */
+  readonly caEncryptionKey: Buffer | undefined;
+  /** FLOTILLA_CA_CERT_FILE and FLOTILLA_CA_KEY_FILE: an operator-supplied CA (PEM) used instead of the hub's own. */
+  readonly caFiles: { readonly certFile: string; readonly keyFile: string } | undefined;
 }
 
 /** API authentication settings. Secrets stay in this object and are never logged. */
@@ -39,17 +58,8 @@ export interface AuthConfig {
   readonly oidc: OidcSettings | undefined;
 }
 
-/** How OIDC bearer JWTs are verified and mapped to roles. */
-export interface OidcSettings {
-  readonly issuer: string;
-  readonly audience: string;
-  /** Undefined: discovered from the issuer's /.well-known/openid-configuration. */
-  readonly jwksUrl: string | undefined;
-  /** Claim holding the caller's groups (a dotted path reaches nested claims). */
-  readonly groupsClaim: string;
-  readonly algorithms: readonly string[];
-  readonly clockToleranceSeconds: number;
-  readonly jwksCooldownSeconds: number;
+/** How OIDC bearer JWTs are verified (see {@link OidcConfig}) and mapped to roles. */
+export interface OidcSettings extends OidcConfig {
   /** Which groups get which role, in which project. */
   readonly bindings: readonly RoleBinding[];
 }
@@ -63,7 +73,60 @@ const ASYMMETRIC_ALGORITHMS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS38
 export type NatsAuth =
   | { readonly kind: 'none' }
   | { readonly kind: 'password'; readonly user: string; readonly password: string }
-  | { readonly kind: 'creds'; readonly file: string };
+  | { readonly kind: 'creds'; readonly file: string }
+  | NatsOperatorAuth;
+
+// --- NATS decentralized auth (FLOTILLA_NATS_OPERATOR and friends; see docs/nats/README.md) ---
+
+/**
+ * FLOTILLA_NATS_OPERATOR=true: the hub is the NATS operator. It signs the account JWTs and every
+ * cluster's user JWT, and connects as a user it signs for itself. The signing seeds are the hub's own
+ * (sealed in the database) unless all three FLOTILLA_NATS_*_SEED_FILE variables name files.
+ */
+export interface NatsOperatorAuth {
+  readonly kind: 'operator';
+  /** FLOTILLA_NATS_USER_JWT_TTL_SECONDS: lifetime of a cluster's user JWT; agents renew at 2/3 of it. */
+  readonly userJwtTtlSeconds: number;
+  /** Operator-supplied seeds (files, e.g. a mounted Secret), instead of the hub's generated ones. */
+  readonly seedFiles: { readonly operator: string; readonly systemAccount: string; readonly account: string } | undefined;
+}
+
+/** Default lifetime of a cluster's user JWT: one day (see docs/nats/README.md for why not 30 days). */
+export const DEFAULT_NATS_USER_JWT_TTL_SECONDS = 24 * 3600;
+
+/** Reads FLOTILLA_NATS_OPERATOR and its settings; undefined when it is off. */
+function loadNatsOperatorAuth(env: Record<string, string | undefined>, problems: string[]): NatsOperatorAuth | undefined {
+  const read = (name: string) => env[name]?.trim() || undefined;
+  const flag = read('FLOTILLA_NATS_OPERATOR')?.toLowerCase();
+  const seedNames = ['FLOTILLA_NATS_OPERATOR_SEED_FILE', 'FLOTILLA_NATS_SYSTEM_ACCOUNT_SEED_FILE', 'FLOTILLA_NATS_ACCOUNT_SEED_FILE'] as const;
+  const dependent = ['FLOTILLA_NATS_USER_JWT_TTL_SECONDS', ...seedNames].filter((name) => read(name) !== undefined);
+  if (flag === undefined || ['0', 'false', 'no', 'off'].includes(flag)) {
+    if (dependent.length > 0) problems.push(`${dependent.join(', ')} need FLOTILLA_NATS_OPERATOR=true`);
+    return undefined;
+  }
+  if (!['1', 'true', 'yes', 'on'].includes(flag)) {
+    problems.push(`FLOTILLA_NATS_OPERATOR must be true or false (got "${env['FLOTILLA_NATS_OPERATOR']?.slice(0, 20)}")`);
+    return undefined;
+  }
+  const ttlText = read('FLOTILLA_NATS_USER_JWT_TTL_SECONDS');
+  let userJwtTtlSeconds = DEFAULT_NATS_USER_JWT_TTL_SECONDS;
+  if (ttlText !== undefined) {
+    const value = Number(ttlText);
+    if (!Number.isInteger(value) || value < 5 || value > 30 * 24 * 3600) problems.push(`FLOTILLA_NATS_USER_JWT_TTL_SECONDS must be an integer from 5 to ${30 * 24 * 3600} (got "${ttlText.slice(0, 20)}")`);
+    else userJwtTtlSeconds = value;
+  }
+  const seeds = seedNames.map((name) => read(name));
+  const given = seeds.filter((seed) => seed !== undefined).length;
+  if (given !== 0 && given !== seeds.length) problems.push(`${seedNames.join(', ')} must be set together (files holding the operator, system account and account seeds)`);
+  const [operator, systemAccount, account] = seeds;
+  return {
+    kind: 'operator',
+    userJwtTtlSeconds,
+    seedFiles: operator !== undefined && systemAccount !== undefined && account !== undefined ? { operator, systemAccount, account } : undefined,
+  };
+}
+
+// --- end of NATS decentralized auth ---
 
 /** Settings of the NATS agent link. */
 export interface NatsConfig {
@@ -74,6 +137,8 @@ export interface NatsConfig {
   readonly kvBucket: string;
   /** JetStream stream of agent messages (subjects `reports.<cluster>`). */
   readonly reportsStream: string;
+  /** FLOTILLA_NATS_CA_FILE: PEM of the CA(s) the NATS server's certificate is verified with (`tls://` servers). */
+  readonly caFile: string | undefined;
 }
 
 /** The `connected_replica` value of clusters whose agent talks over NATS (no replica holds a stream). */
@@ -132,6 +197,7 @@ export function loadHubConfig(env: Record<string, string | undefined>, argv: rea
     logLevel,
     nats: loadNatsConfig(env, problems),
     auth: loadAuthConfig(env, problems, int),
+    agentLinkTls: loadAgentLinkTlsConfig(env, problems, bool),
   };
   if (config.replicaId === NATS_PRESENCE) problems.push(`FLOTILLA_REPLICA_ID must not be "${NATS_PRESENCE}" (it marks clusters connected over NATS)`);
   if (problems.length > 0) throw new HubConfigError(problems);
@@ -221,6 +287,33 @@ export function parseRoleBindings(text: string | undefined, problems: string[]):
   return bindings;
 }
 
+/** Reads FLOTILLA_GRPC_INSECURE, FLOTILLA_GRPC_TLS_SANS and the FLOTILLA_CA_* variables. The key is never echoed. */
+function loadAgentLinkTlsConfig(env: Record<string, string | undefined>, problems: string[], bool: (name: string, fallback: boolean) => boolean): AgentLinkTlsConfig {
+  const read = (name: string) => env[name]?.trim() || undefined;
+  const { names, refused } = parseSubjectAltNames(read('FLOTILLA_GRPC_TLS_SANS') ?? '');
+  if (refused.length > 0) {
+    problems.push(`FLOTILLA_GRPC_TLS_SANS must list DNS names (optionally *.-wildcarded) or IP addresses, without ports; refused: ${refused.map((r) => JSON.stringify(r.slice(0, 80))).join(', ')}`);
+  }
+  const keyText = read('FLOTILLA_CA_ENCRYPTION_KEY');
+  let caEncryptionKey: Buffer | undefined;
+  if (keyText !== undefined) {
+    caEncryptionKey = /^[A-Za-z0-9+/_-]+={0,2}$/.test(keyText) ? Buffer.from(keyText, 'base64') : undefined;
+    if (caEncryptionKey?.length !== 32) {
+      problems.push('FLOTILLA_CA_ENCRYPTION_KEY must be 32 bytes in base64 (e.g. `openssl rand -base64 32`); value not shown');
+      caEncryptionKey = undefined;
+    }
+  }
+  const certFile = read('FLOTILLA_CA_CERT_FILE');
+  const keyFile = read('FLOTILLA_CA_KEY_FILE');
+  if ((certFile === undefined) !== (keyFile === undefined)) problems.push('FLOTILLA_CA_CERT_FILE and FLOTILLA_CA_KEY_FILE must be set together (the PEM certificate and private key of an operator-supplied CA)');
+  return {
+    insecure: bool('FLOTILLA_GRPC_INSECURE', false),
+    extraNames: names,
+    caEncryptionKey,
+    caFiles: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
+  };
+}
+
 // Bucket and stream names become subject tokens: no dots, wildcards, spaces or path separators.
 const JETSTREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -235,17 +328,21 @@ function loadNatsConfig(env: Record<string, string | undefined>, problems: strin
   const reportsStream = read('FLOTILLA_NATS_REPORTS_STREAM') ?? 'FLOTILLA_REPORTS';
   if (url === undefined) {
     if (user || password || creds) problems.push('FLOTILLA_NATS_USER, FLOTILLA_NATS_PASSWORD and FLOTILLA_NATS_CREDS need FLOTILLA_NATS_URL');
+    if (read('FLOTILLA_NATS_OPERATOR') || read('FLOTILLA_NATS_CA_FILE')) problems.push('FLOTILLA_NATS_OPERATOR and FLOTILLA_NATS_CA_FILE need FLOTILLA_NATS_URL');
     return undefined;
   }
   const servers = parseNatsServers(url, 'FLOTILLA_NATS_URL', problems);
   if (!JETSTREAM_NAME.test(kvBucket)) problems.push(`FLOTILLA_NATS_KV_BUCKET must be 1 to 64 letters, digits, '-' or '_' (got "${kvBucket.slice(0, 80)}")`);
   if (!JETSTREAM_NAME.test(reportsStream)) problems.push(`FLOTILLA_NATS_REPORTS_STREAM must be 1 to 64 letters, digits, '-' or '_' (got "${reportsStream.slice(0, 80)}")`);
   let auth: NatsAuth = { kind: 'none' };
-  if (creds && (user || password)) problems.push('FLOTILLA_NATS_CREDS and FLOTILLA_NATS_USER/FLOTILLA_NATS_PASSWORD are exclusive: set one');
+  const operator = loadNatsOperatorAuth(env, problems);
+  if (operator && (creds || user || password)) problems.push('FLOTILLA_NATS_OPERATOR=true makes the hub sign its own NATS user: unset FLOTILLA_NATS_CREDS, FLOTILLA_NATS_USER and FLOTILLA_NATS_PASSWORD');
+  else if (operator) auth = operator;
+  else if (creds && (user || password)) problems.push('FLOTILLA_NATS_CREDS and FLOTILLA_NATS_USER/FLOTILLA_NATS_PASSWORD are exclusive: set one');
   else if (creds) auth = { kind: 'creds', file: creds };
   else if (user && password) auth = { kind: 'password', user, password };
   else if (user || password) problems.push('FLOTILLA_NATS_USER and FLOTILLA_NATS_PASSWORD must be set together');
-  return { servers, auth, kvBucket, reportsStream };
+  return { servers, auth, kvBucket, reportsStream, caFile: read('FLOTILLA_NATS_CA_FILE') };
 }
 
 /**

@@ -13,6 +13,9 @@ import { RolloutClusterEntity } from '../rollouts/rollout-cluster.entity';
 import { RolloutEventEntity } from '../rollouts/rollout-event.entity';
 import { RolloutTargetEntity } from '../rollouts/rollout-target.entity';
 import { RolloutEntity } from '../rollouts/rollout.entity';
+import { CertificateAuthorityEntity } from '../trust/certificate-authority.entity';
+import { NatsSigningKeyEntity } from '../nats-trust/nats-signing-key.entity';
+import { NatsUserEntity } from '../nats-trust/nats-user.entity';
 
 /** Every entity of the hub, for the data source and the migration generator. */
 export const ENTITIES = [
@@ -31,4 +34,7 @@ export const ENTITIES = [
   ProjectEntity,
   ApiTokenEntity,
   AuditEventEntity,
+  CertificateAuthorityEntity,
+  NatsSigningKeyEntity,
+  NatsUserEntity,
 ];

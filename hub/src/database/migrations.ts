@@ -1,4 +1,6 @@
 import type { MigrationInterface } from 'typeorm';
+import { CreateNatsIdentities1796524193349 } from './migrations/1796524193349-create-nats-identities';
+import { CreateCertificateAuthorities1796522325713 } from './migrations/1796522325713-create-certificate-authorities';
 import { ScopeAppSetNamesToProjects1796522101190 } from './migrations/1796522101190-scope-app-set-names-to-projects';
 import { AddProjectsTokensAudit1796520651409 } from './migrations/1796520651409-add-projects-tokens-audit';
 import { AddAppExplain1795436893183 } from './migrations/1795436893183-add-app-explain';
@@ -16,4 +18,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AddAppExplain1795436893183,
   AddProjectsTokensAudit1796520651409,
   ScopeAppSetNamesToProjects1796522101190,
+  CreateCertificateAuthorities1796522325713,
+  CreateNatsIdentities1796524193349,
 ];

@@ -49,6 +49,8 @@ export async function startDemo(hub: RunningHub, config: HubConfig): Promise<Dem
       env: {
         ...process.env,
         FLOTILLA_HUB_ADDRESS: `127.0.0.1:${hub.grpcPort}`,
+        // The agents verify the hub like any other: against its agent-link CA (127.0.0.1 is in its certificate).
+        ...(hub.agentLinkInsecure ? { FLOTILLA_HUB_INSECURE: 'true' } : { FLOTILLA_HUB_CA: hub.caBundle }),
         FLOTILLA_CLUSTER_NAME: demo.name,
         FLOTILLA_BOOTSTRAP_TOKEN: bootstrapToken,
         FLOTILLA_STATE_DIR: stateDir,

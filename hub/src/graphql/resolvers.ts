@@ -6,7 +6,8 @@ import { JsonObjectScalar } from './json-object.scalar';
 import { AuthResolver } from '../auth/auth.resolver';
 import { AuditResolver } from '../audit/audit.resolver';
 import { ProjectsResolver } from '../projects/projects.resolver';
+import { TrustResolver } from '../trust/trust.resolver';
 
 /** Every resolver of the API, for the module and for emitting `schema.gql`. */
-export const RESOLVERS = [ClustersResolver, AppSetsResolver, AppExplainResolver, RolloutsResolver, AuthResolver, ProjectsResolver, AuditResolver];
+export const RESOLVERS = [ClustersResolver, AppSetsResolver, AppExplainResolver, RolloutsResolver, AuthResolver, ProjectsResolver, AuditResolver, TrustResolver];
 export const SCALARS = [JsonObjectScalar];

@@ -12,9 +12,18 @@ import {
 } from '@flotilla/proto';
 import { AgentServiceClient, GRPC_CHANNEL_OPTIONS } from '@flotilla/proto/grpc';
 
+/** The agent link of a running hub (a `RunningHub` is one): its port, and the CA its certificate is signed by. */
+export interface AgentLinkTarget {
+  readonly grpcPort: number;
+  readonly caBundle: string;
+  /** The hub serves plaintext (FLOTILLA_GRPC_INSECURE=true). */
+  readonly agentLinkInsecure: boolean;
+}
+
 /**
  * A scripted agent speaking the real protocol over real gRPC, for hub tests: it records what the hub
- * sends and answers only when told to.
+ * sends and answers only when told to. It dials 127.0.0.1 over TLS and verifies the hub against the
+ * hub's agent-link CA, as a real agent does.
  */
 export class FakeAgent {
   readonly received: ConnectResponse[] = [];
@@ -23,11 +32,12 @@ export class FakeAgent {
   private stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse> | undefined;
 
   constructor(
-    address: string,
+    hub: AgentLinkTarget,
     private readonly clusterName: string,
     private readonly secret: string,
   ) {
-    this.client = new AgentServiceClient(address, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
+    const credentials = hub.agentLinkInsecure ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(Buffer.from(hub.caBundle));
+    this.client = new AgentServiceClient(`127.0.0.1:${hub.grpcPort}`, credentials, GRPC_CHANNEL_OPTIONS);
   }
 
   /** Opens the stream and sends Hello with the given inventory. */

@@ -37,9 +37,15 @@ export async function startInspectableHub(options: HubOptions): Promise<Inspecta
 
 /**
  * Registers clusters `names` (100 per GraphQL request) with the labels `labelsOf` gives; returns gRPC
- * agent targets holding their bootstrap tokens (replaced by the issued credential at first Welcome).
+ * agent targets holding their bootstrap tokens (replaced by the issued credential at first Welcome) and
+ * the hub's agent-link CA.
  */
-export async function registerGrpcClusters(api: Api, names: readonly string[], labelsOf: (name: string, index: number) => Record<string, string>, address: string): Promise<AgentTarget[]> {
+export async function registerGrpcClusters(
+  api: Api,
+  names: readonly string[],
+  labelsOf: (name: string, index: number) => Record<string, string>,
+  hub: Pick<HubProcess, 'grpcAddress' | 'caBundle'>,
+): Promise<AgentTarget[]> {
   const targets: AgentTarget[] = [];
   for (let start = 0; start < names.length; start += 100) {
     const batch = names.slice(start, start + 100);
@@ -50,7 +56,7 @@ export async function registerGrpcClusters(api: Api, names: readonly string[], l
       return `c${k}: registerCluster(input: { name: ${JSON.stringify(name)}, labels: { ${labels} } }) { bootstrapToken }`;
     });
     const data = await api.must<Record<string, { bootstrapToken: string }>>(`mutation { ${fields.join('\n')} }`);
-    batch.forEach((name, k) => targets.push({ transport: 'grpc', address, cluster: name, bootstrapToken: data[`c${k}`]!.bootstrapToken }));
+    batch.forEach((name, k) => targets.push({ transport: 'grpc', address: hub.grpcAddress, caPem: hub.caBundle, cluster: name, bootstrapToken: data[`c${k}`]!.bootstrapToken }));
   }
   return targets;
 }

@@ -1,12 +1,13 @@
 /**
- * The client side of S2's floor: N raw clients in this process, one connection each (gRPC with the
- * product's channel options, so a local subchannel pool; NATS one connection per client), each
+ * The client side of S2's floor: N raw clients in this process, one connection each (gRPC over TLS with
+ * the product's channel options, so a local subchannel pool; NATS one connection per client), each
  * answering a message with the ack bytes and timestamping when it did.
  */
 import * as grpc from '@grpc/grpc-js';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { GRPC_CHANNEL_OPTIONS } from '@flotilla/proto/grpc';
 import { RAW_SERVICE } from '../scenarios/raw-hub.js';
+import { rawChannelCredentials } from './raw-tls.js';
 
 export interface RawFleet {
   /** performance.now() of each client's latest ack (undefined until it acked since `reset`). */
@@ -24,7 +25,7 @@ export async function startRawGrpcFleet(address: string, n: number, ack: Uint8Ar
   const streams: grpc.ClientDuplexStream<Buffer, Buffer>[] = [];
   await Promise.all(
     Array.from({ length: n }, async (_, i) => {
-      const client = new RawClient(address, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
+      const client = new RawClient(address, rawChannelCredentials(), GRPC_CHANNEL_OPTIONS);
       clients.push(client);
       await new Promise<void>((done, fail) => client.waitForReady(Date.now() + 60_000, (e) => (e ? fail(e) : done())));
       const stream = client.connect();

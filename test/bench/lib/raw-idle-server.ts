@@ -3,8 +3,9 @@
  * options plus the two keepalive settings of hub/src/agent-link/agent-link.server.ts) and one bidi
  * method of raw bytes. It holds every stream it is given and answers the first message of each with a
  * fixed Welcome: a "no-op resync" (authentication, session registry, database and resync all left out).
- * It runs in a child process (`bench.mjs --raw-idle <port> <welcomeFile>`) with an inspector open, so
- * that its memory is read like the hub's and it can be killed with SIGKILL like the hub.
+ * It runs in a child process (`bench.mjs --raw-idle <port> <welcomeFile> <tlsDir>`) with an inspector
+ * open, so that its memory is read like the hub's and it can be killed with SIGKILL like the hub. It
+ * serves TLS like the hub (lib/raw-tls.ts).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { RAW_SERVICE } from '../scenarios/raw-hub.js';
 import { onCleanup } from './cleanup.js';
 import { INSPECT_OPTION, inspectorUrlOf } from './inspector.js';
 import { waitFor } from './proc.js';
+import { rawServerCredentials, rawTlsDir } from './raw-tls.js';
 
 /** The options AgentLinkServer gives its grpc.Server (kept in step by hand: they are not exported). */
 export const HUB_SERVER_OPTIONS: grpc.ServerOptions = {
@@ -26,7 +28,7 @@ export const HUB_SERVER_OPTIONS: grpc.ServerOptions = {
 
 /** Child entry: serves until stdin says `stop` (or the process is killed). */
 export async function runRawIdleServer(args: string[]): Promise<void> {
-  const [port, welcomeFile] = args;
+  const [port, welcomeFile, tlsDir] = args;
   const welcome = readFileSync(welcomeFile!);
   const streams = new Set<grpc.ServerDuplexStream<Buffer, Buffer>>();
   const server = new grpc.Server(HUB_SERVER_OPTIONS);
@@ -46,7 +48,7 @@ export async function runRawIdleServer(args: string[]): Promise<void> {
       });
     },
   });
-  const bound = await new Promise<number>((done, fail) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : done(p))));
+  const bound = await new Promise<number>((done, fail) => server.bindAsync(`127.0.0.1:${port}`, rawServerCredentials(tlsDir!), (e, p) => (e ? fail(e) : done(p))));
   console.log(`ready 127.0.0.1:${bound}`);
   for await (const line of createInterface({ input: process.stdin })) if (line === 'stop') break;
   server.forceShutdown();
@@ -67,7 +69,7 @@ export interface RawIdleServer {
 /** Starts the raw idle server on `port` (0: any free port) answering with the bytes of `welcomeFile`. */
 export async function startRawIdleServer(port: number, welcomeFile: string): Promise<RawIdleServer> {
   const entry = fileURLToPath(new URL('../bench.mjs', import.meta.url));
-  const child = spawn(process.execPath, [INSPECT_OPTION, entry, '--raw-idle', String(port), welcomeFile], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [INSPECT_OPTION, entry, '--raw-idle', String(port), welcomeFile, rawTlsDir()], { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   child.stdin!.on('error', () => undefined); // a killed server's stdin: nothing to tell it any more
   onCleanup(() => void child.kill('SIGKILL'));

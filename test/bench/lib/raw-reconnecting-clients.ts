@@ -12,6 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { GRPC_CHANNEL_OPTIONS } from '@flotilla/proto/grpc';
 import { nextBackoffMs, type BackoffOptions } from '../../../agent/src/core/backoff.js';
 import { RAW_SERVICE } from '../scenarios/raw-hub.js';
+import { rawChannelCredentials } from './raw-tls.js';
 
 type RawClient = grpc.Client & { connect(): grpc.ClientDuplexStream<Buffer, Buffer> };
 const RawClient = grpc.makeGenericClientConstructor(RAW_SERVICE, 'Raw') as unknown as new (address: string, credentials: grpc.ChannelCredentials, options: grpc.ClientOptions) => RawClient;
@@ -77,7 +78,7 @@ export function startRawReconnectingFleet(address: string, n: number, hello: Uin
     });
 
   const loops = Array.from({ length: n }, async (_, i) => {
-    const client = new RawClient(address, grpc.credentials.createInsecure(), {
+    const client = new RawClient(address, rawChannelCredentials(), {
       ...GRPC_CHANNEL_OPTIONS,
       'grpc.initial_reconnect_backoff_ms': reconnect.baseMs,
       'grpc.max_reconnect_backoff_ms': reconnect.maxMs,

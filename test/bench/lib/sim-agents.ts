@@ -55,6 +55,8 @@ export interface AgentTarget {
   readonly transport: Transport;
   /** gRPC `host:port`, or the NATS URL. */
   readonly address: string;
+  /** gRPC: the hub's agent-link CA (`hub.caBundle`), which the link verifies the hub against. */
+  readonly caPem?: string;
   readonly cluster: string;
   /** gRPC: bootstrap token (first connect) and the credential kept from Welcome afterwards. */
   bootstrapToken?: string;
@@ -74,6 +76,7 @@ export function startLink(target: AgentTarget, agent: AckingAgent): HubLink {
       ? new GrpcHubLink({
           ...common,
           address: target.address,
+          security: target.caPem !== undefined ? { kind: 'tls', caPem: target.caPem } : { kind: 'insecure' },
           storedCredential: target.credential,
           bootstrapToken: target.bootstrapToken,
           credentials: {

@@ -3,7 +3,8 @@
  * acks, with nothing else (no database, no outbox, no JetStream). It runs as a child process (like the
  * real hub) so that its CPU is read the same way, from /proc/<pid>/stat.
  *   grpc: a grpc-js server with one bidi method and identity (Buffer) serializers, the product's
- *         channel options; clients open one bidi stream each and answer every message with an ack.
+ *         channel options, over TLS like the hub (lib/raw-tls.ts); clients open one bidi stream each
+ *         and answer every message with an ack.
  *   nats: core NATS: publish the bytes on bench.raw.<i>; clients answer on bench.ack.<i>.
  * Control over stdin/stdout, one line each: `release <n>` → writes; prints `acked` after n acks.
  */
@@ -12,6 +13,7 @@ import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { GRPC_CHANNEL_OPTIONS } from '@flotilla/proto/grpc';
+import { rawServerCredentials } from '../lib/raw-tls.js';
 
 const identity = (b: Buffer): Buffer => b;
 /** One bidi method carrying raw bytes both ways. */
@@ -27,9 +29,10 @@ export const RAW_SERVICE: grpc.ServiceDefinition = {
   },
 };
 
-/** Child entry: `--raw-hub grpc <payloadFile>` or `--raw-hub nats <payloadFile> <url> <user> <password>`. */
+/** Child entry: `--raw-hub grpc <payloadFile> <tlsDir>` or `--raw-hub nats <payloadFile> <url> <user> <password>`. */
 export async function runRawHub(args: string[]): Promise<void> {
   const [mode, payloadFile, url, user, password] = args;
+  const tlsDir = url;
   const payload = readFileSync(payloadFile!);
   let expected = 0;
   let acked = 0;
@@ -53,7 +56,7 @@ export async function runRawHub(args: string[]): Promise<void> {
         });
       },
     });
-    const port = await new Promise<number>((done, fail) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : done(p))));
+    const port = await new Promise<number>((done, fail) => server.bindAsync('127.0.0.1:0', rawServerCredentials(tlsDir!), (e, p) => (e ? fail(e) : done(p))));
     release = () => {
       for (const stream of streams) stream.write(payload);
     };

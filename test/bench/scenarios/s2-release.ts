@@ -27,6 +27,7 @@ import { onCleanup } from '../lib/cleanup.js';
 import { alternate, summarise, type CaseResult, type Figures } from '../lib/pairs.js';
 import { processCpuMs, sleep, waitFor } from '../lib/proc.js';
 import { startRawGrpcFleet, startRawNatsFleet } from '../lib/raw-clients.js';
+import { rawTlsDir } from '../lib/raw-tls.js';
 import { AckingAgent, startLink, type AgentTarget, type Transport } from '../lib/sim-agents.js';
 import { spread } from '../lib/stats.js';
 import type { Profile, Scenario } from './registry.js';
@@ -78,7 +79,7 @@ async function runTransport(transport: Transport, profile: Profile): Promise<Cas
   });
   onCleanup(() => hub.stop());
   const api = graphqlClient(hub.graphqlUrl, hub.adminToken);
-  const targets = await registerClusters(api, maxN, sizes, transport, transport === 'grpc' ? hub.grpcAddress : nats!.url);
+  const targets = await registerClusters(api, maxN, sizes, transport, transport === 'grpc' ? hub.grpcAddress : nats!.url, hub.caBundle);
   const results: CaseResult[] = [];
   for (const n of sizes) results.push(await runSize(transport, n, profile, hub, api, targets.slice(0, n), dir, nats));
   return results;
@@ -164,7 +165,7 @@ export async function startRawHub(transport: Transport, agent: AckingAgent, dir:
   const payloadFile = join(dir, 'payload.bin');
   writeFileSync(payloadFile, payload);
   const entry = fileURLToPath(new URL('../bench.mjs', import.meta.url));
-  const extra = transport === 'nats' ? [nats!.url, RAW_USER.user, RAW_USER.password] : [];
+  const extra = transport === 'nats' ? [nats!.url, RAW_USER.user, RAW_USER.password] : [rawTlsDir()];
   const child = spawn(process.execPath, [entry, '--raw-hub', transport, payloadFile, ...extra], { stdio: ['pipe', 'pipe', 'inherit'] });
   onCleanup(() => void child.kill('SIGKILL'));
   const lines = createInterface({ input: child.stdout! });
@@ -210,7 +211,7 @@ spec:
 }
 
 /** Registers `count` clusters (100 per GraphQL request) labelled b<size>=yes for each size they fall in. */
-async function registerClusters(api: ReturnType<typeof graphqlClient>, count: number, sizes: number[], transport: Transport, address: string): Promise<AgentTarget[]> {
+async function registerClusters(api: ReturnType<typeof graphqlClient>, count: number, sizes: number[], transport: Transport, address: string, caPem: string): Promise<AgentTarget[]> {
   const targets: AgentTarget[] = [];
   for (let start = 0; start < count; start += 100) {
     const ids = Array.from({ length: Math.min(100, count - start) }, (_, k) => start + k);
@@ -220,7 +221,7 @@ async function registerClusters(api: ReturnType<typeof graphqlClient>, count: nu
     });
     const data = await api.must<Record<string, { bootstrapToken: string }>>(`mutation { ${fields.join('\n')} }`);
     for (const i of ids) {
-      targets.push({ transport, address, cluster: clusterName(i), bootstrapToken: data[`c${i}`]!.bootstrapToken, natsPassword: `pw-${clusterName(i)}` });
+      targets.push({ transport, address, caPem, cluster: clusterName(i), bootstrapToken: data[`c${i}`]!.bootstrapToken, natsPassword: `pw-${clusterName(i)}` });
     }
   }
   return targets;

@@ -61,7 +61,7 @@ async function runRamp(profile: Profile): Promise<CaseResult[]> {
   onCleanup(() => hub.stop());
   const api = graphqlClient(hub.graphqlUrl, hub.adminToken);
   const names = Array.from({ length: maxN }, (_, i) => clusterName(i));
-  const targets = await registerGrpcClusters(api, names, () => ({ bench: 's3' }), hub.grpcAddress);
+  const targets = await registerGrpcClusters(api, names, () => ({ bench: 's3' }), hub);
 
   const welcomeFile = join(dir, 'welcome.bin');
   writeFileSync(welcomeFile, toBinary(ConnectResponseSchema, create(ConnectResponseSchema, { message: { case: 'welcome', value: { protocolVersion: PROTOCOL_VERSION, clusterName: clusterName(0), heartbeatIntervalSeconds: 10, inventoryIntervalSeconds: 60 } } })));

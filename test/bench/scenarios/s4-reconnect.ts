@@ -108,7 +108,7 @@ async function runStorm(profile: Profile): Promise<CaseResult> {
   onCleanup(() => hub.stop());
   const api = graphqlClient(hub.graphqlUrl, hub.adminToken);
   const names = Array.from({ length: n }, (_, i) => clusterName(i));
-  const targets = await registerGrpcClusters(api, names, () => ({ bench: 's4' }), hub.grpcAddress);
+  const targets = await registerGrpcClusters(api, names, () => ({ bench: 's4' }), hub);
   const agents = targets.map(() => new StormAgent());
   const links = targets.map((t, i) => startLink(t, agents[i]!));
   onCleanup(async () => void (await Promise.all(links.map((l) => l.stop()))));

@@ -166,7 +166,7 @@ async function runWaves(profile: Profile): Promise<CaseResult> {
   const layout = planRound(0, n);
   const regionOf = new Map(layout.waves.flatMap((w, k) => w.members.map((i) => [i, WAVES[k]!.region] as const)));
   const names = Array.from({ length: n }, (_, i) => clusterName(i));
-  const targets = await registerGrpcClusters(api, names, (_name, i) => ({ bench: 's6', region: regionOf.get(i)! }), hub.grpcAddress);
+  const targets = await registerGrpcClusters(api, names, (_name, i) => ({ bench: 's6', region: regionOf.get(i)! }), hub);
   const agents = targets.map(() => new HealthAgent());
   const links = targets.map((t, i) => startLink(t, agents[i]!));
   onCleanup(async () => {
