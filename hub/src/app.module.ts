@@ -13,6 +13,8 @@ import { OutboxRelay } from './agent-link/outbox-relay.service';
 import { APP_SET_PROVIDERS } from './app-sets/app-set-providers';
 import { AppSetsService } from './app-sets/app-sets.service';
 import { Clock } from './clock';
+import { AgentCredentialCheck } from './agent-link/agent-credential-check.service';
+import { AgentCredentials } from './clusters/agent-credentials.service';
 import { ClusterDeregistrations } from './clusters/cluster-deregistrations';
 import { ClustersService } from './clusters/clusters.service';
 import { HUB_CONFIG, type HubConfig } from './config/hub-config';
@@ -86,6 +88,7 @@ export class AppModule {
         Metrics,
         ClustersService,
         ClusterDeregistrations,
+        AgentCredentials,
         AppSetsService,
         ...APP_SET_PROVIDERS,
         RolloutsService,
@@ -94,6 +97,7 @@ export class AppModule {
         AppViewsService,
         AgentLinkCa,
         AgentSessions,
+        AgentCredentialCheck,
         DesiredStateService,
         OutboxRelay,
         AgentLinkServer,

@@ -5,6 +5,8 @@ import type { ConnectResponse } from '@flotilla/proto';
 export interface AgentSession {
   readonly clusterId: string;
   readonly clusterName: string;
+  /** The agent credential the stream authenticated with (re-checked while the stream lives). */
+  readonly credentialId: string;
   /** Queues a message on the stream; false if the stream is gone. */
   send(message: ConnectResponse): boolean;
   /** Ends the stream (a newer stream for the same cluster replaced it, or shutdown). */
@@ -18,11 +20,17 @@ export interface AgentSession {
 export class AgentSessions {
   private readonly byCluster = new Map<string, AgentSession>();
 
-  /** Registers a session; an older session of the same cluster is closed. */
-  add(session: AgentSession): void {
+  /**
+   * Registers a session; an older session of the same cluster is closed, or refused as UNAUTHENTICATED
+   * when `revokeReason` says its credential was just revoked (a re-installed agent enrolled). The older
+   * one is unregistered first, so ending it leaves the cluster's connection to the new one.
+   */
+  add(session: AgentSession, revokeReason?: string): void {
     const previous = this.byCluster.get(session.clusterId);
     this.byCluster.set(session.clusterId, session);
-    if (previous && previous !== session) previous.close('replaced by a newer connection of the same cluster');
+    if (!previous || previous === session) return;
+    if (revokeReason) previous.revoke(revokeReason);
+    else previous.close('replaced by a newer connection of the same cluster');
   }
 
   /** Removes a session if it is still the registered one; returns whether it was. */
@@ -32,13 +40,18 @@ export class AgentSessions {
     return true;
   }
 
-  /** Cuts off the cluster's agent, if its stream is on this replica (the cluster was deregistered). */
+  /** Cuts off the cluster's agent, if its stream is on this replica (deregistered, or its credential revoked). */
   revoke(clusterId: string, reason: string): void {
     this.byCluster.get(clusterId)?.revoke(reason);
   }
 
   get(clusterId: string): AgentSession | undefined {
     return this.byCluster.get(clusterId);
+  }
+
+  /** Every live session of this replica. */
+  list(): AgentSession[] {
+    return [...this.byCluster.values()];
   }
 
   clusterIds(): string[] {

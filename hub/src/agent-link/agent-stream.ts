@@ -34,6 +34,7 @@ const MAX_PENDING = 1000;
 export class AgentStream implements AgentSession {
   clusterId = '';
   clusterName = '';
+  credentialId = '';
   private state: 'hello' | 'ready' | 'closed' = 'hello';
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
@@ -136,8 +137,13 @@ export class AgentStream implements AgentSession {
     if (this.state === 'closed') return;
     this.clusterId = identity.clusterId;
     this.clusterName = identity.clusterName;
+    this.credentialId = identity.credentialId;
     this.state = 'ready';
-    this.deps.sessions.add(this);
+    // A re-installed agent enrolled: an older stream here holds a credential that was just revoked.
+    // (Replicas elsewhere learn it from their credential check.)
+    const reinstalled = (identity.replacedCredentials ?? 0) > 0;
+    if (reinstalled) this.deps.log.log(`re-installed agent of ${this.clusterName} enrolled: ${identity.replacedCredentials} earlier credential(s) revoked`);
+    this.deps.sessions.add(this, reinstalled ? 'a re-installed agent enrolled' : undefined);
     this.deps.metrics.connectedAgents.set(this.deps.sessions.size);
     // Deregistered between authentication and here: its credential is gone too.
     if (!(await this.deps.clusters.markConnected(this.clusterId, hello.agentVersion, now))) return this.revoke('the cluster is no longer registered');

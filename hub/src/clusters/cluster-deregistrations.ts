@@ -21,9 +21,9 @@ export interface DeregistrationOutcome {
 /**
  * Decommissions a cluster: checks it may go (no active rollout targets it; unless forced, no AppSet's
  * deletion breaker trips), deletes it with everything keyed by it, re-stages every AppSet, and cuts its
- * agent off: the local gRPC stream is refused at once, a stream on another replica ends at its next
- * last-seen write (which finds no row), a reconnect fails authentication (the tokens are gone), and the
- * cluster's keys leave the NATS KV bucket. Workloads already on the cluster are left running.
+ * agent off: the local gRPC stream is refused at once, a stream on another replica within seconds (the
+ * commit notifies every replica's AgentCredentialCheck, which also polls once a second), a reconnect
+ * fails authentication (the tokens are gone), and the cluster's keys leave the NATS KV bucket. Workloads already on the cluster are left running.
  */
 @Injectable()
 export class ClusterDeregistrations {

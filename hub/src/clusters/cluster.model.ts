@@ -1,7 +1,8 @@
-import { Field, InputType, ObjectType } from '@nestjs/graphql';
+import { Field, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { IssueModel } from '../graphql/issue.model';
 import { JsonObjectScalar } from '../graphql/json-object.scalar';
 import type { ClusterEntity } from './cluster.entity';
+import type { CredentialRevocation } from './clusters.service';
 
 @ObjectType('Cluster', { description: 'A registered Kubernetes cluster and its agent.' })
 export class ClusterModel {
@@ -71,6 +72,32 @@ export class RegisterClusterPayload {
 
   @Field({ description: "PEM of the CA certificate(s) the agent must trust to reach the hub's agent link (FLOTILLA_HUB_CA; the chart's hub.caBundle)." })
   caBundle: string;
+
+  @Field({
+    description:
+      'True when the cluster already held a live agent credential (a re-install): that credential keeps working until an agent exchanges this bootstrap token, and is revoked then, its stream cut on every replica.',
+  })
+  reinstall: boolean;
+}
+
+@ObjectType()
+export class RevokeAgentCredentialsPayload {
+  @Field(() => ClusterModel, { description: 'The cluster, still registered with its Apps; not connected from now on.' })
+  cluster: ClusterModel;
+
+  @Field({ description: 'When the credentials were revoked: the old credential is refused from then on, and its live stream cut on every hub replica within two seconds.' })
+  revokedAt: Date;
+
+  @Field(() => Int, { description: 'Agent credentials revoked (0 when the cluster held none, e.g. revoked twice).' })
+  revokedCredentials: number;
+
+  @Field(() => Int, { description: 'Unused bootstrap tokens revoked with them; issueBootstrapToken gives a new one for a re-install.' })
+  revokedBootstrapTokens: number;
+
+  static from(revocation: CredentialRevocation): RevokeAgentCredentialsPayload {
+    const { cluster, revokedAt, revokedCredentials, revokedBootstrapTokens } = revocation;
+    return Object.assign(new RevokeAgentCredentialsPayload(), { cluster: ClusterModel.from(cluster, false), revokedAt, revokedCredentials, revokedBootstrapTokens });
+  }
 }
 
 @ObjectType()

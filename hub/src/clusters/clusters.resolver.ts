@@ -55,20 +55,27 @@ export class ClustersResolver {
   async registerCluster(@Caller() caller: Principal, @Args('input') input: RegisterClusterInput): Promise<RegisterClusterPayload> {
     requireAdmin(caller, 'register clusters');
     const now = this.clock.now();
-    const { cluster, bootstrapToken, expiresAt } = await this.clusterService.register(input, now);
+    const { cluster, bootstrapToken, expiresAt, reinstall } = await this.clusterService.register(input, now);
     await this.appSetService.restageAll();
-    return { cluster: ClusterModel.from(cluster, false), bootstrapToken, bootstrapTokenExpiresAt: expiresAt, ...(await this.install(cluster, bootstrapToken)) };
+    return { cluster: ClusterModel.from(cluster, false), bootstrapToken, bootstrapTokenExpiresAt: expiresAt, reinstall, ...(await this.install(cluster, bootstrapToken)) };
   }
 
-  @Mutation(() => RegisterClusterPayload, { description: 'Issues a fresh one-time bootstrap token (reinstall, or the first one expired).' })
-  async issueBootstrapToken(@Caller() caller: Principal, @Args('cluster') name: string): Promise<RegisterClusterPayload> {
+  @Mutation(() => RegisterClusterPayload, {
+    description:
+      "Issues a fresh one-time bootstrap token (ADMIN only): for a cluster whose first token expired, or whose credentials were revoked, or for a re-install. A re-install (the cluster holds a live agent credential) leaves the current agent connected until an agent exchanges the new token; that enrollment revokes the old credential and cuts the old agent's stream on every replica.",
+  })
+  async issueBootstrapToken(@Caller() caller: Principal, @Audit() audit: AuditNote, @Args('cluster') name: string): Promise<RegisterClusterPayload> {
     requireAdmin(caller, 'issue bootstrap tokens');
     const now = this.clock.now();
-    const { cluster, bootstrapToken, expiresAt } = await this.clusterService.issueBootstrapToken(name, now);
+    const { cluster, bootstrapToken, expiresAt, reinstall } = await this.clusterService.issueBootstrapToken(name, now);
+    audit.message = reinstall
+      ? `issueBootstrapToken cluster=${JSON.stringify(name)} re-install: the current agent credential stays valid until the new agent enrolls, then is revoked`
+      : `issueBootstrapToken cluster=${JSON.stringify(name)}`;
     return {
       cluster: ClusterModel.from(cluster, this.clusterService.isConnected(cluster, now)),
       bootstrapToken,
       bootstrapTokenExpiresAt: expiresAt,
+      reinstall,
       ...(await this.install(cluster, bootstrapToken)),
     };
   }

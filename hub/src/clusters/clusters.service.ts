@@ -6,6 +6,7 @@ import { FlotillaError } from '../errors';
 import { AgentTokenEntity } from './agent-token.entity';
 import { ClusterEntity } from './cluster.entity';
 import { assertClusterName, assertLabels, assertValues } from './labels';
+import { announceCredentialRevocation, revokeCredentials } from './credential-revocation';
 import { BOOTSTRAP_PREFIX, CREDENTIAL_PREFIX, hashSecret, newSecret } from './secrets';
 
 export interface RegisterClusterCommand {
@@ -19,14 +20,34 @@ export interface IssuedToken {
   /** The secret, shown once; only its hash is stored. */
   readonly bootstrapToken: string;
   readonly expiresAt: Date;
+  /**
+   * True when the cluster already held a live agent credential: a re-install. That credential keeps
+   * working until an agent exchanges this token, and is revoked then.
+   */
+  readonly reinstall: boolean;
+}
+
+/** What revokeAgentCredentials did. */
+export interface CredentialRevocation {
+  /** The cluster, still registered, its connection cleared. */
+  readonly cluster: ClusterEntity;
+  readonly revokedAt: Date;
+  /** Live agent credentials revoked (0 when there was none). */
+  readonly revokedCredentials: number;
+  /** Unused bootstrap tokens revoked with them (a re-install needs a new one). */
+  readonly revokedBootstrapTokens: number;
 }
 
 /** The outcome of authenticating an agent: its cluster and, after a bootstrap, its new credential. */
 export interface AgentIdentity {
   readonly clusterId: string;
   readonly clusterName: string;
+  /** The id of the credential the stream holds (live streams are re-checked against it). */
+  readonly credentialId: string;
   /** Set when a bootstrap token was exchanged: the durable credential to hand to the agent once. */
   readonly issuedCredential?: string;
+  /** Earlier credentials of the cluster revoked by this exchange (a re-install); 0 otherwise. */
+  readonly replacedCredentials?: number;
 }
 
 /** A pending cluster change, as previews see it (see {@link ClustersService.snapshotWith}). */
@@ -59,16 +80,41 @@ export class ClustersService {
       const existing = await tx.findOne(ClusterEntity, { where: { name: command.name } });
       if (existing) throw new FlotillaError('ALREADY_EXISTS', `Cluster "${command.name}" is already registered.`);
       const cluster = await tx.save(tx.create(ClusterEntity, { name: command.name, labels, values }));
-      return { cluster, ...(await this.createBootstrapToken(tx, cluster.id, now)) };
+      return { cluster, ...(await this.createBootstrapToken(tx, cluster.id, now)), reinstall: false };
     });
   }
 
-  /** Issues a fresh one-time bootstrap token for a registered cluster (for a reinstall or an expired token). */
+  /**
+   * Issues a fresh one-time bootstrap token for a registered cluster (a re-install, or the first one
+   * expired). When the cluster holds a live agent credential this is a re-install: the credential is
+   * left alone here, and revoked when an agent exchanges the new token (see {@link authenticateAgent}).
+   */
   async issueBootstrapToken(name: string, now: Date): Promise<IssuedToken> {
     return this.db.transaction(async (tx) => {
       const cluster = await tx.findOne(ClusterEntity, { where: { name } });
       if (!cluster) throw new FlotillaError('NOT_FOUND', `Cluster "${name}" is not registered.`);
-      return { cluster, ...(await this.createBootstrapToken(tx, cluster.id, now)) };
+      const live = await tx.countBy(AgentTokenEntity, { clusterId: cluster.id, kind: 'credential', revokedAt: IsNull() });
+      return { cluster, ...(await this.createBootstrapToken(tx, cluster.id, now)), reinstall: live > 0 };
+    });
+  }
+
+  /**
+   * Revokes every agent credential of a cluster and its unused bootstrap tokens, and clears its
+   * connection; the cluster stays registered (an operator issues a bootstrap token to re-install).
+   * Committing announces the revocation: each replica then cuts the cluster's live stream (see
+   * AgentCredentialCheck). NOT_FOUND for an unknown cluster; revoking twice is harmless.
+   */
+  async revokeAgentCredentials(name: string, now: Date): Promise<CredentialRevocation> {
+    return this.db.transaction(async (tx) => {
+      const cluster = await tx.findOne(ClusterEntity, { where: { name }, lock: { mode: 'pessimistic_write' } });
+      if (!cluster) throw new FlotillaError('NOT_FOUND', `Cluster "${name}" is not registered.`);
+      const credentials = await revokeCredentials(tx, cluster.id, now);
+      const bootstrap = await tx.update(AgentTokenEntity, { clusterId: cluster.id, kind: 'bootstrap', usedAt: IsNull(), revokedAt: IsNull() }, { revokedAt: now });
+      // The stream is being cut on whichever replica holds it; `connected` must not wait for that.
+      await tx.update(ClusterEntity, { id: cluster.id }, { connectedReplica: null, connectedSince: null });
+      cluster.connectedReplica = null;
+      cluster.connectedSince = null;
+      return { cluster, revokedAt: now, revokedCredentials: credentials, revokedBootstrapTokens: bootstrap.affected ?? 0 };
     });
   }
 
@@ -152,13 +198,16 @@ export class ClustersService {
     return this.db.transaction(async (tx) => {
       const token = await tx.findOne(AgentTokenEntity, { where: { secretHash: hashSecret(secret) }, relations: { cluster: true } });
       if (!token || token.revokedAt || token.cluster.name !== clusterName) throw denied;
-      if (token.kind === 'credential') return { clusterId: token.clusterId, clusterName };
+      if (token.kind === 'credential') return { clusterId: token.clusterId, clusterName, credentialId: token.id };
       if (token.usedAt || (token.expiresAt && token.expiresAt <= now)) throw denied;
       const consumed = await tx.update(AgentTokenEntity, { id: token.id, usedAt: IsNull() }, { usedAt: now });
       if (consumed.affected !== 1) throw denied;
       const credential = newSecret(CREDENTIAL_PREFIX);
-      await tx.insert(AgentTokenEntity, { clusterId: token.clusterId, kind: 'credential', secretHash: hashSecret(credential) });
-      return { clusterId: token.clusterId, clusterName, issuedCredential: credential };
+      const inserted = await tx.insert(AgentTokenEntity, { clusterId: token.clusterId, kind: 'credential', secretHash: hashSecret(credential) });
+      const credentialId = String(inserted.identifiers[0]!['id']);
+      // A re-install: the new agent is enrolled, so the credential of the one it replaces ends here.
+      const replacedCredentials = await revokeCredentials(tx, token.clusterId, now, credentialId);
+      return { clusterId: token.clusterId, clusterName, credentialId, issuedCredential: credential, replacedCredentials };
     });
   }
 
@@ -175,6 +224,9 @@ export class ClustersService {
       if (!token || token.revokedAt || token.usedAt || token.cluster.name !== clusterName || (token.expiresAt && token.expiresAt <= now)) throw denied;
       const consumed = await tx.update(AgentTokenEntity, { id: token.id, usedAt: IsNull() }, { usedAt: now });
       if (consumed.affected !== 1) throw denied;
+      // A re-install onto NATS: a gRPC credential the cluster held ends with this enrollment, as in
+      // authenticateAgent. (Earlier NATS users of the cluster are the NATS enrollment's to revoke.)
+      await revokeCredentials(tx, token.clusterId, now);
       return { clusterId: token.clusterId };
     });
   }
@@ -239,6 +291,8 @@ export class ClustersService {
       await tx.query(`DELETE FROM app_statuses WHERE cluster_id = $1`, [cluster.id]);
       await tx.query(`DELETE FROM outbox WHERE cluster_id = $1`, [cluster.id]);
       await tx.delete(ClusterEntity, { id: cluster.id });
+      // Its credentials went with the row: every replica's stream check cuts its agent at once.
+      await announceCredentialRevocation(tx);
       return cluster;
     });
   }

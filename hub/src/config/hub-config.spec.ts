@@ -79,7 +79,7 @@ describe('loadHubConfig', () => {
       { name: 'credentials without a URL are refused', env: { FLOTILLA_NATS_USER: 'hub', FLOTILLA_NATS_PASSWORD: 'x' }, problem: 'need FLOTILLA_NATS_URL' },
       { name: 'a bucket name with a dot is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_KV_BUCKET: 'a.b' }, problem: 'FLOTILLA_NATS_KV_BUCKET' },
       { name: 'a stream name with a wildcard is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_REPORTS_STREAM: 'R*' }, problem: 'FLOTILLA_NATS_REPORTS_STREAM' },
-      { name: 'operator mode with a password is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_OPERATOR: 'true', FLOTILLA_NATS_USER: 'hub', FLOTILLA_NATS_PASSWORD: 'x' }, problem: 'signs its own NATS user' },
+      { name: 'operator mode with a password is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_OPERATOR: 'true', FLOTILLA_NATS_USER: 'hub', FLOTILLA_NATS_PASSWORD: 'x' }, problem: 'sign its own NATS user' },
       { name: 'a user JWT lifetime under 5 seconds is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_OPERATOR: 'true', FLOTILLA_NATS_USER_JWT_TTL_SECONDS: '1' }, problem: 'FLOTILLA_NATS_USER_JWT_TTL_SECONDS' },
       { name: 'one seed file without the others is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_OPERATOR: 'true', FLOTILLA_NATS_OPERATOR_SEED_FILE: '/s/o' }, problem: 'must be set together' },
       { name: 'a lifetime without operator mode is refused', env: { FLOTILLA_NATS_URL: 'n1', FLOTILLA_NATS_USER_JWT_TTL_SECONDS: '60' }, problem: 'need FLOTILLA_NATS_OPERATOR=true' },

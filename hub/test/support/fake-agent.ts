@@ -28,6 +28,8 @@ export interface AgentLinkTarget {
 export class FakeAgent {
   readonly received: ConnectResponse[] = [];
   status: grpc.StatusObject | undefined;
+  /** When the stream ended (Date.now()), for tests that bound how fast the hub cuts an agent off. */
+  endedAt: number | undefined;
   private readonly client: AgentServiceClient;
   private stream: grpc.ClientDuplexStream<ConnectRequest, ConnectResponse> | undefined;
 
@@ -46,7 +48,10 @@ export class FakeAgent {
     if (this.secret) metadata.set('authorization', `Bearer ${this.secret}`);
     const stream = this.client.connect(metadata);
     stream.on('data', (message: ConnectResponse) => this.received.push(message));
-    stream.on('status', (status: grpc.StatusObject) => (this.status = status));
+    stream.on('status', (status: grpc.StatusObject) => {
+      this.status = status;
+      this.endedAt = Date.now();
+    });
     stream.on('error', () => undefined);
     this.stream = stream;
     this.send({ case: 'hello', value: { protocolVersion, clusterName: this.clusterName, agentVersion: 'fake', inventory: { apps: inventory } } });
