@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AgentSessions } from '../agent-link/agent-sessions';
 import { Clock } from '../clock';
+import { NatsTrust } from '../nats-trust/nats-trust.service';
 import { ClustersService, type CredentialRevocation } from './clusters.service';
 
 /**
@@ -18,6 +19,7 @@ export class AgentCredentials {
     private readonly clusters: ClustersService,
     private readonly sessions: AgentSessions,
     private readonly clock: Clock,
+    private readonly natsTrust: NatsTrust,
   ) {}
 
   async revoke(name: string): Promise<CredentialRevocation> {
@@ -29,10 +31,12 @@ export class AgentCredentials {
   }
 
   /**
-   * HOOK (NATS identities, in progress elsewhere): an agent on the NATS transport holds a hub-minted
-   * user JWT rather than a gRPC credential. Revoking it (adding it to the account's revocation list
-   * and pushing the account) belongs to the NATS trust service; wire that call here. Until then
-   * revokeAgentCredentials cuts gRPC agents only.
+   * An agent on the NATS transport holds hub-minted user JWTs rather than a gRPC credential: with the
+   * hub as NATS operator they go on the account's revocation list, and the server drops the
+   * connection. A failed push is retried at the next hub connect (the database change stands).
    */
-  private async revokeNatsIdentity(_cluster: string): Promise<void> {}
+  private async revokeNatsIdentity(cluster: string): Promise<void> {
+    if (!this.natsTrust.operatorAuth) return;
+    await this.natsTrust.revokeAgentCredentials(cluster).catch((error: unknown) => this.log.warn(`revoking the NATS users of ${cluster} failed: ${error instanceof Error ? error.message : String(error)}`));
+  }
 }
