@@ -1,3 +1,4 @@
+import { ClientIdentityStore } from './cache/client-identity-store.js';
 import { CredentialStore } from './cache/credential-store.js';
 import { DesiredStateCache } from './cache/desired-state-cache.js';
 import { systemClock, type Clock } from './clock.js';
@@ -8,6 +9,7 @@ import { createStateStore, needsKubeAccess, openKubeAccess, type KubeAccess } fr
 import { KubeDriver } from './driver/kube/kube-driver.js';
 import { GrpcHubLink, type GrpcLinkSecurity } from './hub-link/grpc-hub-link.js';
 import { resolveLinkSecurity } from './hub-link/link-security.js';
+import type { ClientIdentity } from './hub-link/client-identity.js';
 import type { HubLink } from './hub-link/hub-link.js';
 import { NatsHubLink } from './hub-link/nats-hub-link.js';
 import { NatsIdentity } from './hub-link/nats-identity.js';
@@ -84,6 +86,9 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   let cache: DesiredStateCache;
   let storedCredential: string | undefined;
   const credentials = new CredentialStore(store);
+  // Client certificates need TLS: over plaintext (development only) the agent keeps bearer tokens.
+  const identities = config.transport.kind === 'grpc' && security.kind === 'tls' ? new ClientIdentityStore(store) : undefined;
+  let storedIdentity: ClientIdentity | undefined;
   // With the hub as NATS operator the stored NATS identity takes the credential's place.
   const natsIdentity =
     config.transport.kind === 'nats' && config.transport.auth.kind === 'operator'
@@ -100,8 +105,9 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   try {
     await store.init();
     storedCredential = await credentials.read();
+    storedIdentity = await identities?.read();
     if (natsIdentity !== undefined) storedCredential = (await natsIdentity.load()) ? 'nats-identity' : undefined;
-    const issue = credentialIssue(storedCredential !== undefined, config);
+    const issue = credentialIssue(storedCredential !== undefined || storedIdentity?.certificatePem !== undefined, config);
     if (issue !== undefined) {
       kube?.close();
       return { ok: false, issues: [issue] };
@@ -142,6 +148,8 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
           storedCredential,
           bootstrapToken: config.bootstrapToken,
           credentials,
+          storedIdentity,
+          identities,
           handler: reconciler,
           clock,
           random01,
@@ -174,7 +182,14 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
     stateStore: store.description,
     ...(kube !== undefined ? { kubernetes: `${kube.client.server} (${kube.source}), agent namespace ${kube.namespace}` } : {}),
     cachedApps: cache.appCount,
-    auth: config.transport.kind === 'nats' ? `NATS ${config.transport.auth.kind}` : storedCredential !== undefined ? 'stored credential' : 'bootstrap token',
+    auth:
+      config.transport.kind === 'nats'
+        ? `NATS ${config.transport.auth.kind}`
+        : storedIdentity?.certificatePem !== undefined
+          ? 'client certificate'
+          : storedCredential !== undefined
+            ? 'stored credential'
+            : 'bootstrap token',
     ...(config.transport.kind === 'grpc' ? { hubTls: describeHubTls(config.transport.tls) } : {}),
   });
 

@@ -35,6 +35,7 @@ import { ProjectsService } from './projects/projects.service';
 import { ReportsService } from './reports/reports.service';
 import { RolloutEngine } from './rollouts/rollout-engine.service';
 import { RolloutsService } from './rollouts/rollouts.service';
+import { AgentCertificates } from './trust/agent-certificates.service';
 import { AgentLinkCa } from './trust/agent-link-ca.service';
 
 /** Largest accepted GraphQL query depth; deeper queries are refused before execution. */
@@ -96,6 +97,7 @@ export class AppModule {
         ReportsService,
         AppViewsService,
         AgentLinkCa,
+        AgentCertificates,
         AgentSessions,
         AgentCredentialCheck,
         DesiredStateService,

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,5 +91,24 @@ describe('the gRPC agent link over TLS, seen from outside', () => {
     const retried = startAgent({ hubAddress: hub.grpcAddress, hubCa: hub.caBundle, cluster: 'tls-bad', bootstrapToken: bad.bootstrapToken });
     agents.push(retried);
     await eventually(() => connected('tls-bad'), { what: `tls-bad connected with its untouched token\n${retried.tail(10)}` });
+  });
+
+  it('an agent process enrolls a client certificate for its cluster, keeps no bearer credential, and reconnects with the certificate after a restart', async () => {
+    const api = graphqlClient(hub.graphqlUrl, hub.adminToken);
+    const token = (await api.must<{ registerCluster: { bootstrapToken: string } }>(`mutation { registerCluster(input: { name: "tls-cert" }) { bootstrapToken } }`)).registerCluster.bootstrapToken;
+    const connected = async () => (await api.must<{ cluster: { connected: boolean } }>(`query { cluster(name: "tls-cert") { connected } }`)).cluster.connected;
+    const first = startAgent({ hubAddress: hub.grpcAddress, hubCa: hub.caBundle, cluster: 'tls-cert', bootstrapToken: token });
+    agents.push(first);
+    await eventually(() => connected(), { what: `tls-cert connected\n${first.tail(10)}` });
+    const identity = JSON.parse(readFileSync(join(first.stateDir, 'client-identity.json'), 'utf8')) as { certificatePem?: string };
+    expect(new X509Certificate(identity.certificatePem!).subject).toBe('CN=tls-cert');
+    expect(existsSync(join(first.stateDir, 'credential'))).toBe(false);
+    await first.stop();
+    await eventually(async () => !(await connected()), { what: 'tls-cert disconnected' });
+
+    // The token is spent: only the stored certificate can bring the agent back.
+    const again = startAgent({ hubAddress: hub.grpcAddress, hubCa: hub.caBundle, cluster: 'tls-cert', stateDir: first.stateDir });
+    agents.push(again);
+    await eventually(() => connected(), { what: `tls-cert reconnected with its certificate\n${again.tail(10)}` });
   });
 });

@@ -10,7 +10,7 @@ import { ensurePrivateDir, isMissing, writeFileAtomic } from './atomic-file.js';
  */
 
 /** The documents the agent stores. */
-export type StateKey = 'desired-state' | 'credential' | 'kube-inventory' | 'nats-identity';
+export type StateKey = 'desired-state' | 'credential' | 'kube-inventory' | 'nats-identity' | 'client-identity';
 
 /** A store of small text documents, each replaced as a whole. */
 export interface StateStore {
@@ -35,6 +35,7 @@ export const STATE_FILES: Readonly<Record<StateKey, string>> = {
   credential: 'credential',
   'kube-inventory': 'kube-inventory.json',
   'nats-identity': 'nats-identity.json',
+  'client-identity': 'client-identity.json',
 };
 
 /** Documents as files in `stateDir` (created mode 0700; files mode 0600, replaced atomically). */

@@ -11,9 +11,12 @@ import type { HubLinkHandler } from './hub-link.js';
 /** A message of a ConnectRequest (the oneof with its case set). */
 export type RequestMessage = Exclude<ConnectRequest['message'], { case: undefined }>;
 
-/** Hello naming the agent; with the Apps it holds unless `withInventory` is false (NATS: too large to send). */
-export function helloMessage(clusterName: string, agentVersion: string, handler: HubLinkHandler, withInventory = true): RequestMessage {
-  const fields = { protocolVersion: PROTOCOL_VERSION, clusterName, agentVersion };
+/**
+ * Hello naming the agent; with the Apps it holds unless `withInventory` is false (NATS: too large to
+ * send), and with a CSR when it enrolls a client certificate.
+ */
+export function helloMessage(clusterName: string, agentVersion: string, handler: HubLinkHandler, withInventory = true, csrDer: Uint8Array = new Uint8Array()): RequestMessage {
+  const fields = { protocolVersion: PROTOCOL_VERSION, clusterName, agentVersion, csrDer };
   return { case: 'hello', value: create(HelloSchema, withInventory ? { ...fields, inventory: { apps: inventoryOf(handler) } } : fields) };
 }
 

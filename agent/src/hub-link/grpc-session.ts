@@ -2,9 +2,11 @@ import * as grpc from '@grpc/grpc-js';
 import {
   ConnectRequestSchema,
   PROTOCOL_VERSION,
+  RenewCertificateSchema,
   create,
   truncateText,
   type ConnectRequest,
+  type CertificateRenewed,
   type ConnectResponse,
   type Refusal,
   type Welcome,
@@ -19,8 +21,12 @@ import type { HubLinkHandler } from './hub-link.js';
 /** Settings of one {@link GrpcSession}. */
 export interface GrpcSessionOptions {
   readonly client: AgentServiceClient;
-  /** Sent as `authorization: Bearer <token>`; never logged. */
-  readonly token: string;
+  /** Sent as `authorization: Bearer <token>`; never logged. Undefined when the client certificate authenticates. */
+  readonly token: string | undefined;
+  /** A CSR sent in Hello with a bootstrap token, to enroll a client certificate (empty: none). */
+  readonly csrDer?: Uint8Array | undefined;
+  /** Certificate renewal over this stream; undefined when the link does not renew. */
+  readonly renewal?: SessionRenewal | undefined;
   readonly handler: HubLinkHandler;
   readonly clock: Clock;
   readonly log: Logger;
@@ -35,9 +41,21 @@ export interface GrpcSessionOptions {
   readonly onWelcome: (welcome: Welcome) => Promise<void>;
 }
 
+/** How a session renews the client certificate: when, with what request, and what to do with the answer. */
+export interface SessionRenewal {
+  /** When to ask, ms since the epoch, read once Welcome is handled; undefined: not on this stream. */
+  dueAtMs(): number | undefined;
+  /** A CSR for a new key. */
+  request(): Promise<Uint8Array>;
+  /** Stores the renewed certificate; the session then ends so that the link reconnects with it. */
+  renewed(renewed: CertificateRenewed): Promise<void>;
+}
+
 /** How a session ended. */
 export interface SessionOutcome {
   readonly welcomed: boolean;
+  /** The session ended because it renewed the client certificate: reconnect at once. */
+  readonly renewed: boolean;
   readonly refusal: Refusal | undefined;
   readonly reason: string;
   readonly durationMs: number;
@@ -46,6 +64,8 @@ export interface SessionOutcome {
 // Flow control: stop reading from the hub while this many messages wait to be processed.
 const PAUSE_BACKLOG = 64;
 const RESUME_BACKLOG = 8;
+/** The longest delay a Node timer takes (about 24.8 days); longer waits are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 
 /**
@@ -66,6 +86,7 @@ export class GrpcSession {
   #ended = false;
   #closeReason: string | undefined;
   #refusal: Refusal | undefined;
+  #renewed = false;
   #unsubscribeReports: (() => void) | undefined;
 
   constructor(options: GrpcSessionOptions) {
@@ -84,7 +105,7 @@ export class GrpcSession {
     return new Promise<SessionOutcome>((resolve) => {
       this.#resolve = resolve;
       const metadata = new grpc.Metadata();
-      metadata.set('authorization', `Bearer ${token}`);
+      if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
       const call = client.connect(metadata);
       this.#call = call;
       call.on('data', (message: ConnectResponse) => this.#receive(message));
@@ -92,7 +113,7 @@ export class GrpcSession {
       call.on('error', (error: grpc.ServiceError) => this.#finish(`stream failed: ${grpc.status[error.code] ?? error.code} ${error.details}`));
       call.on('status', (status: grpc.StatusObject) => this.#finish(`stream closed: ${grpc.status[status.code] ?? status.code} ${status.details}`));
       this.#after(this.#options.welcomeTimeoutMs, () => this.close(`no Welcome within ${this.#options.welcomeTimeoutMs} ms`));
-      this.#send(helloMessage(this.#options.clusterName, this.#options.agentVersion, handler));
+      this.#send(helloMessage(this.#options.clusterName, this.#options.agentVersion, handler, true, this.#options.csrDer));
     });
   }
 
@@ -140,6 +161,8 @@ export class GrpcSession {
         return handler.handleDesiredApp(inner.value, (ack) => this.#send(ackMessage(ack)));
       case 'removeApp':
         return handler.handleRemoveApp(inner.value, (ack) => this.#send(ackMessage(ack)));
+      case 'certificateRenewed':
+        return this.#onRenewed(inner.value);
       case 'refusal':
         this.#refusal = inner.value;
         log.warn('hub refused the connection', {
@@ -182,6 +205,37 @@ export class GrpcSession {
     // Subscribe before the catch-up so that no change between the two is missed.
     this.#unsubscribeReports = handler.onReport((report) => this.#sendReport(report));
     for (const report of handler.currentReports()) this.#sendReport(report);
+    const dueAtMs = this.#options.renewal?.dueAtMs();
+    if (dueAtMs !== undefined) this.#renewAt(dueAtMs);
+  }
+
+  /** Asks for a new certificate at `dueAtMs` (chaining timers past Node's longest delay); once per stream. */
+  #renewAt(dueAtMs: number): void {
+    const delayMs = dueAtMs - this.#options.clock.now();
+    if (delayMs > MAX_TIMER_MS) {
+      this.#after(MAX_TIMER_MS, () => this.#renewAt(dueAtMs));
+      return;
+    }
+    this.#after(Math.max(0, delayMs), () => {
+      const renewal = this.#options.renewal;
+      if (renewal === undefined) return;
+      renewal.request().then(
+        (csrDer) => {
+          this.#options.log.info('renewing the client certificate');
+          this.#send({ case: 'renewCertificate', value: create(RenewCertificateSchema, { csrDer }) });
+        },
+        (error: unknown) => this.#options.log.error('could not make a certificate request', { error }),
+      );
+    });
+  }
+
+  async #onRenewed(renewed: CertificateRenewed): Promise<void> {
+    const renewal = this.#options.renewal;
+    if (renewal === undefined || renewed.clientCertificatePem === '') return;
+    await renewal.renewed(renewed);
+    this.#renewed = true;
+    // The reconciler keeps running; the next stream presents the new certificate and the hub resyncs by inventory.
+    this.close('client certificate renewed; reconnecting with it');
   }
 
   #sendReport(report: ReportContent): void {
@@ -225,6 +279,7 @@ export class GrpcSession {
     this.#call?.cancel();
     this.#resolve?.({
       welcomed: this.#welcomed,
+      renewed: this.#renewed,
       refusal: this.#refusal,
       reason: this.#closeReason ?? reason,
       durationMs: this.#options.clock.now() - this.#startedAt,

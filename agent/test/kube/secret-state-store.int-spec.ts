@@ -114,7 +114,7 @@ describeForTargets('the Secret state store', (target, settings) => {
         timeoutMs: settings.settleMs,
         intervalMs: 50,
       });
-      await eventually(async () => expect(await secretNames(target(), namespace, 'agent-')).toEqual(['agent-credential', 'agent-desired-state', 'agent-kube-inventory']), {
+      await eventually(async () => expect(await secretNames(target(), namespace, 'agent-')).toEqual(['agent-client-identity', 'agent-credential', 'agent-desired-state', 'agent-kube-inventory']), {
         timeoutMs: 5_000,
       });
     } finally {

@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
+import type { PeerCertificate } from 'node:tls';
 import {
+  CertificateRenewedSchema,
   ConnectResponseSchema,
   PROTOCOL_VERSION,
   WelcomeSchema,
@@ -28,6 +30,11 @@ export class FakeConnection {
 
   constructor(call: grpc.ServerDuplexStream<ConnectRequest, ConnectResponse>) {
     this.#call = call;
+  }
+
+  /** The client certificate the agent presented (TLS verified it against the hub's CA), if any. */
+  get peerCertificate(): PeerCertificate | undefined {
+    return this.#call.getAuthContext()?.sslPeerCertificate;
   }
 
   /** The bearer token the agent presented. */
@@ -77,6 +84,11 @@ export interface FakeHubOptions {
   readonly welcome?: (connection: FakeConnection, index: number) => WelcomeFields | 'none';
   /** The certificate to serve (default: one for localhost and 127.0.0.1 from a CA made once per process), or plaintext. */
   readonly tls?: TestPki | 'insecure';
+  /**
+   * Ask agents for client certificates (without requiring one), and sign the CSRs of Hello and
+   * RenewCertificate with this function (DER request → PEM certificate).
+   */
+  readonly signCertificate?: (csrDer: Uint8Array) => string;
 }
 
 let sharedPki: TestPki | undefined;
@@ -109,7 +121,12 @@ export class FakeHub {
       const index = connections.push(connection) - 1;
       call.on('data', (request: ConnectRequest) => {
         connection.received.push(request);
+        if (request.message.case === 'renewCertificate' && options.signCertificate !== undefined) {
+          connection.send({ case: 'certificateRenewed', value: create(CertificateRenewedSchema, { clientCertificatePem: options.signCertificate(request.message.value.csrDer) }) });
+        }
         if (request.message.case !== 'hello') return;
+        const csrDer = request.message.value.csrDer;
+        const enrolled = options.signCertificate !== undefined && csrDer.length > 0 ? { clientCertificatePem: options.signCertificate(csrDer) } : {};
         const welcome = options.welcome?.(connection, index) ?? {};
         if (welcome === 'none') return;
         connection.send({
@@ -119,6 +136,7 @@ export class FakeHub {
             clusterName: request.message.value.clusterName,
             heartbeatIntervalSeconds: 30,
             inventoryIntervalSeconds: 30,
+            ...enrolled,
             ...welcome,
           }),
         });
@@ -138,7 +156,9 @@ export class FakeHub {
     const credentials =
       tls === 'insecure'
         ? grpc.ServerCredentials.createInsecure()
-        : grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.serverCertificatePem), private_key: Buffer.from(tls.serverKeyPem) }], false);
+        : options.signCertificate !== undefined
+          ? clientCertificateCredentials(tls)
+          : grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.serverCertificatePem), private_key: Buffer.from(tls.serverKeyPem) }], false);
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(`127.0.0.1:${options.port ?? 0}`, credentials, (error, bound) => (error === null ? resolve(bound) : reject(error)));
     });
@@ -161,4 +181,17 @@ export class FakeHub {
     for (const connection of this.connections) connection.ended = true;
     this.#server.forceShutdown();
   }
+}
+
+/** TLS that asks for a client certificate without requiring one (as the hub serves it). */
+function clientCertificateCredentials(tls: TestPki): grpc.ServerCredentials {
+  const provider: grpc.experimental.CertificateProvider = {
+    // Answered after the caller returns: grpc-js adds its server's watcher only after these listeners.
+    addCaCertificateListener: (listener) => queueMicrotask(() => listener({ caCertificate: Buffer.from(tls.caPem) })),
+    removeCaCertificateListener: () => undefined,
+    addIdentityCertificateListener: (listener) =>
+      queueMicrotask(() => listener({ certificate: Buffer.from(tls.serverCertificatePem), privateKey: Buffer.from(tls.serverKeyPem) })),
+    removeIdentityCertificateListener: () => undefined,
+  };
+  return grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
 }

@@ -73,7 +73,7 @@ export class AgentCredentialCheck implements OnApplicationBootstrap, OnApplicati
   private async check(): Promise<void> {
     const live = this.sessions.list();
     if (live.length === 0) return;
-    const rows: { id: string }[] = await this.db.query(`SELECT id FROM agent_tokens WHERE id = ANY($1::uuid[]) AND kind = 'credential' AND revoked_at IS NULL`, [
+    const rows: { id: string }[] = await this.db.query(`SELECT id FROM agent_tokens WHERE id = ANY($1::uuid[]) AND kind IN ('credential', 'certificate') AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`, [
       [...new Set(live.map((s) => s.credentialId))],
     ]);
     const valid = new Set(rows.map((r) => r.id));

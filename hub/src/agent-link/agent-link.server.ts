@@ -6,6 +6,7 @@ import { Clock } from '../clock';
 import { ClustersService } from '../clusters/clusters.service';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { Metrics } from '../observability/metrics';
+import { AgentCertificates } from '../trust/agent-certificates.service';
 import { AgentLinkCa } from '../trust/agent-link-ca.service';
 import { AgentMessages } from './agent-messages.service';
 import { AgentSessions } from './agent-sessions';
@@ -30,6 +31,7 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
     private readonly metrics: Metrics,
     private readonly clock: Clock,
     private readonly ca: AgentLinkCa,
+    private readonly certificates: AgentCertificates,
   ) {}
 
   /** The port the server listens on (useful when configured with port 0). */
@@ -48,6 +50,7 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
         new AgentStream(call, {
           config: this.config,
           clusters: this.clusters,
+          certificates: this.certificates,
           messages: this.messages,
           relay: this.relay,
           sessions: this.sessions,
@@ -66,8 +69,10 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /**
-   * TLS with a certificate this replica issues itself from the agent-link CA. Agents still
-   * authenticate with their bearer credential in metadata: client certificates are not asked for yet.
+   * TLS with a certificate this replica issues itself from the agent-link CA. Client certificates are
+   * asked for but not required: an agent enrolling with a bootstrap token has none yet, nor has an
+   * agent of an earlier version (bearer credential). grpc-js exposes a client certificate only when it
+   * verified against the CA; AgentStream then checks it again, with its cluster and revocation.
    */
   private async credentials(): Promise<grpc.ServerCredentials> {
     if (this.config.agentLinkTls.insecure) {
@@ -75,7 +80,8 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
       return grpc.ServerCredentials.createInsecure();
     }
     const identity = await this.ca.issueServerIdentity();
-    return grpc.ServerCredentials.createSsl(Buffer.from(identity.caPem), [{ cert_chain: Buffer.from(identity.certificatePem), private_key: Buffer.from(identity.privateKeyPem) }], false);
+    const provider = new StaticCertificateProvider(identity.caPem, identity.certificatePem, identity.privateKeyPem);
+    return grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -93,4 +99,32 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
       });
     });
   }
+}
+
+/**
+ * The CA bundle and server identity of this replica, for grpc-js's certificate-provider credentials
+ * (the only server credentials that ask for a client certificate without requiring one).
+ */
+class StaticCertificateProvider implements grpc.experimental.CertificateProvider {
+  private readonly ca: grpc.experimental.CaCertificateUpdate;
+  private readonly identity: grpc.experimental.IdentityCertificateUpdate;
+
+  constructor(caPem: string, certificatePem: string, privateKeyPem: string) {
+    this.ca = { caCertificate: Buffer.from(caPem) };
+    this.identity = { certificate: Buffer.from(certificatePem), privateKey: Buffer.from(privateKeyPem) };
+  }
+
+  // Answered after the caller returns: grpc-js registers its server's watcher only after adding these
+  // listeners, so a synchronous answer would be lost and every connection dropped.
+  addCaCertificateListener(listener: grpc.experimental.CaCertificateUpdateListener): void {
+    queueMicrotask(() => listener(this.ca));
+  }
+
+  removeCaCertificateListener(): void {}
+
+  addIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
+    queueMicrotask(() => listener(this.identity));
+  }
+
+  removeIdentityCertificateListener(): void {}
 }

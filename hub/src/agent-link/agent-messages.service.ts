@@ -52,7 +52,8 @@ export class AgentMessages {
     };
   }
 
-  welcome(clusterName: string, agentCredential = ''): ConnectResponse {
+  /** Welcome; after an enrollment it carries the bearer credential or the client certificate (and its CA bundle). */
+  welcome(clusterName: string, agentCredential = '', certificate?: { readonly certificatePem: string; readonly caBundlePem: string }): ConnectResponse {
     return create(ConnectResponseSchema, {
       message: {
         case: 'welcome',
@@ -60,11 +61,17 @@ export class AgentMessages {
           protocolVersion: PROTOCOL_VERSION,
           clusterName,
           agentCredential,
+          clientCertificatePem: certificate?.certificatePem ?? '',
+          caBundlePem: certificate?.caBundlePem ?? '',
           heartbeatIntervalSeconds: this.config.heartbeatIntervalSeconds,
           inventoryIntervalSeconds: this.config.inventoryIntervalSeconds,
         },
       },
     });
+  }
+
+  certificateRenewed(certificate: { readonly certificatePem: string; readonly caBundlePem: string }): ConnectResponse {
+    return create(ConnectResponseSchema, { message: { case: 'certificateRenewed', value: { clientCertificatePem: certificate.certificatePem, caBundlePem: certificate.caBundlePem } } });
   }
 
   refusal(code: string, message: string, retryable: boolean): ConnectResponse {

@@ -1,10 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { type ConnectRequest, type ConnectResponse, type Hello, type Inventory } from '@flotilla/proto';
 import type { Logger } from '@nestjs/common';
-import type { ClustersService } from '../clusters/clusters.service';
+import type { AgentIdentity, ClustersService } from '../clusters/clusters.service';
 import type { HubConfig } from '../config/hub-config';
 import { FlotillaError } from '../errors';
 import type { Metrics } from '../observability/metrics';
+import type { AgentCertificates } from '../trust/agent-certificates.service';
 import type { AgentMessages } from './agent-messages.service';
 import type { AgentSession, AgentSessions } from './agent-sessions';
 import type { OutboxRelay } from './outbox-relay.service';
@@ -13,6 +14,7 @@ import type { OutboxRelay } from './outbox-relay.service';
 export interface AgentStreamDeps {
   readonly config: HubConfig;
   readonly clusters: ClustersService;
+  readonly certificates: AgentCertificates;
   readonly messages: AgentMessages;
   readonly relay: OutboxRelay;
   readonly sessions: AgentSessions;
@@ -115,6 +117,8 @@ export class AgentStream implements AgentSession {
       case 'inventory':
         await this.touch();
         return this.resync(value);
+      case 'renewCertificate':
+        return this.renewCertificate(value.csrDer);
       case 'hello':
         return this.refuse('HELLO_TWICE', 'Hello may be sent once per stream.', false, grpc.status.FAILED_PRECONDITION);
       default:
@@ -126,14 +130,13 @@ export class AgentStream implements AgentSession {
     clearTimeout(this.helloTimer);
     const refusal = this.deps.messages.helloRefusal(hello);
     if (refusal) return this.refuse(refusal.code, refusal.message, refusal.retryable, grpc.status.FAILED_PRECONDITION);
-    const header = this.call.metadata.get('authorization')[0];
-    const secret = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
     const now = this.deps.now();
-    const identity = await this.deps.clusters.authenticateAgent(secret, hello.clusterName, now).catch((error: unknown) => {
-      if (error instanceof FlotillaError) return undefined;
+    const identity = await this.authenticate(hello, now).catch((error: unknown) => {
+      if (error instanceof FlotillaError) return error;
       throw error;
     });
-    if (!identity) return this.refuse('UNAUTHENTICATED', 'The agent credential is not valid for this cluster.', false, grpc.status.UNAUTHENTICATED);
+    if (identity instanceof FlotillaError && identity.code === 'INVALID_ARGUMENT') return this.refuse('INVALID_CSR', identity.message, false, grpc.status.INVALID_ARGUMENT);
+    if (identity instanceof FlotillaError) return this.refuse('UNAUTHENTICATED', 'The agent credential is not valid for this cluster.', false, grpc.status.UNAUTHENTICATED);
     if (this.state === 'closed') return;
     this.clusterId = identity.clusterId;
     this.clusterName = identity.clusterName;
@@ -148,9 +151,36 @@ export class AgentStream implements AgentSession {
     // Deregistered between authentication and here: its credential is gone too.
     if (!(await this.deps.clusters.markConnected(this.clusterId, hello.agentVersion, now))) return this.revoke('the cluster is no longer registered');
     this.lastSeenWrite = now.getTime();
-    this.send(this.deps.messages.welcome(this.clusterName, identity.issuedCredential ?? ''));
+    this.send(this.deps.messages.welcome(this.clusterName, identity.issuedCredential ?? '', identity.issuedCertificate));
     this.deps.log.log(`agent ${this.clusterName} connected (${hello.agentVersion || 'unknown version'})`);
     await this.resync(hello.inventory);
+  }
+
+  /**
+   * A client certificate the TLS handshake verified against the agent-link CA authenticates the stream
+   * (and then the bearer metadata is ignored); without one, the bearer token does (a bootstrap token,
+   * with the Hello's CSR to enroll a certificate, or the credential of an agent without certificates).
+   */
+  private async authenticate(hello: Hello, now: Date): Promise<AgentIdentity> {
+    const peer = this.call.getAuthContext()?.sslPeerCertificate;
+    if (peer?.raw) return this.deps.certificates.authenticate(peer.raw, hello.clusterName, now);
+    const header = this.call.metadata.get('authorization')[0];
+    const secret = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    return this.deps.clusters.authenticateAgent(secret, hello.clusterName, now, hello.csrDer);
+  }
+
+  /** Issues a new client certificate for this stream's cluster; the agent reconnects with it. */
+  private async renewCertificate(csrDer: Uint8Array): Promise<void> {
+    const renewed = await this.deps.certificates
+      .renew({ clusterId: this.clusterId, clusterName: this.clusterName, credentialId: this.credentialId }, csrDer, this.deps.now())
+      .catch((error: unknown) => {
+        if (error instanceof FlotillaError) return error;
+        throw error;
+      });
+    if (renewed instanceof FlotillaError && renewed.code === 'INVALID_ARGUMENT') return this.refuse('INVALID_CSR', renewed.message, false, grpc.status.INVALID_ARGUMENT);
+    if (renewed instanceof FlotillaError) return this.revoke('its credential was revoked before the renewal');
+    this.deps.log.log(`renewed the client certificate of ${this.clusterName}`);
+    this.send(this.deps.messages.certificateRenewed(renewed));
   }
 
   /** Sends only what differs between what the hub released and what the agent holds. */

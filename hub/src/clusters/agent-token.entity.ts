@@ -1,11 +1,15 @@
 import { Column, CreateDateColumn, Entity, Index, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { ClusterEntity } from './cluster.entity';
 
-export type AgentTokenKind = 'bootstrap' | 'credential';
+export type AgentTokenKind = 'bootstrap' | 'credential' | 'certificate';
+
+/** Kinds that authenticate a live stream (revoked together, checked once a second). */
+export const STREAM_CREDENTIAL_KINDS: readonly AgentTokenKind[] = ['credential', 'certificate'];
 
 /**
- * A secret an agent presents: a one-time bootstrap token (expires, consumed on first use) or the
- * durable credential issued in exchange. Only the sha256 of the secret is stored.
+ * What an agent presents: a one-time bootstrap token (expires, consumed on first use), the durable
+ * bearer credential issued in exchange (agents without a client certificate), or a client certificate
+ * the hub issued (`secretHash` is the sha256 of its DER, `expiresAt` its notAfter). Only hashes are stored.
  */
 @Entity('agent_tokens')
 export class AgentTokenEntity {

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import type { ClusterSnapshot } from '../core/generators/param-set';
 import { FlotillaError } from '../errors';
-import { AgentTokenEntity } from './agent-token.entity';
+import { AgentCertificates, type AgentCertificate } from '../trust/agent-certificates.service';
+import { AgentTokenEntity, STREAM_CREDENTIAL_KINDS } from './agent-token.entity';
 import { ClusterEntity } from './cluster.entity';
 import { assertClusterName, assertLabels, assertValues } from './labels';
 import { announceCredentialRevocation, revokeCredentials } from './credential-revocation';
@@ -44,8 +45,10 @@ export interface AgentIdentity {
   readonly clusterName: string;
   /** The id of the credential the stream holds (live streams are re-checked against it). */
   readonly credentialId: string;
-  /** Set when a bootstrap token was exchanged: the durable credential to hand to the agent once. */
+  /** Set when a bootstrap token was exchanged without a CSR: the durable credential to hand to the agent once. */
   readonly issuedCredential?: string;
+  /** Set when a bootstrap token was exchanged with a CSR: the client certificate to hand to the agent. */
+  readonly issuedCertificate?: AgentCertificate;
   /** Earlier credentials of the cluster revoked by this exchange (a re-install); 0 otherwise. */
   readonly replacedCredentials?: number;
 }
@@ -67,6 +70,7 @@ export class ClustersService {
   constructor(
     private readonly db: DataSource,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    private readonly certificates: AgentCertificates,
   ) {}
 
   /** Registers a cluster and returns it with a one-time bootstrap token (shown once, stored hashed). */
@@ -93,7 +97,7 @@ export class ClustersService {
     return this.db.transaction(async (tx) => {
       const cluster = await tx.findOne(ClusterEntity, { where: { name } });
       if (!cluster) throw new FlotillaError('NOT_FOUND', `Cluster "${name}" is not registered.`);
-      const live = await tx.countBy(AgentTokenEntity, { clusterId: cluster.id, kind: 'credential', revokedAt: IsNull() });
+      const live = await tx.countBy(AgentTokenEntity, { clusterId: cluster.id, kind: In([...STREAM_CREDENTIAL_KINDS]), revokedAt: IsNull() });
       return { cluster, ...(await this.createBootstrapToken(tx, cluster.id, now)), reinstall: live > 0 };
     });
   }
@@ -190,9 +194,11 @@ export class ClustersService {
   /**
    * Authenticates an agent's secret for the cluster it names. A bootstrap token must be unexpired and
    * unused, and is consumed atomically (two agents racing with one token: one wins). A credential must
-   * not be revoked. The cluster must match exactly. Failures never say which check failed.
+   * not be revoked. The cluster must match exactly. Failures never say which check failed. A bootstrap
+   * token with `csrDer` enrolls a client certificate for the token's cluster instead of a bearer
+   * credential (INVALID_ARGUMENT, and the token stays unused, when the CSR is unusable).
    */
-  async authenticateAgent(secret: string, clusterName: string, now: Date): Promise<AgentIdentity> {
+  async authenticateAgent(secret: string, clusterName: string, now: Date, csrDer: Uint8Array = new Uint8Array()): Promise<AgentIdentity> {
     const denied = new FlotillaError('UNAUTHENTICATED', 'The agent credential is not valid for this cluster.');
     if (!secret || secret.length > 256) throw denied;
     return this.db.transaction(async (tx) => {
@@ -202,6 +208,12 @@ export class ClustersService {
       if (token.usedAt || (token.expiresAt && token.expiresAt <= now)) throw denied;
       const consumed = await tx.update(AgentTokenEntity, { id: token.id, usedAt: IsNull() }, { usedAt: now });
       if (consumed.affected !== 1) throw denied;
+      if (csrDer.length > 0) {
+        // The certificate names the token's cluster (checked equal to clusterName above), not the CSR's subject.
+        const issuedCertificate = await this.certificates.issue(tx, token.clusterId, token.cluster.name, csrDer, now);
+        const replacedCredentials = await revokeCredentials(tx, token.clusterId, now, issuedCertificate.id);
+        return { clusterId: token.clusterId, clusterName, credentialId: issuedCertificate.id, issuedCertificate, replacedCredentials };
+      }
       const credential = newSecret(CREDENTIAL_PREFIX);
       const inserted = await tx.insert(AgentTokenEntity, { clusterId: token.clusterId, kind: 'credential', secretHash: hashSecret(credential) });
       const credentialId = String(inserted.identifiers[0]!['id']);

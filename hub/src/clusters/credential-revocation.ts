@@ -14,14 +14,14 @@ export async function announceCredentialRevocation(tx: EntityManager): Promise<v
 }
 
 /**
- * Revokes the durable agent credentials of a cluster, except `keep` (the credential a re-installed
+ * Revokes the durable agent credentials (bearer credentials and client certificates) of a cluster, except `keep` (the credential a re-installed
  * agent was just given), and announces it when any was live. Returns how many were revoked.
  */
 export async function revokeCredentials(tx: EntityManager, clusterId: string, now: Date, keep?: string): Promise<number> {
   const revoked = returnedRows<{ id: string }>(
     await tx.query(
       `UPDATE agent_tokens SET revoked_at = $2
-       WHERE cluster_id = $1 AND kind = 'credential' AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)
+       WHERE cluster_id = $1 AND kind IN ('credential', 'certificate') AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)
        RETURNING id`,
       [clusterId, now, keep ?? null],
     ),

@@ -24,6 +24,8 @@ export interface HubConfig {
   /** Period of the outbox scan that backs up NOTIFY wake-ups. */
   readonly outboxScanMs: number;
   readonly bootstrapTokenTtlSeconds: number;
+  /** Lifetime of the client certificates agents enroll and renew (FLOTILLA_AGENT_CERT_TTL_DAYS). */
+  readonly agentCertTtlDays: number;
   /** Identifies this process among several replicas. */
   readonly replicaId: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -92,7 +94,7 @@ export interface NatsOperatorAuth {
 }
 
 /** Default lifetime of a cluster's user JWT: one day (see docs/nats/README.md for why not 30 days). */
-export const DEFAULT_NATS_USER_JWT_TTL_SECONDS = 24 * 3600;
+export const DEFAULT_NATS_USER_JWT_TTL_SECONDS = 30 * 24 * 3600;
 
 /** Reads FLOTILLA_NATS_OPERATOR and its settings; undefined when it is off. */
 function loadNatsOperatorAuth(env: Record<string, string | undefined>, problems: string[]): NatsOperatorAuth | undefined {
@@ -193,6 +195,7 @@ export function loadHubConfig(env: Record<string, string | undefined>, argv: rea
     inventoryIntervalSeconds: int('FLOTILLA_INVENTORY_SECONDS', 60, 1, 86_400),
     outboxScanMs: int('FLOTILLA_OUTBOX_SCAN_MS', 1000, 50, 60_000),
     bootstrapTokenTtlSeconds: int('FLOTILLA_BOOTSTRAP_TOKEN_TTL_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
+    agentCertTtlDays: int('FLOTILLA_AGENT_CERT_TTL_DAYS', 30, 1, 365),
     replicaId: env['FLOTILLA_REPLICA_ID'] || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     logLevel,
     nats: loadNatsConfig(env, problems),

@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { AppSetsService } from '../app-sets/app-sets.service';
@@ -16,8 +16,20 @@ const DEMO_CLUSTERS = [
   { name: 'demo-ap-south', labels: { region: 'ap-south', env: 'demo' } },
 ];
 
-/** File in which an agent keeps its durable credential (see agent/src/cache). */
+/** File in which an agent of an earlier version keeps its bearer credential (see agent/src/cache). */
 const CREDENTIAL_FILE = 'credential';
+/** File in which an agent keeps its client key and certificate (see agent/src/cache). */
+const CLIENT_IDENTITY_FILE = 'client-identity.json';
+
+/** True when the agent in `stateDir` holds something to authenticate with (a certificate, or a bearer credential). */
+function hasAgentIdentity(stateDir: string): boolean {
+  if (existsSync(join(stateDir, CREDENTIAL_FILE))) return true;
+  try {
+    return typeof (JSON.parse(readFileSync(join(stateDir, CLIENT_IDENTITY_FILE), 'utf8')) as { certificatePem?: unknown }).certificatePem === 'string';
+  } catch {
+    return false;
+  }
+}
 
 export interface Demo {
   stop(): Promise<void>;
@@ -44,7 +56,7 @@ export async function startDemo(hub: RunningHub, config: HubConfig): Promise<Dem
     const existing = await clusters.find(demo.name);
     let bootstrapToken = '';
     if (!existing) bootstrapToken = (await clusters.register(demo, new Date())).bootstrapToken;
-    else if (!existsSync(join(stateDir, CREDENTIAL_FILE))) bootstrapToken = (await clusters.issueBootstrapToken(demo.name, new Date())).bootstrapToken;
+    else if (!hasAgentIdentity(stateDir)) bootstrapToken = (await clusters.issueBootstrapToken(demo.name, new Date())).bootstrapToken;
     const child = fork(agentMain, [], {
       env: {
         ...process.env,

@@ -5,6 +5,7 @@ import type { HubConfig } from '../config/hub-config';
 import { dataSourceOptions } from '../database/data-source-options';
 import { startEmbeddedDatabase } from '../database/embedded-database';
 import { migrate } from '../database/migrate';
+import { AgentCertificates } from '../trust/agent-certificates.service';
 import { AgentLinkCa } from '../trust/agent-link-ca.service';
 import { NatsTrust } from './nats-trust.service';
 
@@ -22,7 +23,8 @@ export async function printNatsConfig(config: HubConfig, what: 'server-config' |
     await db.initialize();
     await migrate(db, { lock: !embedded });
     const clock = new Clock();
-    const trust = new NatsTrust(db, config, clock, new ClustersService(db, config), new AgentLinkCa(db, config, clock));
+    const ca = new AgentLinkCa(db, config, clock);
+    const trust = new NatsTrust(db, config, clock, new ClustersService(db, config, new AgentCertificates(db, config, ca)), ca);
     return what === 'server-config' ? await trust.serverConfig() : `${await trust.enrollmentJwt()}\n`;
   } finally {
     if (db.isInitialized) await db.destroy();

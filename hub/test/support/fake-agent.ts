@@ -20,10 +20,17 @@ export interface AgentLinkTarget {
   readonly agentLinkInsecure: boolean;
 }
 
+/** A client certificate and its key (PEM) for the mutual-TLS agent link. */
+export interface ClientCertificate {
+  readonly keyPem: string;
+  readonly certificatePem: string;
+}
+
 /**
  * A scripted agent speaking the real protocol over real gRPC, for hub tests: it records what the hub
  * sends and answers only when told to. It dials 127.0.0.1 over TLS and verifies the hub against the
- * hub's agent-link CA, as a real agent does.
+ * hub's agent-link CA, as a real agent does; with `certificate` it presents that client certificate
+ * (the secret may then be empty), and `connect(..., csrDer)` enrolls one with a bootstrap token.
  */
 export class FakeAgent {
   readonly received: ConnectResponse[] = [];
@@ -37,13 +44,18 @@ export class FakeAgent {
     hub: AgentLinkTarget,
     private readonly clusterName: string,
     private readonly secret: string,
+    certificate?: ClientCertificate,
   ) {
-    const credentials = hub.agentLinkInsecure ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(Buffer.from(hub.caBundle));
+    const credentials = hub.agentLinkInsecure
+      ? grpc.credentials.createInsecure()
+      : certificate
+        ? grpc.credentials.createSsl(Buffer.from(hub.caBundle), Buffer.from(certificate.keyPem), Buffer.from(certificate.certificatePem))
+        : grpc.credentials.createSsl(Buffer.from(hub.caBundle));
     this.client = new AgentServiceClient(`127.0.0.1:${hub.grpcPort}`, credentials, GRPC_CHANNEL_OPTIONS);
   }
 
   /** Opens the stream and sends Hello with the given inventory. */
-  connect(inventory: { appName: string; revision: string; generation: bigint }[] = [], protocolVersion = PROTOCOL_VERSION): void {
+  connect(inventory: { appName: string; revision: string; generation: bigint }[] = [], protocolVersion = PROTOCOL_VERSION, csrDer: Uint8Array = new Uint8Array()): void {
     const metadata = new grpc.Metadata();
     if (this.secret) metadata.set('authorization', `Bearer ${this.secret}`);
     const stream = this.client.connect(metadata);
@@ -54,7 +66,7 @@ export class FakeAgent {
     });
     stream.on('error', () => undefined);
     this.stream = stream;
-    this.send({ case: 'hello', value: { protocolVersion, clusterName: this.clusterName, agentVersion: 'fake', inventory: { apps: inventory } } });
+    this.send({ case: 'hello', value: { protocolVersion, clusterName: this.clusterName, agentVersion: 'fake', inventory: { apps: inventory }, csrDer } });
   }
 
   send(message: NonNullable<MessageInitShape<typeof ConnectRequestSchema>['message']>): void {
@@ -72,6 +84,20 @@ export class FakeAgent {
   welcomeCredential(): string | undefined {
     for (const m of this.received) if (m.message.case === 'welcome') return m.message.value.agentCredential;
     return undefined;
+  }
+
+  /** The client certificate (PEM) handed out in Welcome or in the latest CertificateRenewed, if any. */
+  clientCertificate(): string | undefined {
+    let pem: string | undefined;
+    for (const m of this.received) {
+      if (m.message.case === 'welcome' && m.message.value.clientCertificatePem) pem = m.message.value.clientCertificatePem;
+      if (m.message.case === 'certificateRenewed') pem = m.message.value.clientCertificatePem;
+    }
+    return pem;
+  }
+
+  welcomed(): boolean {
+    return this.received.some((m) => m.message.case === 'welcome');
   }
 
   refusal(): string | undefined {

@@ -95,7 +95,7 @@ async function runCase(n: number, profile: Profile): Promise<CaseResult> {
     }
   }
   // No Git is read by this AppSet: the expander's Git reader and the cluster service's config stay unused.
-  const clusters = new ClustersService(dataSource, {} as ConstructorParameters<typeof ClustersService>[1]);
+  const clusters = new ClustersService(dataSource, {} as ConstructorParameters<typeof ClustersService>[1], {} as ConstructorParameters<typeof ClustersService>[2]);
   const projects = new ProjectsService(dataSource);
   await projects.ensureDefault();
   const service = new AppSetsService(dataSource, clusters, new TimedExpander(undefined as never, projects));

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file flotilla/agent/v1/agent.proto.
  */
 export const file_flotilla_agent_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("Ch1mbG90aWxsYS9hZ2VudC92MS9hZ2VudC5wcm90bxIRZmxvdGlsbGEuYWdlbnQudjEigAIKDkNvbm5lY3RSZXF1ZXN0EikKBWhlbGxvGAEgASgLMhguZmxvdGlsbGEuYWdlbnQudjEuSGVsbG9IABIlCgNhY2sYAiABKAsyFi5mbG90aWxsYS5hZ2VudC52MS5BY2tIABIrCgZyZXBvcnQYAyABKAsyGS5mbG90aWxsYS5hZ2VudC52MS5SZXBvcnRIABIxCgloZWFydGJlYXQYBCABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5IZWFydGJlYXRIABIxCglpbnZlbnRvcnkYBSABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5JbnZlbnRvcnlIAEIJCgdtZXNzYWdlIuQBCg9Db25uZWN0UmVzcG9uc2USLQoHd2VsY29tZRgBIAEoCzIaLmZsb3RpbGxhLmFnZW50LnYxLldlbGNvbWVIABI0CgtkZXNpcmVkX2FwcBgCIAEoCzIdLmZsb3RpbGxhLmFnZW50LnYxLkRlc2lyZWRBcHBIABIyCgpyZW1vdmVfYXBwGAMgASgLMhwuZmxvdGlsbGEuYWdlbnQudjEuUmVtb3ZlQXBwSAASLQoHcmVmdXNhbBgEIAEoCzIaLmZsb3RpbGxhLmFnZW50LnYxLlJlZnVzYWxIAEIJCgdtZXNzYWdlIn8KBUhlbGxvEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMY2x1c3Rlcl9uYW1lGAIgASgJEhUKDWFnZW50X3ZlcnNpb24YAyABKAkSLwoJaW52ZW50b3J5GAQgASgLMhwuZmxvdGlsbGEuYWdlbnQudjEuSW52ZW50b3J5IjUKCUludmVudG9yeRIoCgRhcHBzGAEgAygLMhouZmxvdGlsbGEuYWdlbnQudjEuSGVsZEFwcCJBCgdIZWxkQXBwEhAKCGFwcF9uYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgJEhIKCmdlbmVyYXRpb24YAyABKAQimwEKB1dlbGNvbWUSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIUCgxjbHVzdGVyX25hbWUYAiABKAkSGAoQYWdlbnRfY3JlZGVudGlhbBgDIAEoCRIiChpoZWFydGJlYXRfaW50ZXJ2YWxfc2Vjb25kcxgEIAEoDRIiChppbnZlbnRvcnlfaW50ZXJ2YWxfc2Vjb25kcxgFIAEoDSI7CgdSZWZ1c2FsEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgigQIKClN5bmNQb2xpY3kSKQoEbW9kZRgBIAEoDjIbLmZsb3RpbGxhLmFnZW50LnYxLlN5bmNNb2RlEi0KBWRyaWZ0GAIgASgOMh4uZmxvdGlsbGEuYWdlbnQudjEuRHJpZnRQb2xpY3kSJgoecHJlc2VydmVfcmVzb3VyY2VzX29uX2RlbGV0aW9uGAMgASgIEhcKD2ZvcmNlX2NvbmZsaWN0cxgEIAEoCBInCgVzY29wZRgFIAEoCzIYLmZsb3RpbGxhLmFnZW50LnYxLlNjb3BlEi8KDXByb2plY3Rfc2NvcGUYBiABKAsyGC5mbG90aWxsYS5hZ2VudC52MS5TY29wZSJCCgVTY29wZRISCgpuYW1lc3BhY2VzGAEgAygJEg0KBWtpbmRzGAIgAygJEhYKDmNsdXN0ZXJfc2NvcGVkGAMgASgIIrQBCgpEZXNpcmVkQXBwEhAKCGFwcF9uYW1lGAEgASgJEg8KB2FwcF9zZXQYAiABKAkSEAoIcmV2aXNpb24YAyABKAkSEgoKZ2VuZXJhdGlvbhgEIAEoBBIRCgluYW1lc3BhY2UYBSABKAkSFgoObWFuaWZlc3RzX2pzb24YBiABKAkSMgoLc3luY19wb2xpY3kYByABKAsyHS5mbG90aWxsYS5hZ2VudC52MS5TeW5jUG9saWN5Ik0KCVJlbW92ZUFwcBIQCghhcHBfbmFtZRgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgEEhoKEnByZXNlcnZlX3Jlc291cmNlcxgDIAEoCCJeCgNBY2sSEAoIYXBwX25hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBBIQCghhY2NlcHRlZBgEIAEoCBINCgVlcnJvchgFIAEoCSK5AQoOUmVzb3VyY2VTdGF0dXMSEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRIRCgluYW1lc3BhY2UYAyABKAkSDAoEbmFtZRgEIAEoCRIpCgZoZWFsdGgYBSABKA4yGS5mbG90aWxsYS5hZ2VudC52MS5IZWFsdGgSDwoHbWVzc2FnZRgGIAEoCRIPCgdkcmlmdGVkGAcgASgIEhYKDmRyaWZ0ZWRfZmllbGRzGAggAygJIqACCgZSZXBvcnQSEAoIYXBwX25hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBBIpCgZoZWFsdGgYBCABKA4yGS5mbG90aWxsYS5hZ2VudC52MS5IZWFsdGgSMgoLc3luY19zdGF0dXMYBSABKA4yHS5mbG90aWxsYS5hZ2VudC52MS5TeW5jU3RhdHVzEg8KB21lc3NhZ2UYBiABKAkSNAoJcmVzb3VyY2VzGAcgAygLMiEuZmxvdGlsbGEuYWdlbnQudjEuUmVzb3VyY2VTdGF0dXMSGwoTcmVzb3VyY2VzX3RydW5jYXRlZBgIIAEoCBIbChNvYnNlcnZlZF9hdF91bml4X21zGAkgASgDIiQKCUhlYXJ0YmVhdBIXCg9zZW50X2F0X3VuaXhfbXMYASABKAMqcQoIU3luY01vZGUSGQoVU1lOQ19NT0RFX1VOU1BFQ0lGSUVEEAASGQoVU1lOQ19NT0RFX0NSRUFURV9PTkxZEAESGwoXU1lOQ19NT0RFX0NSRUFURV9VUERBVEUQAhISCg5TWU5DX01PREVfU1lOQxADKlsKC0RyaWZ0UG9saWN5EhwKGERSSUZUX1BPTElDWV9VTlNQRUNJRklFRBAAEhcKE0RSSUZUX1BPTElDWV9SRVBPUlQQARIVChFEUklGVF9QT0xJQ1lfSEVBTBACKp8BCgZIZWFsdGgSFgoSSEVBTFRIX1VOU1BFQ0lGSUVEEAASEgoOSEVBTFRIX0hFQUxUSFkQARIWChJIRUFMVEhfUFJPR1JFU1NJTkcQAhITCg9IRUFMVEhfREVHUkFERUQQAxIUChBIRUFMVEhfU1VTUEVOREVEEAQSEgoOSEVBTFRIX01JU1NJTkcQBRISCg5IRUFMVEhfVU5LTk9XThAGKpABCgpTeW5jU3RhdHVzEhsKF1NZTkNfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSU1lOQ19TVEFUVVNfU1lOQ0VEEAESGwoXU1lOQ19TVEFUVVNfT1VUX09GX1NZTkMQAhIYChRTWU5DX1NUQVRVU19BUFBMWUlORxADEhYKElNZTkNfU1RBVFVTX0ZBSUxFRBAEMmQKDEFnZW50U2VydmljZRJUCgdDb25uZWN0EiEuZmxvdGlsbGEuYWdlbnQudjEuQ29ubmVjdFJlcXVlc3QaIi5mbG90aWxsYS5hZ2VudC52MS5Db25uZWN0UmVzcG9uc2UoATABYgZwcm90bzM");
+  fileDesc("Ch1mbG90aWxsYS9hZ2VudC92MS9hZ2VudC5wcm90bxIRZmxvdGlsbGEuYWdlbnQudjEiwgIKDkNvbm5lY3RSZXF1ZXN0EikKBWhlbGxvGAEgASgLMhguZmxvdGlsbGEuYWdlbnQudjEuSGVsbG9IABIlCgNhY2sYAiABKAsyFi5mbG90aWxsYS5hZ2VudC52MS5BY2tIABIrCgZyZXBvcnQYAyABKAsyGS5mbG90aWxsYS5hZ2VudC52MS5SZXBvcnRIABIxCgloZWFydGJlYXQYBCABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5IZWFydGJlYXRIABIxCglpbnZlbnRvcnkYBSABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5JbnZlbnRvcnlIABJAChFyZW5ld19jZXJ0aWZpY2F0ZRgGIAEoCzIjLmZsb3RpbGxhLmFnZW50LnYxLlJlbmV3Q2VydGlmaWNhdGVIAEIJCgdtZXNzYWdlIqoCCg9Db25uZWN0UmVzcG9uc2USLQoHd2VsY29tZRgBIAEoCzIaLmZsb3RpbGxhLmFnZW50LnYxLldlbGNvbWVIABI0CgtkZXNpcmVkX2FwcBgCIAEoCzIdLmZsb3RpbGxhLmFnZW50LnYxLkRlc2lyZWRBcHBIABIyCgpyZW1vdmVfYXBwGAMgASgLMhwuZmxvdGlsbGEuYWdlbnQudjEuUmVtb3ZlQXBwSAASLQoHcmVmdXNhbBgEIAEoCzIaLmZsb3RpbGxhLmFnZW50LnYxLlJlZnVzYWxIABJEChNjZXJ0aWZpY2F0ZV9yZW5ld2VkGAUgASgLMiUuZmxvdGlsbGEuYWdlbnQudjEuQ2VydGlmaWNhdGVSZW5ld2VkSABCCQoHbWVzc2FnZSKQAQoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIUCgxjbHVzdGVyX25hbWUYAiABKAkSFQoNYWdlbnRfdmVyc2lvbhgDIAEoCRIvCglpbnZlbnRvcnkYBCABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5JbnZlbnRvcnkSDwoHY3NyX2RlchgFIAEoDCI1CglJbnZlbnRvcnkSKAoEYXBwcxgBIAMoCzIaLmZsb3RpbGxhLmFnZW50LnYxLkhlbGRBcHAiQQoHSGVsZEFwcBIQCghhcHBfbmFtZRgBIAEoCRIQCghyZXZpc2lvbhgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgEItIBCgdXZWxjb21lEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMY2x1c3Rlcl9uYW1lGAIgASgJEhgKEGFnZW50X2NyZWRlbnRpYWwYAyABKAkSIgoaaGVhcnRiZWF0X2ludGVydmFsX3NlY29uZHMYBCABKA0SIgoaaW52ZW50b3J5X2ludGVydmFsX3NlY29uZHMYBSABKA0SHgoWY2xpZW50X2NlcnRpZmljYXRlX3BlbRgGIAEoCRIVCg1jYV9idW5kbGVfcGVtGAcgASgJIiMKEFJlbmV3Q2VydGlmaWNhdGUSDwoHY3NyX2RlchgBIAEoDCJLChJDZXJ0aWZpY2F0ZVJlbmV3ZWQSHgoWY2xpZW50X2NlcnRpZmljYXRlX3BlbRgBIAEoCRIVCg1jYV9idW5kbGVfcGVtGAIgASgJIjsKB1JlZnVzYWwSDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhEKCXJldHJ5YWJsZRgDIAEoCCKBAgoKU3luY1BvbGljeRIpCgRtb2RlGAEgASgOMhsuZmxvdGlsbGEuYWdlbnQudjEuU3luY01vZGUSLQoFZHJpZnQYAiABKA4yHi5mbG90aWxsYS5hZ2VudC52MS5EcmlmdFBvbGljeRImCh5wcmVzZXJ2ZV9yZXNvdXJjZXNfb25fZGVsZXRpb24YAyABKAgSFwoPZm9yY2VfY29uZmxpY3RzGAQgASgIEicKBXNjb3BlGAUgASgLMhguZmxvdGlsbGEuYWdlbnQudjEuU2NvcGUSLwoNcHJvamVjdF9zY29wZRgGIAEoCzIYLmZsb3RpbGxhLmFnZW50LnYxLlNjb3BlIkIKBVNjb3BlEhIKCm5hbWVzcGFjZXMYASADKAkSDQoFa2luZHMYAiADKAkSFgoOY2x1c3Rlcl9zY29wZWQYAyABKAgitAEKCkRlc2lyZWRBcHASEAoIYXBwX25hbWUYASABKAkSDwoHYXBwX3NldBgCIAEoCRIQCghyZXZpc2lvbhgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgEEhEKCW5hbWVzcGFjZRgFIAEoCRIWCg5tYW5pZmVzdHNfanNvbhgGIAEoCRIyCgtzeW5jX3BvbGljeRgHIAEoCzIdLmZsb3RpbGxhLmFnZW50LnYxLlN5bmNQb2xpY3kiTQoJUmVtb3ZlQXBwEhAKCGFwcF9uYW1lGAEgASgJEhIKCmdlbmVyYXRpb24YAiABKAQSGgoScHJlc2VydmVfcmVzb3VyY2VzGAMgASgIIl4KA0FjaxIQCghhcHBfbmFtZRgBIAEoCRIQCghyZXZpc2lvbhgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgEEhAKCGFjY2VwdGVkGAQgASgIEg0KBWVycm9yGAUgASgJIrkBCg5SZXNvdXJjZVN0YXR1cxITCgthcGlfdmVyc2lvbhgBIAEoCRIMCgRraW5kGAIgASgJEhEKCW5hbWVzcGFjZRgDIAEoCRIMCgRuYW1lGAQgASgJEikKBmhlYWx0aBgFIAEoDjIZLmZsb3RpbGxhLmFnZW50LnYxLkhlYWx0aBIPCgdtZXNzYWdlGAYgASgJEg8KB2RyaWZ0ZWQYByABKAgSFgoOZHJpZnRlZF9maWVsZHMYCCADKAkioAIKBlJlcG9ydBIQCghhcHBfbmFtZRgBIAEoCRIQCghyZXZpc2lvbhgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgEEikKBmhlYWx0aBgEIAEoDjIZLmZsb3RpbGxhLmFnZW50LnYxLkhlYWx0aBIyCgtzeW5jX3N0YXR1cxgFIAEoDjIdLmZsb3RpbGxhLmFnZW50LnYxLlN5bmNTdGF0dXMSDwoHbWVzc2FnZRgGIAEoCRI0CglyZXNvdXJjZXMYByADKAsyIS5mbG90aWxsYS5hZ2VudC52MS5SZXNvdXJjZVN0YXR1cxIbChNyZXNvdXJjZXNfdHJ1bmNhdGVkGAggASgIEhsKE29ic2VydmVkX2F0X3VuaXhfbXMYCSABKAMiJAoJSGVhcnRiZWF0EhcKD3NlbnRfYXRfdW5peF9tcxgBIAEoAypxCghTeW5jTW9kZRIZChVTWU5DX01PREVfVU5TUEVDSUZJRUQQABIZChVTWU5DX01PREVfQ1JFQVRFX09OTFkQARIbChdTWU5DX01PREVfQ1JFQVRFX1VQREFURRACEhIKDlNZTkNfTU9ERV9TWU5DEAMqWwoLRHJpZnRQb2xpY3kSHAoYRFJJRlRfUE9MSUNZX1VOU1BFQ0lGSUVEEAASFwoTRFJJRlRfUE9MSUNZX1JFUE9SVBABEhUKEURSSUZUX1BPTElDWV9IRUFMEAIqnwEKBkhlYWx0aBIWChJIRUFMVEhfVU5TUEVDSUZJRUQQABISCg5IRUFMVEhfSEVBTFRIWRABEhYKEkhFQUxUSF9QUk9HUkVTU0lORxACEhMKD0hFQUxUSF9ERUdSQURFRBADEhQKEEhFQUxUSF9TVVNQRU5ERUQQBBISCg5IRUFMVEhfTUlTU0lORxAFEhIKDkhFQUxUSF9VTktOT1dOEAYqkAEKClN5bmNTdGF0dXMSGwoXU1lOQ19TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJTWU5DX1NUQVRVU19TWU5DRUQQARIbChdTWU5DX1NUQVRVU19PVVRfT0ZfU1lOQxACEhgKFFNZTkNfU1RBVFVTX0FQUExZSU5HEAMSFgoSU1lOQ19TVEFUVVNfRkFJTEVEEAQyZAoMQWdlbnRTZXJ2aWNlElQKB0Nvbm5lY3QSIS5mbG90aWxsYS5hZ2VudC52MS5Db25uZWN0UmVxdWVzdBoiLmZsb3RpbGxhLmFnZW50LnYxLkNvbm5lY3RSZXNwb25zZSgBMAFiBnByb3RvMw");
 
 /**
  * ConnectRequest is everything an agent sends.
@@ -57,6 +57,12 @@ export type ConnectRequest = Message<"flotilla.agent.v1.ConnectRequest"> & {
      */
     value: Inventory;
     case: "inventory";
+  } | {
+    /**
+     * @generated from field: flotilla.agent.v1.RenewCertificate renew_certificate = 6;
+     */
+    value: RenewCertificate;
+    case: "renewCertificate";
   } | { case: undefined; value?: undefined };
 };
 
@@ -100,6 +106,12 @@ export type ConnectResponse = Message<"flotilla.agent.v1.ConnectResponse"> & {
      */
     value: Refusal;
     case: "refusal";
+  } | {
+    /**
+     * @generated from field: flotilla.agent.v1.CertificateRenewed certificate_renewed = 5;
+     */
+    value: CertificateRenewed;
+    case: "certificateRenewed";
   } | { case: undefined; value?: undefined };
 };
 
@@ -140,6 +152,14 @@ export type Hello = Message<"flotilla.agent.v1.Hello"> & {
    * @generated from field: flotilla.agent.v1.Inventory inventory = 4;
    */
   inventory?: Inventory | undefined;
+
+  /**
+   * With a bootstrap token: a PKCS#10 request (DER) for the key the agent generated in its cluster.
+   * The hub takes only the public key from it; the subject of the certificate is the token's cluster.
+   *
+   * @generated from field: bytes csr_der = 5;
+   */
+  csrDer: Uint8Array;
 };
 
 /**
@@ -233,6 +253,20 @@ export type Welcome = Message<"flotilla.agent.v1.Welcome"> & {
    * @generated from field: uint32 inventory_interval_seconds = 5;
    */
   inventoryIntervalSeconds: number;
+
+  /**
+   * Set only when the agent enrolled with a CSR: its client certificate (PEM), to present from now on.
+   *
+   * @generated from field: string client_certificate_pem = 6;
+   */
+  clientCertificatePem: string;
+
+  /**
+   * The CA certificate(s) that sign client certificates and the hub's server certificate (PEM).
+   *
+   * @generated from field: string ca_bundle_pem = 7;
+   */
+  caBundlePem: string;
 };
 
 /**
@@ -241,6 +275,52 @@ export type Welcome = Message<"flotilla.agent.v1.Welcome"> & {
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
   messageDesc(file_flotilla_agent_v1_agent, 5);
+
+/**
+ * RenewCertificate asks for a new client certificate for a new key, over an authenticated stream.
+ *
+ * @generated from message flotilla.agent.v1.RenewCertificate
+ */
+export type RenewCertificate = Message<"flotilla.agent.v1.RenewCertificate"> & {
+  /**
+   * A PKCS#10 request (DER); only its public key is used.
+   *
+   * @generated from field: bytes csr_der = 1;
+   */
+  csrDer: Uint8Array;
+};
+
+/**
+ * Describes the message flotilla.agent.v1.RenewCertificate.
+ * Use `create(RenewCertificateSchema)` to create a new message.
+ */
+export const RenewCertificateSchema: GenMessage<RenewCertificate> = /*@__PURE__*/
+  messageDesc(file_flotilla_agent_v1_agent, 6);
+
+/**
+ * CertificateRenewed answers RenewCertificate. The certificate the stream was opened with (or its
+ * bearer credential) is revoked from here on: the agent reconnects with the new one.
+ *
+ * @generated from message flotilla.agent.v1.CertificateRenewed
+ */
+export type CertificateRenewed = Message<"flotilla.agent.v1.CertificateRenewed"> & {
+  /**
+   * @generated from field: string client_certificate_pem = 1;
+   */
+  clientCertificatePem: string;
+
+  /**
+   * @generated from field: string ca_bundle_pem = 2;
+   */
+  caBundlePem: string;
+};
+
+/**
+ * Describes the message flotilla.agent.v1.CertificateRenewed.
+ * Use `create(CertificateRenewedSchema)` to create a new message.
+ */
+export const CertificateRenewedSchema: GenMessage<CertificateRenewed> = /*@__PURE__*/
+  messageDesc(file_flotilla_agent_v1_agent, 7);
 
 /**
  * Refusal tells the agent why the hub is about to close the stream (bad protocol version, identity
@@ -272,7 +352,7 @@ export type Refusal = Message<"flotilla.agent.v1.Refusal"> & {
  * Use `create(RefusalSchema)` to create a new message.
  */
 export const RefusalSchema: GenMessage<Refusal> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 6);
+  messageDesc(file_flotilla_agent_v1_agent, 8);
 
 /**
  * SyncPolicy travels with every DesiredApp.
@@ -327,7 +407,7 @@ export type SyncPolicy = Message<"flotilla.agent.v1.SyncPolicy"> & {
  * Use `create(SyncPolicySchema)` to create a new message.
  */
 export const SyncPolicySchema: GenMessage<SyncPolicy> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 7);
+  messageDesc(file_flotilla_agent_v1_agent, 9);
 
 /**
  * Scope limits the objects of an App. The agent refuses (and reports) an App with any object outside it.
@@ -363,7 +443,7 @@ export type Scope = Message<"flotilla.agent.v1.Scope"> & {
  * Use `create(ScopeSchema)` to create a new message.
  */
 export const ScopeSchema: GenMessage<Scope> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 8);
+  messageDesc(file_flotilla_agent_v1_agent, 10);
 
 /**
  * DesiredApp is the complete desired state of one App on the receiving cluster.
@@ -420,7 +500,7 @@ export type DesiredApp = Message<"flotilla.agent.v1.DesiredApp"> & {
  * Use `create(DesiredAppSchema)` to create a new message.
  */
 export const DesiredAppSchema: GenMessage<DesiredApp> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 9);
+  messageDesc(file_flotilla_agent_v1_agent, 11);
 
 /**
  * RemoveApp asks the agent to stop managing an App (and delete its objects unless preserved).
@@ -449,7 +529,7 @@ export type RemoveApp = Message<"flotilla.agent.v1.RemoveApp"> & {
  * Use `create(RemoveAppSchema)` to create a new message.
  */
 export const RemoveAppSchema: GenMessage<RemoveApp> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 10);
+  messageDesc(file_flotilla_agent_v1_agent, 12);
 
 /**
  * Ack says what the agent did with a DesiredApp or RemoveApp of a given generation.
@@ -490,7 +570,7 @@ export type Ack = Message<"flotilla.agent.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 11);
+  messageDesc(file_flotilla_agent_v1_agent, 13);
 
 /**
  * ResourceStatus is the state of one managed object.
@@ -547,7 +627,7 @@ export type ResourceStatus = Message<"flotilla.agent.v1.ResourceStatus"> & {
  * Use `create(ResourceStatusSchema)` to create a new message.
  */
 export const ResourceStatusSchema: GenMessage<ResourceStatus> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 12);
+  messageDesc(file_flotilla_agent_v1_agent, 14);
 
 /**
  * Report is the agent's judgement of one App at one revision.
@@ -614,7 +694,7 @@ export type Report = Message<"flotilla.agent.v1.Report"> & {
  * Use `create(ReportSchema)` to create a new message.
  */
 export const ReportSchema: GenMessage<Report> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 13);
+  messageDesc(file_flotilla_agent_v1_agent, 15);
 
 /**
  * Heartbeat keeps the stream and the cluster's last-seen time fresh.
@@ -633,7 +713,7 @@ export type Heartbeat = Message<"flotilla.agent.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 14);
+  messageDesc(file_flotilla_agent_v1_agent, 16);
 
 /**
  * SyncMode says what the agent may do to the objects of an App.
@@ -789,9 +869,10 @@ export const SyncStatusSchema: GenEnum<SyncStatus> = /*@__PURE__*/
   enumDesc(file_flotilla_agent_v1_agent, 3);
 
 /**
- * AgentService is served by the hub. The agent authenticates with gRPC metadata
- * (`authorization: Bearer <token>`): a one-time bootstrap token on first contact, then the agent
- * credential the hub returned in Welcome.
+ * AgentService is served by the hub. On first contact the agent authenticates with gRPC metadata
+ * (`authorization: Bearer <bootstrap token>`) and sends a certificate signing request in Hello; from
+ * then on it presents the client certificate the hub returned in Welcome (mutual TLS). Agents of
+ * earlier versions keep the bearer credential the hub returned in Welcome.agent_credential.
  *
  * @generated from service flotilla.agent.v1.AgentService
  */
