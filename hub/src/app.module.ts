@@ -30,6 +30,7 @@ import { Authenticator } from './auth/authenticator';
 import { httpContext, websocketConnect } from './auth/http-edge';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditService } from './audit/audit.service';
+import { AgentInstaller } from './clusters/agent-installer.service';
 import { ClusterAccess } from './clusters/cluster-access';
 import { ProjectsService } from './projects/projects.service';
 import { ReportsService } from './reports/reports.service';
@@ -97,6 +98,7 @@ export class AppModule {
         ReportsService,
         AppViewsService,
         AgentLinkCa,
+        AgentInstaller,
         AgentCertificates,
         AgentSessions,
         AgentCredentialCheck,

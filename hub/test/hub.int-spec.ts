@@ -103,11 +103,14 @@ describe('hub on real PostgreSQL with agents over real gRPC', () => {
     expect(batch.get(euId)).toEqual(await desired.messages(euId, ['web']));
   });
 
-  it('registerCluster returns the helm install command of the agent, with the cluster, the agent address and the token', async () => {
-    const res = await gql<{ registerCluster: { bootstrapToken: string; agentInstallCommand: string } }>(
-      `mutation { registerCluster(input: { name: "helm-1", labels: { region: "eu" } }) { bootstrapToken agentInstallCommand } }`,
+  it('registerCluster returns the helm install command of the agent, with the cluster, the agent address and the token, and no NATS enrollment JWT', async () => {
+    const res = await gql<{ registerCluster: { bootstrapToken: string; agentInstallCommand: string; natsEnrollmentJwt: string | null } }>(
+      `mutation { registerCluster(input: { name: "helm-1", labels: { region: "eu" } }) { bootstrapToken agentInstallCommand natsEnrollmentJwt } }`,
     );
-    const { bootstrapToken, agentInstallCommand } = res.data!.registerCluster;
+    const { bootstrapToken, agentInstallCommand, natsEnrollmentJwt } = res.data!.registerCluster;
+    // Not the NATS operator: no enrollment JWT, and the agent goes over gRPC.
+    expect(natsEnrollmentJwt).toBeNull();
+    expect(agentInstallCommand).not.toContain('nats.');
     expect(agentInstallCommand).toContain('helm install flotilla-agent charts/flotilla-agent');
     expect(agentInstallCommand).toContain('--set cluster.name=helm-1');
     expect(agentInstallCommand).toContain(`--set bootstrapToken.value=${bootstrapToken}`);

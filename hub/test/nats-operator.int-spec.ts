@@ -29,8 +29,8 @@ describe('NATS decentralized auth: the hub as operator', () => {
     return res.data!.registerCluster.bootstrapToken;
   };
 
-  const enroll = async (cluster: string, token: string, key: KeyPair = createUser()): Promise<CredentialReply> => {
-    const connection = await connect({ servers: nats.url, authenticator: jwtAuthenticator(await trust.enrollmentJwt()), inboxPrefix: '_INBOX_enroll' });
+  const enroll = async (cluster: string, token: string, key: KeyPair = createUser(), enrollmentJwt?: string): Promise<CredentialReply> => {
+    const connection = await connect({ servers: nats.url, authenticator: jwtAuthenticator(enrollmentJwt ?? (await trust.enrollmentJwt())), inboxPrefix: '_INBOX_enroll' });
     try {
       const reply = await connection.request(`flotilla.enroll.${cluster}`, encoder.encode(JSON.stringify({ token, publicKey: key.getPublicKey() })), { timeout: 5000 });
       return JSON.parse(decoder.decode(reply.data)) as CredentialReply;
@@ -177,6 +177,30 @@ describe('NATS decentralized auth: the hub as operator', () => {
       expect(await maySubscribe(connection, 'flotilla.enroll.*')).toBe(false);
       expect(await maySubscribe(connection, '_INBOX_edge-1.>')).toBe(false);
     });
+  });
+
+  it.each([
+    { mutation: 'registerCluster', field: 'registerCluster', run: `mutation { registerCluster(input: { name: "inst-1" }) { bootstrapToken natsEnrollmentJwt agentInstallCommand } }` },
+    { mutation: 'issueBootstrapToken', field: 'issueBootstrapToken', run: `mutation { issueBootstrapToken(cluster: "inst-1") { bootstrapToken natsEnrollmentJwt agentInstallCommand } }` },
+  ])('$mutation returns an enrollment JWT that enrolls with the returned token, and an install command on NATS', async ({ field, run }) => {
+    type Payload = { bootstrapToken: string; natsEnrollmentJwt: string | null; agentInstallCommand: string };
+    const res = await gql<Record<string, Payload>>(run);
+    const { bootstrapToken, natsEnrollmentJwt, agentInstallCommand } = res.data![field]!;
+    expect(natsEnrollmentJwt).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(agentInstallCommand).toContain('--set transport=nats');
+    expect(agentInstallCommand).toContain(`--set-string nats.url=${nats.url}`);
+    expect(agentInstallCommand).toContain(`--set-string nats.enrollmentJwt.value=${natsEnrollmentJwt}`);
+    expect(agentInstallCommand).toContain(`--set bootstrapToken.value=${bootstrapToken}`);
+    expect(agentInstallCommand).not.toContain('hub.address');
+    const key = createUser();
+    const reply = await enroll('inst-1', bootstrapToken, key, natsEnrollmentJwt!);
+    if (!('jwt' in reply)) throw new Error(`enrollment refused: ${reply.message}`);
+    expect(await reaches(await connectAs('inst-1', reply.jwt, key), 'reports.inst-1')).toBe(true);
+  });
+
+  it('the enrollment JWT alone grants nothing: without a valid token the hub refuses', async () => {
+    const res = await gql<{ issueBootstrapToken: { natsEnrollmentJwt: string } }>(`mutation { issueBootstrapToken(cluster: "inst-1") { natsEnrollmentJwt } }`);
+    expect(await enroll('inst-1', 'flt_boot_guess', createUser(), res.data!.issueBootstrapToken.natsEnrollmentJwt)).toEqual({ error: 'UNAUTHENTICATED', message: 'The bootstrap token is not valid for this cluster.' });
   });
 
   it('renewal by the current identity returns a fresh JWT for the same key; another key is refused', async () => {

@@ -21,6 +21,7 @@ const AGENT_CASES = [
   { values: 'agent-existing-secret', cluster: 'ap-south-2', hub: 'hub.flotilla.internal:4001', logLevel: 'warn', probePort: 8080, store: 'secret' },
 ] as const;
 const AGENT_KUBE_CASES = ['agent-kube-grpc', 'agent-kube-nats', 'agent-kube-nats-creds'] as const;
+const AGENT_NATS_CASES = ['agent-nats-enrollment'] as const;
 const HUB_CASES = ['hub-minimal', 'hub-ha', 'hub-nats', 'hub-auth', 'hub-admin-token'] as const;
 /** The CA of the agent test values (hub.caBundle), PEM. */
 const HUB_CA = readFileSync(new URL('./fixtures/hub-ca.crt', import.meta.url), 'utf8');
@@ -30,6 +31,7 @@ const CA_KEY = Buffer.alloc(32, 7).toString('base64');
 const VALID_CASES = [
   ...AGENT_CASES.map((c) => ({ chart: 'flotilla-agent', values: c.values })),
   ...AGENT_KUBE_CASES.map((values) => ({ chart: 'flotilla-agent', values })),
+  ...AGENT_NATS_CASES.map((values) => ({ chart: 'flotilla-agent', values })),
   ...HUB_CASES.map((values) => ({ chart: 'flotilla-hub', values })),
 ];
 
@@ -204,7 +206,7 @@ describe('flotilla-agent', () => {
 
 describe('the install command registerCluster returns', () => {
   it('installs the agent chart as written, with the cluster name, hub address, the hub CA (as the very PEM) and token', () => {
-    const command = agentInstallCommand({ name: 'eu-west-1' }, 'hub.example.com:4001', 'flt_boot_x-Y_z', { kind: 'tls', caBundle: HUB_CA });
+    const command = agentInstallCommand({ name: 'eu-west-1' }, { kind: 'grpc', hubAddress: 'hub.example.com:4001', trust: { kind: 'tls', caBundle: HUB_CA } }, 'flt_boot_x-Y_z');
     // Let the shell split the command exactly as a user's would, with helm replaced by an argument printer.
     const printed = spawnSync('sh', ['-c', `helm() { for a; do printf '%s\\0' "$a"; done; }\n${command}`], { encoding: 'utf8' });
     const argv = printed.stdout.split('\0').filter(Boolean);
@@ -221,7 +223,7 @@ describe('the install command registerCluster returns', () => {
   });
 
   it('dials in plaintext when the hub serves plaintext (FLOTILLA_GRPC_INSECURE)', () => {
-    const command = agentInstallCommand({ name: 'dev-1' }, '127.0.0.1:4001', 'flt_boot_dev', { kind: 'insecure' });
+    const command = agentInstallCommand({ name: 'dev-1' }, { kind: 'grpc', hubAddress: '127.0.0.1:4001', trust: { kind: 'insecure' } }, 'flt_boot_dev');
     const printed = spawnSync('sh', ['-c', `helm() { for a; do printf '%s\\0' "$a"; done; }\n${command}`], { encoding: 'utf8' });
     const sets = printed.stdout.split('\0').filter(Boolean).slice(3).filter((a) => !['--namespace', 'flotilla-system', '--create-namespace'].includes(a));
     const manifests = render('flotilla-agent', [], sets, 'flotilla-agent');
@@ -323,7 +325,7 @@ describe('values the charts refuse', () => {
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=hub:4001', '--set', 'hub.caSecret=ca'], message: /bootstrapToken.value or bootstrapToken.existingSecret is required/ },
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'bootstrapToken.value=t'], message: /at '\/hub': missing property 'address'/ },
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'hub.address=https://hub:4001', '--set', 'bootstrapToken.value=t'], message: /at '\/hub\/address'/ },
-    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'transport=nats', '--set', 'nats.url=nats://n:4222', '--set', 'bootstrapToken.value=t'], message: /bootstrapToken is not used with transport: nats/ },
+    { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'transport=nats', '--set', 'nats.url=nats://n:4222', '--set', 'bootstrapToken.value=t'], message: /bootstrapToken is not used with transport: nats without nats.enrollmentJwt/ },
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'transport=nats', '--set', 'nats.url=nats://n:4222', '--set', 'nats.user=u'], message: /nats.existingSecret is required with nats.user/ },
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'transport=nats', '--set', 'nats.url=nats://n:4222', '--set', 'nats.user=u', '--set', 'nats.existingSecret=s', '--set', 'nats.credsSecret=c'], message: /set either nats.credsSecret or nats.user/ },
     { chart: 'flotilla-agent', args: ['--set', 'cluster.name=eu-west-1', '--set', 'transport=nats', '--set', 'nats.url=nats://user:pw@n:4222'], message: /at '\/nats\/url'/ },

@@ -50,4 +50,4 @@ export function resolveEnv(container: Container, secrets: string | Record<string
 }
 
 // Variables that carry a secret: they must come from a Secret, never as a literal in the Deployment.
-export const SECRET_VARIABLES = ['FLOTILLA_BOOTSTRAP_TOKEN', 'FLOTILLA_NATS_PASSWORD', 'DATABASE_URL', 'FLOTILLA_BOOTSTRAP_ADMIN_TOKEN', 'FLOTILLA_CA_ENCRYPTION_KEY'];
+export const SECRET_VARIABLES = ['FLOTILLA_BOOTSTRAP_TOKEN', 'FLOTILLA_NATS_ENROLLMENT_JWT', 'FLOTILLA_NATS_PASSWORD', 'DATABASE_URL', 'FLOTILLA_BOOTSTRAP_ADMIN_TOKEN', 'FLOTILLA_CA_ENCRYPTION_KEY'];

@@ -48,6 +48,21 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default (printf "%s-bootstrap-token" (include "flotilla-agent.fullname" .)) .Values.bootstrapToken.existingSecret }}
 {{- end }}
 
+{{/* The Secret holding the NATS enrollment JWT (nats.enrollmentJwt). */}}
+{{- define "flotilla-agent.natsEnrollmentSecretName" -}}
+{{- default (printf "%s-nats-enrollment" (include "flotilla-agent.fullname" .)) .Values.nats.enrollmentJwt.existingSecret }}
+{{- end }}
+
+{{/* "true" when the agent enrolls its own NATS user (transport nats with nats.enrollmentJwt), else "". */}}
+{{- define "flotilla-agent.natsEnrolls" -}}
+{{- if and (eq .Values.transport "nats") (or .Values.nats.enrollmentJwt.value .Values.nats.enrollmentJwt.existingSecret) }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the agent takes a bootstrap token: gRPC, or NATS enrollment; else "". */}}
+{{- define "flotilla-agent.usesBootstrapToken" -}}
+{{- if or (ne .Values.transport "nats") (include "flotilla-agent.natsEnrolls" .) }}true{{ end }}
+{{- end }}
+
 {{/* Namespaces that get a Role and RoleBinding (least-privilege mode). */}}
 {{- define "flotilla-agent.rbacNamespaces" -}}
 {{- if .Values.rbac.namespaces }}{{ toJson (uniq .Values.rbac.namespaces) }}{{ else }}{{ toJson (list .Release.Namespace) }}{{ end }}
@@ -97,6 +112,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 /etc/flotilla/nats
 {{- end }}
 
+{{/* Where nats.caSecret is mounted (FLOTILLA_NATS_CA_FILE is <dir>/<nats.caKey>). */}}
+{{- define "flotilla-agent.natsCaDir" -}}
+/etc/flotilla/nats-ca
+{{- end }}
+
 {{/*
 Refuses combinations the schema cannot express, with a message naming the values, rather than
 rendering a Deployment that crash-loops. The schema already enforces hub.address (grpc) and nats.url
@@ -111,8 +131,19 @@ rendering a Deployment that crash-loops. The schema already enforces hub.address
 {{- end }}
 {{- if eq .Values.transport "nats" }}
 {{- $nats := .Values.nats }}
-{{- if or .Values.bootstrapToken.value .Values.bootstrapToken.existingSecret }}
-{{- fail "bootstrapToken is not used with transport: nats (the cluster's NATS user is its identity): unset bootstrapToken.value and bootstrapToken.existingSecret" }}
+{{- $enrollment := $nats.enrollmentJwt }}
+{{- if and $enrollment.value $enrollment.existingSecret }}
+{{- fail "nats.enrollmentJwt: set either nats.enrollmentJwt.value or nats.enrollmentJwt.existingSecret, not both" }}
+{{- end }}
+{{- if include "flotilla-agent.natsEnrolls" . }}
+{{- if or $nats.user $nats.existingSecret $nats.credsSecret }}
+{{- fail "nats.enrollmentJwt makes the agent enroll its own NATS user: unset nats.user, nats.existingSecret and nats.credsSecret" }}
+{{- end }}
+{{- if not (or .Values.bootstrapToken.value .Values.bootstrapToken.existingSecret) }}
+{{- fail "bootstrapToken.value or bootstrapToken.existingSecret is required with nats.enrollmentJwt: the agent exchanges the token for its NATS user (registerCluster or issueBootstrapToken)" }}
+{{- end }}
+{{- else if or .Values.bootstrapToken.value .Values.bootstrapToken.existingSecret }}
+{{- fail "bootstrapToken is not used with transport: nats without nats.enrollmentJwt (the cluster's NATS user is its identity): unset bootstrapToken.value and bootstrapToken.existingSecret, or set nats.enrollmentJwt when the hub is the NATS operator" }}
 {{- end }}
 {{- if and $nats.credsSecret (or $nats.user $nats.existingSecret) }}
 {{- fail "nats: set either nats.credsSecret or nats.user with nats.existingSecret, not both" }}
@@ -124,6 +155,9 @@ rendering a Deployment that crash-loops. The schema already enforces hub.address
 {{- fail "nats.user is required with nats.existingSecret" }}
 {{- end }}
 {{- else }}
+{{- if or .Values.nats.enrollmentJwt.value .Values.nats.enrollmentJwt.existingSecret }}
+{{- fail "nats.enrollmentJwt is used only with transport: nats" }}
+{{- end }}
 {{- if not (or .Values.bootstrapToken.value .Values.bootstrapToken.existingSecret) }}
 {{- fail "bootstrapToken.value or bootstrapToken.existingSecret is required with transport: grpc (the one-time token from the hub's registerCluster or issueBootstrapToken mutation)" }}
 {{- end }}

@@ -73,6 +73,13 @@ export class RegisterClusterPayload {
   @Field({ description: "PEM of the CA certificate(s) the agent must trust to reach the hub's agent link (FLOTILLA_HUB_CA; the chart's hub.caBundle)." })
   caBundle: string;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The NATS enrollment user's bearer JWT (the agent's FLOTILLA_NATS_ENROLLMENT_JWT; the chart's nats.enrollmentJwt.value), or null unless the hub is the NATS operator (FLOTILLA_NATS_OPERATOR=true). It only lets an agent ask the hub for its cluster's NATS user, which the hub grants for this bootstrap token alone: it grants nothing without the token, and expires with it.",
+  })
+  natsEnrollmentJwt: string | null;
+
   @Field({
     description:
       'True when the cluster already held a live agent credential (a re-install): that credential keeps working until an agent exchanges this bootstrap token, and is revoked then, its stream cut on every replica.',

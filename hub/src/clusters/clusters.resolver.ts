@@ -1,4 +1,3 @@
-import { Inject } from '@nestjs/common';
 import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { AppSetsService } from '../app-sets/app-sets.service';
 import { Clock } from '../clock';
@@ -9,14 +8,11 @@ import { AppViewsService } from '../reports/app-views.service';
 import { ClusterModel, DeregisterClusterPayload, RegisterClusterInput, RegisterClusterPayload } from './cluster.model';
 import { ClusterDeregistrations } from './cluster-deregistrations';
 import { ClustersService } from './clusters.service';
-import type { ClusterEntity } from './cluster.entity';
-import { agentInstallCommand } from './install-command';
-import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
+import { AgentInstaller } from './agent-installer.service';
 import { Audit, Caller, type AuditNote } from '../auth/request-context';
 import { requireAdmin } from '../auth/require';
 import { readableProjects, type Principal } from '../core/auth/principal';
 import { ClusterAccess } from './cluster-access';
-import { AgentLinkCa } from '../trust/agent-link-ca.service';
 
 @Resolver(() => ClusterModel)
 export class ClustersResolver {
@@ -25,10 +21,9 @@ export class ClustersResolver {
     private readonly appSetService: AppSetsService,
     private readonly views: AppViewsService,
     private readonly clock: Clock,
-    @Inject(HUB_CONFIG) private readonly config: HubConfig,
     private readonly deregistrations: ClusterDeregistrations,
     private readonly access: ClusterAccess,
-    private readonly ca: AgentLinkCa,
+    private readonly installer: AgentInstaller,
   ) {}
 
   @Query(() => [ClusterModel], { description: 'Registered clusters, by name.' })
@@ -57,7 +52,7 @@ export class ClustersResolver {
     const now = this.clock.now();
     const { cluster, bootstrapToken, expiresAt, reinstall } = await this.clusterService.register(input, now);
     await this.appSetService.restageAll();
-    return { cluster: ClusterModel.from(cluster, false), bootstrapToken, bootstrapTokenExpiresAt: expiresAt, reinstall, ...(await this.install(cluster, bootstrapToken)) };
+    return { cluster: ClusterModel.from(cluster, false), bootstrapToken, bootstrapTokenExpiresAt: expiresAt, reinstall, ...(await this.installer.forToken(cluster, bootstrapToken)) };
   }
 
   @Mutation(() => RegisterClusterPayload, {
@@ -76,15 +71,8 @@ export class ClustersResolver {
       bootstrapToken,
       bootstrapTokenExpiresAt: expiresAt,
       reinstall,
-      ...(await this.install(cluster, bootstrapToken)),
+      ...(await this.installer.forToken(cluster, bootstrapToken)),
     };
-  }
-
-  private async install(cluster: ClusterEntity, token: string): Promise<{ agentInstallCommand: string; caBundle: string }> {
-    const caBundle = await this.ca.bundle();
-    const address = this.config.agentAddress ?? `${this.config.grpcHost}:${this.config.grpcPort}`;
-    const trust = this.config.agentLinkTls.insecure ? ({ kind: 'insecure' } as const) : ({ kind: 'tls', caBundle } as const);
-    return { agentInstallCommand: agentInstallCommand(cluster, address, token, trust), caBundle };
   }
 
   @Mutation(() => DeregisterClusterPayload, {

@@ -7,20 +7,42 @@ function shellQuote(value: string): string {
 export type AgentLinkTrust = { readonly kind: 'tls'; readonly caBundle: string } | { readonly kind: 'insecure' };
 
 /**
- * The exact `helm install` of the agent chart (charts/flotilla-agent) for one cluster: release and
- * namespace, cluster name, hub address, the CA the agent verifies the hub with, and the one-time
- * bootstrap token. The CA travels base64-encoded (`hub.caBundle` takes PEM or base64) so that the
- * command stays one copy-pasteable line per value; `--set-string` keeps helm from reading it as
- * anything but a string. The cluster's labels live in the hub (registerCluster, setClusterLabels), so
- * the command does not repeat them.
+ * How the agent reaches the hub: the gRPC agent link (`hub.address` and the CA it verifies the hub
+ * with), or NATS with the hub as NATS operator: the servers' URLs and the enrollment user's JWT.
  */
-export function agentInstallCommand(cluster: { name: string }, hubAddress: string, bootstrapToken: string, trust: AgentLinkTrust): string {
-  const lines = [
-    `helm install flotilla-agent charts/flotilla-agent --namespace flotilla-system --create-namespace`,
-    `--set cluster.name=${shellQuote(cluster.name)}`,
-    `--set hub.address=${shellQuote(hubAddress)}`,
-    trust.kind === 'tls' ? `--set-string hub.caBundle=${shellQuote(Buffer.from(trust.caBundle, 'utf8').toString('base64'))}` : '--set hub.insecure=true',
-    `--set bootstrapToken.value=${shellQuote(bootstrapToken)}`,
-  ];
+export type AgentLink =
+  | { readonly kind: 'grpc'; readonly hubAddress: string; readonly trust: AgentLinkTrust }
+  | { readonly kind: 'nats'; readonly servers: readonly string[]; readonly enrollmentJwt: string };
+
+/**
+ * The exact `helm install` of the agent chart (charts/flotilla-agent) for one cluster: release and
+ * namespace, cluster name, how it reaches the hub and the one-time bootstrap token.
+ *
+ * Over gRPC: the hub address and the CA the agent verifies the hub with. The CA travels
+ * base64-encoded (`hub.caBundle` takes PEM or base64) so that the command stays one copy-pasteable
+ * line per value; `--set-string` keeps helm from reading it as anything but a string.
+ *
+ * Over NATS (the hub is the NATS operator): `nats.url` and the enrollment JWT, with which the agent
+ * exchanges the token for its own NATS user. The servers are the ones the hub itself was given, so
+ * an agent that reaches NATS under another address (a leaf node, another network) needs `nats.url`
+ * replaced; commas are escaped because `--set` splits on them.
+ *
+ * The cluster's labels live in the hub (registerCluster, setClusterLabels), so the command does not
+ * repeat them.
+ */
+export function agentInstallCommand(cluster: { name: string }, link: AgentLink, bootstrapToken: string): string {
+  const lines = [`helm install flotilla-agent charts/flotilla-agent --namespace flotilla-system --create-namespace`, `--set cluster.name=${shellQuote(cluster.name)}`, ...linkValues(link), `--set bootstrapToken.value=${shellQuote(bootstrapToken)}`];
   return lines.join(' \\\n  ');
+}
+
+function linkValues(link: AgentLink): string[] {
+  switch (link.kind) {
+    case 'grpc':
+      return [
+        `--set hub.address=${shellQuote(link.hubAddress)}`,
+        link.trust.kind === 'tls' ? `--set-string hub.caBundle=${shellQuote(Buffer.from(link.trust.caBundle, 'utf8').toString('base64'))}` : '--set hub.insecure=true',
+      ];
+    case 'nats':
+      return ['--set transport=nats', `--set-string nats.url=${shellQuote(link.servers.join('\\,'))}`, `--set-string nats.enrollmentJwt.value=${shellQuote(link.enrollmentJwt)}`];
+  }
 }
