@@ -17,6 +17,7 @@ import { createTestDatabase, type TestDatabase } from './support/test-database';
 /** The bound of the issue: a revoked agent is cut on every replica within two seconds. */
 const CUT_WITHIN_MS = 2000;
 const DAY_MS = 86_400_000;
+const DAY_SECONDS = 86_400;
 
 /**
  * Per-cluster client certificates on the gRPC agent link: two replicas (A and B) on one database, with
@@ -166,7 +167,7 @@ describe('agent client certificates, with two hub replicas on one database', () 
         cluster: 'edge-1',
         certificate: async () => {
           const key = await newClientKey();
-          const issued = await issueClientCertificate(ca, await certificateRequest(key, 'edge-1'), 'edge-1', new Date(Date.now() - 3 * DAY_MS), 1);
+          const issued = await issueClientCertificate(ca, await certificateRequest(key, 'edge-1'), 'edge-1', new Date(Date.now() - 3 * DAY_MS), DAY_SECONDS);
           return { keyPem: key.keyPem, certificatePem: issued.certificatePem };
         },
       },
@@ -175,7 +176,7 @@ describe('agent client certificates, with two hub replicas on one database', () 
         cluster: 'edge-1',
         certificate: async () => {
           const key = await newClientKey();
-          const issued = await issueClientCertificate(ca, await certificateRequest(key, 'edge-1'), 'edge-1', new Date(), 1);
+          const issued = await issueClientCertificate(ca, await certificateRequest(key, 'edge-1'), 'edge-1', new Date(), DAY_SECONDS);
           return { keyPem: key.keyPem, certificatePem: issued.certificatePem };
         },
       },

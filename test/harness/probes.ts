@@ -182,13 +182,33 @@ export interface AgentStreamOutcome {
   readonly status: grpc.status | undefined;
 }
 
+/** A client certificate (PEM) and its private key (PEM), as an agent keeps them in `client-identity.json`. */
+export interface ProbeClientCertificate {
+  readonly privateKeyPem: string;
+  readonly certificatePem: string;
+}
+
 /**
  * Opens the agent's Connect stream over TLS verified against `caPem` (the hub's `caBundle`; plaintext
- * when undefined) with `authorization` as its metadata (none when undefined), says Hello as `cluster`,
- * and waits (at most `timeoutMs`) for the stream to end.
+ * when undefined) with `authorization` as its metadata (none when undefined), presenting
+ * `clientCertificate` in the handshake when given (TLS only), says Hello as `cluster`, and waits (at
+ * most `timeoutMs`) for the stream to end.
  */
-export function probeAgentStream(address: string, caPem: string | undefined, cluster: string, authorization: string | undefined, timeoutMs = 10_000): Promise<AgentStreamOutcome> {
-  const credentials = caPem === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(Buffer.from(caPem));
+export function probeAgentStream(
+  address: string,
+  caPem: string | undefined,
+  cluster: string,
+  authorization: string | undefined,
+  timeoutMs = 10_000,
+  clientCertificate?: ProbeClientCertificate,
+): Promise<AgentStreamOutcome> {
+  if (caPem === undefined && clientCertificate !== undefined) throw new Error('probeAgentStream: a client certificate needs TLS (pass caPem)');
+  const credentials =
+    caPem === undefined
+      ? grpc.credentials.createInsecure()
+      : clientCertificate === undefined
+        ? grpc.credentials.createSsl(Buffer.from(caPem))
+        : grpc.credentials.createSsl(Buffer.from(caPem), Buffer.from(clientCertificate.privateKeyPem), Buffer.from(clientCertificate.certificatePem));
   const client = new AgentServiceClient(address, credentials, GRPC_CHANNEL_OPTIONS);
   const metadata = new grpc.Metadata();
   if (authorization !== undefined) metadata.set('authorization', authorization);

@@ -24,6 +24,34 @@ describe('loadHubConfig', () => {
     expect(() => loadHubConfig(env)).toThrow(problem);
   });
 
+  describe('client-certificate lifetime', () => {
+    it.each([
+      { name: 'is 30 days by default', env: {}, seconds: 30 * 86_400 },
+      { name: 'is read in days from FLOTILLA_AGENT_CERT_TTL_DAYS', env: { FLOTILLA_AGENT_CERT_TTL_DAYS: '7' }, seconds: 7 * 86_400 },
+      { name: 'is read in seconds from FLOTILLA_AGENT_CERT_TTL_SECONDS (a test or trial lifetime)', env: { FLOTILLA_AGENT_CERT_TTL_SECONDS: '60' }, seconds: 60 },
+      { name: 'goes up to 365 days in seconds', env: { FLOTILLA_AGENT_CERT_TTL_SECONDS: String(365 * 86_400) }, seconds: 365 * 86_400 },
+      { name: 'ignores an empty FLOTILLA_AGENT_CERT_TTL_SECONDS next to the days', env: { FLOTILLA_AGENT_CERT_TTL_SECONDS: '', FLOTILLA_AGENT_CERT_TTL_DAYS: '2' }, seconds: 2 * 86_400 },
+    ])('$name', ({ env, seconds }) => {
+      expect(loadHubConfig(env).agentCertTtlSeconds).toBe(seconds);
+    });
+
+    it.each([
+      { name: 'under 60 seconds is refused', env: { FLOTILLA_AGENT_CERT_TTL_SECONDS: '59' }, problem: 'FLOTILLA_AGENT_CERT_TTL_SECONDS must be an integer from 60 to 31536000 (got "59")' },
+      { name: 'over 365 days in seconds is refused', env: { FLOTILLA_AGENT_CERT_TTL_SECONDS: String(365 * 86_400 + 1) }, problem: 'FLOTILLA_AGENT_CERT_TTL_SECONDS must be an integer from 60 to 31536000' },
+      { name: 'a fractional number of seconds is refused', env: { FLOTILLA_AGENT_CERT_TTL_SECONDS: '90.5' }, problem: 'FLOTILLA_AGENT_CERT_TTL_SECONDS must be an integer' },
+      { name: 'a lifetime with a unit is refused', env: { FLOTILLA_AGENT_CERT_TTL_SECONDS: '90s' }, problem: 'FLOTILLA_AGENT_CERT_TTL_SECONDS must be an integer' },
+      { name: 'zero days are refused', env: { FLOTILLA_AGENT_CERT_TTL_DAYS: '0' }, problem: 'FLOTILLA_AGENT_CERT_TTL_DAYS must be an integer from 1 to 365' },
+      {
+        name: 'days and seconds together are refused',
+        env: { FLOTILLA_AGENT_CERT_TTL_DAYS: '1', FLOTILLA_AGENT_CERT_TTL_SECONDS: '60' },
+        problem: 'FLOTILLA_AGENT_CERT_TTL_DAYS and FLOTILLA_AGENT_CERT_TTL_SECONDS are exclusive: set one',
+      },
+    ])('$name', ({ env, problem }) => {
+      expect(() => loadHubConfig(env)).toThrow(HubConfigError);
+      expect(() => loadHubConfig(env)).toThrow(problem);
+    });
+  });
+
   it('a bad DATABASE_URL is reported without echoing it (it may hold a password)', () => {
     try {
       loadHubConfig({ DATABASE_URL: 'mysql://root:hunter2@db' });
@@ -51,7 +79,7 @@ describe('loadHubConfig', () => {
     it.each([
       { name: 'a user and a password', env: { FLOTILLA_NATS_USER: 'hub', FLOTILLA_NATS_PASSWORD: 's3cret' }, auth: { kind: 'password', user: 'hub', password: 's3cret' } },
       { name: 'a creds file', env: { FLOTILLA_NATS_CREDS: '/etc/flotilla/hub.creds' }, auth: { kind: 'creds', file: '/etc/flotilla/hub.creds' } },
-      { name: 'its own operator (default one-day user JWTs)', env: { FLOTILLA_NATS_OPERATOR: 'true' }, auth: { kind: 'operator', userJwtTtlSeconds: 86_400, seedFiles: undefined } },
+      { name: 'its own operator (default 30-day user JWTs, like certificates)', env: { FLOTILLA_NATS_OPERATOR: 'true' }, auth: { kind: 'operator', userJwtTtlSeconds: 30 * 86_400, seedFiles: undefined } },
       {
         name: 'an operator from seed files with 1-hour user JWTs',
         env: { FLOTILLA_NATS_OPERATOR: 'on', FLOTILLA_NATS_USER_JWT_TTL_SECONDS: '3600', FLOTILLA_NATS_OPERATOR_SEED_FILE: '/s/o', FLOTILLA_NATS_SYSTEM_ACCOUNT_SEED_FILE: '/s/sys', FLOTILLA_NATS_ACCOUNT_SEED_FILE: '/s/a' },

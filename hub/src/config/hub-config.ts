@@ -24,8 +24,11 @@ export interface HubConfig {
   /** Period of the outbox scan that backs up NOTIFY wake-ups. */
   readonly outboxScanMs: number;
   readonly bootstrapTokenTtlSeconds: number;
-  /** Lifetime of the client certificates agents enroll and renew (FLOTILLA_AGENT_CERT_TTL_DAYS). */
-  readonly agentCertTtlDays: number;
+  /**
+   * Lifetime in seconds of the client certificates agents enroll and renew: FLOTILLA_AGENT_CERT_TTL_DAYS,
+   * or FLOTILLA_AGENT_CERT_TTL_SECONDS for the short lifetimes of tests and trials (never both).
+   */
+  readonly agentCertTtlSeconds: number;
   /** Identifies this process among several replicas. */
   readonly replicaId: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -93,7 +96,7 @@ export interface NatsOperatorAuth {
   readonly seedFiles: { readonly operator: string; readonly systemAccount: string; readonly account: string } | undefined;
 }
 
-/** Default lifetime of a cluster's user JWT: one day (see docs/nats/README.md for why not 30 days). */
+/** Default lifetime of a cluster's user JWT: 30 days, like client certificates (see docs/nats/README.md). */
 export const DEFAULT_NATS_USER_JWT_TTL_SECONDS = 30 * 24 * 3600;
 
 /** Reads FLOTILLA_NATS_OPERATOR and its settings; undefined when it is off. */
@@ -195,7 +198,7 @@ export function loadHubConfig(env: Record<string, string | undefined>, argv: rea
     inventoryIntervalSeconds: int('FLOTILLA_INVENTORY_SECONDS', 60, 1, 86_400),
     outboxScanMs: int('FLOTILLA_OUTBOX_SCAN_MS', 1000, 50, 60_000),
     bootstrapTokenTtlSeconds: int('FLOTILLA_BOOTSTRAP_TOKEN_TTL_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
-    agentCertTtlDays: int('FLOTILLA_AGENT_CERT_TTL_DAYS', 30, 1, 365),
+    agentCertTtlSeconds: loadAgentCertTtlSeconds(env, problems, int),
     replicaId: env['FLOTILLA_REPLICA_ID'] || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     logLevel,
     nats: loadNatsConfig(env, problems),
@@ -205,6 +208,25 @@ export function loadHubConfig(env: Record<string, string | undefined>, argv: rea
   if (config.replicaId === NATS_PRESENCE) problems.push(`FLOTILLA_REPLICA_ID must not be "${NATS_PRESENCE}" (it marks clusters connected over NATS)`);
   if (problems.length > 0) throw new HubConfigError(problems);
   return config;
+}
+
+const DAY_SECONDS = 86_400;
+/** The longest client-certificate lifetime, whichever variable sets it. */
+const MAX_AGENT_CERT_TTL_SECONDS = 365 * DAY_SECONDS;
+
+/**
+ * Reads FLOTILLA_AGENT_CERT_TTL_DAYS (1 to 365, default 30) or FLOTILLA_AGENT_CERT_TTL_SECONDS (60 s
+ * to 365 days: lifetimes short enough to watch a renewal in a test or a trial); setting both is refused.
+ */
+function loadAgentCertTtlSeconds(env: Record<string, string | undefined>, problems: string[], int: (name: string, fallback: number, min: number, max: number) => number): number {
+  const fallback = 30 * DAY_SECONDS;
+  const isSet = (name: string) => (env[name] ?? '') !== '';
+  if (isSet('FLOTILLA_AGENT_CERT_TTL_SECONDS') && isSet('FLOTILLA_AGENT_CERT_TTL_DAYS')) {
+    problems.push('FLOTILLA_AGENT_CERT_TTL_DAYS and FLOTILLA_AGENT_CERT_TTL_SECONDS are exclusive: set one (SECONDS is meant for short lifetimes in tests and trials)');
+    return fallback;
+  }
+  if (isSet('FLOTILLA_AGENT_CERT_TTL_SECONDS')) return int('FLOTILLA_AGENT_CERT_TTL_SECONDS', fallback, 60, MAX_AGENT_CERT_TTL_SECONDS);
+  return int('FLOTILLA_AGENT_CERT_TTL_DAYS', 30, 1, 365) * DAY_SECONDS;
 }
 
 /** Reads FLOTILLA_BOOTSTRAP_ADMIN_TOKEN and the FLOTILLA_OIDC_* variables. Secrets are never echoed. */

@@ -44,7 +44,7 @@ export class AgentCertificates {
   /** Signs a certificate for `clusterName` with the key of `csrDer` and records it inside `tx`. Throws INVALID_ARGUMENT for an unusable CSR. */
   async issue(tx: EntityManager, clusterId: string, clusterName: string, csrDer: Uint8Array, now: Date): Promise<AgentCertificate> {
     const ca = await this.ca.ensure();
-    const issued = await issueClientCertificate(ca, csrDer, clusterName, now, this.config.agentCertTtlDays).catch((error: unknown) => {
+    const issued = await issueClientCertificate(ca, csrDer, clusterName, now, this.config.agentCertTtlSeconds).catch((error: unknown) => {
       throw new FlotillaError('INVALID_ARGUMENT', `Unusable certificate request: ${error instanceof Error ? error.message : String(error)}.`);
     });
     const inserted = await tx.insert(AgentTokenEntity, { clusterId, kind: 'certificate', secretHash: issued.fingerprint, expiresAt: issued.notAfter });

@@ -8,6 +8,7 @@ import { createCertificateAuthority, issueServerCertificate, loadSigningCa, type
 type CryptoKey = webcrypto.CryptoKey;
 const NOW = new Date('2026-06-01T12:00:00Z');
 const DAY_MS = 86_400_000;
+const DAY_SECONDS = 86_400;
 
 async function newCa(): Promise<{ ca: SigningCa; pem: string }> {
   const generated = await createCertificateAuthority(NOW);
@@ -50,7 +51,7 @@ describe('certificate requests', () => {
 describe('client certificates', () => {
   it('name the cluster given by the caller, never the one the request asks for', async () => {
     const { ca, pem } = await newCa();
-    const issued = await issueClientCertificate(ca, await request('edge-10'), 'edge-1', NOW, 30);
+    const issued = await issueClientCertificate(ca, await request('edge-10'), 'edge-1', NOW, 30 * DAY_SECONDS);
     const certificate = new X509Certificate(issued.certificatePem);
     expect(certificate.subject).toBe('CN=edge-1');
     expect(certificate.subjectAltName).toBe(`URI:${clusterUri('edge-1')}`);
@@ -61,17 +62,30 @@ describe('client certificates', () => {
     expect(new Date(certificate.validTo).getTime()).toBe(issued.notAfter.getTime());
   });
 
+  it.each([
+    { name: 'a 60-second certificate is backdated by a tenth of its lifetime, so that its renewal point (2/3) falls after issuance', seconds: 60, backdateMs: 6_000 },
+    { name: 'a 30-day certificate is backdated by 5 minutes', seconds: 30 * DAY_SECONDS, backdateMs: 5 * 60_000 },
+  ])('$name', async ({ seconds, backdateMs }) => {
+    const { ca } = await newCa();
+    const certificate = new X509Certificate((await issueClientCertificate(ca, await request('edge-1'), 'edge-1', NOW, seconds)).certificatePem);
+    const notBeforeMs = new Date(certificate.validFrom).getTime();
+    const notAfterMs = new Date(certificate.validTo).getTime();
+    expect(notBeforeMs).toBe(NOW.getTime() - backdateMs);
+    expect(notAfterMs).toBe(NOW.getTime() + seconds * 1000);
+    expect(notBeforeMs + ((notAfterMs - notBeforeMs) * 2) / 3).toBeGreaterThan(NOW.getTime());
+  });
+
   it('carry the key of the request', async () => {
     const { ca } = await newCa();
     const csr = await request('edge-1');
-    const issued = await issueClientCertificate(ca, csr, 'edge-1', NOW, 30);
+    const issued = await issueClientCertificate(ca, csr, 'edge-1', NOW, 30 * DAY_SECONDS);
     const requested = Buffer.from(await webcrypto.subtle.exportKey('spki', (await publicKeyOfRequest(csr)) as unknown as CryptoKey));
     expect(new X509Certificate(issued.certificatePem).publicKey.export({ type: 'spki', format: 'der' }).equals(requested)).toBe(true);
   });
 
   it('are not issued for something that is not a cluster name', async () => {
     const { ca } = await newCa();
-    await expect(issueClientCertificate(ca, await request('x'), 'Edge 1, O=evil', NOW, 30)).rejects.toThrow('not a cluster name');
+    await expect(issueClientCertificate(ca, await request('x'), 'Edge 1, O=evil', NOW, 30 * DAY_SECONDS)).rejects.toThrow('not a cluster name');
   });
 
   describe('checked on their own', () => {
@@ -95,7 +109,7 @@ describe('client certificates', () => {
           der = new X509Certificate(server.certificatePem).raw;
           notAfter = server.notAfter;
         } else {
-          const issued = await issueClientCertificate(issuer, await request('edge-1'), 'edge-1', NOW, 30);
+          const issued = await issueClientCertificate(issuer, await request('edge-1'), 'edge-1', NOW, 30 * DAY_SECONDS);
           der = new X509Certificate(issued.certificatePem).raw;
           notAfter = issued.notAfter;
         }

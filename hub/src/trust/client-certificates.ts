@@ -6,9 +6,8 @@ import type { SigningCa } from './x509';
 
 type CryptoKey = webcrypto.CryptoKey;
 
-/** Tolerates agents whose clocks run a little behind the hub's. */
+/** Tolerates agents whose clocks run a little behind the hub's (capped at a tenth of the lifetime). */
 const BACKDATE_MS = 5 * 60_000;
-const DAY_MS = 86_400_000;
 /** A CSR larger than this is not a P-256/P-384 request: refused before it is parsed. */
 export const MAX_CSR_BYTES = 4096;
 /** extendedKeyUsage id-kp-clientAuth. */
@@ -59,20 +58,24 @@ export async function publicKeyOfRequest(csrDer: Uint8Array): Promise<CryptoKey>
 
 /**
  * Issues a client certificate (clientAuth) for the key of `csrDer`, signed by `ca`, valid from a few
- * minutes before `now` for `lifetimeDays`. Its subject is `CN=<clusterName>` with the URI SAN
- * {@link clusterUri}: the cluster is the caller's (the one the bootstrap token or the stream names),
- * never the request's. Throws when the request is unusable (see {@link publicKeyOfRequest}).
+ * minutes before `now` (at most a tenth of the lifetime) until `lifetimeSeconds` after `now`. Its
+ * subject is `CN=<clusterName>` with the URI SAN {@link clusterUri}: the cluster is the caller's (the
+ * one the bootstrap token or the stream names), never the request's. Throws when the request is unusable (see {@link publicKeyOfRequest}).
  */
-export async function issueClientCertificate(ca: SigningCa, csrDer: Uint8Array, clusterName: string, now: Date, lifetimeDays: number): Promise<IssuedClientCertificate> {
+export async function issueClientCertificate(ca: SigningCa, csrDer: Uint8Array, clusterName: string, now: Date, lifetimeSeconds: number): Promise<IssuedClientCertificate> {
   if (!CLUSTER_NAME.test(clusterName)) throw new Error('not a cluster name');
   const publicKey = await publicKeyOfRequest(csrDer);
   const serialNumber = newSerialNumber();
-  const notAfter = new Date(now.getTime() + lifetimeDays * DAY_MS);
+  const lifetimeMs = lifetimeSeconds * 1000;
+  const notAfter = new Date(now.getTime() + lifetimeMs);
+  // Agents renew at 2/3 of notBefore..notAfter: a 5-minute backdate on a 60-second certificate would put
+  // that point before issuance and make every stream renew at once.
+  const backdateMs = Math.min(BACKDATE_MS, Math.floor(lifetimeMs / 10));
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber,
     subject: `CN=${clusterName}`,
     issuer: ca.certificate.subject,
-    notBefore: new Date(now.getTime() - BACKDATE_MS),
+    notBefore: new Date(now.getTime() - backdateMs),
     notAfter,
     publicKey,
     signingKey: ca.signingKey,
