@@ -11,6 +11,7 @@ import { recordJsonLines, type AgentLogLine } from '../harness/nats-operator.js'
 import { probeAgentStream, type ProbeClientCertificate } from '../harness/probes.js';
 import { startAgent, startHub, type HubProcess, type ManagedProcess } from '../harness/processes.js';
 import { TcpBalancer } from '../harness/tcp-balancer.js';
+import { webAppSet } from '../harness/app-sets.js';
 
 /**
  * Client certificates of gRPC agents renewed for real (README "Agent client certificates"), with one
@@ -30,22 +31,7 @@ const IDENTITY_FILE = 'client-identity.json';
 const RENEWED = 'received a renewed client certificate and stored it';
 const ENROLLED = 'enrolled a client certificate and stored it';
 
-const appSet = (value: string) => `
-apiVersion: flotilla.dev/v1alpha1
-kind: AppSet
-metadata: { name: web }
-spec:
-  generators:
-    - clusters: {}
-  template:
-    manifests:
-      - apiVersion: v1
-        kind: ConfigMap
-        metadata: { name: web }
-        data: { value: "${value}" }
-  strategy:
-    byLabel: { label: region, maxConcurrency: "100%", maxFailures: 0, soak: ${SOAK}, progressDeadline: 2m }
-`;
+const appSet = (value: string) => webAppSet({ value, byLabel: `maxConcurrency: "100%", maxFailures: 0, soak: ${SOAK}, progressDeadline: 2m` });
 
 interface StoredIdentity extends ProbeClientCertificate {
   readonly caBundlePem?: string;

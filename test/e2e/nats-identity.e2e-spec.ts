@@ -9,6 +9,7 @@ import { eventually } from '../harness/eventually.js';
 import { graphqlClient } from '../harness/graphql.js';
 import { printHubNats, recordJsonLines, startOperatorNatsServer, type AgentLogLine, type OperatorNatsServer } from '../harness/nats-operator.js';
 import { startAgent, startHub, type HubProcess, type ManagedProcess } from '../harness/processes.js';
+import { webAppSet } from '../harness/app-sets.js';
 
 /**
  * The hub as NATS operator, end to end: a real operator-mode nats-server configured from the hub's own
@@ -25,22 +26,7 @@ const USER_JWT_TTL_SECONDS = 6;
 const SIM_HEALTHY_AFTER_MS = 2000;
 const IDENTITY_FILE = 'nats-identity.json';
 
-const appSet = (value: string) => `
-apiVersion: flotilla.dev/v1alpha1
-kind: AppSet
-metadata: { name: web }
-spec:
-  generators:
-    - clusters: {}
-  template:
-    manifests:
-      - apiVersion: v1
-        kind: ConfigMap
-        metadata: { name: web }
-        data: { value: "${value}" }
-  strategy:
-    byLabel: { label: region, maxConcurrency: "100%", maxFailures: 0, soak: 1s, progressDeadline: 1m }
-`;
+const appSet = (value: string) => webAppSet({ value, byLabel: 'maxConcurrency: "100%", maxFailures: 0, soak: 1s, progressDeadline: 1m' });
 
 /** The second rollout soaks long enough for the agent to renew twice while it is in flight. */
 const LONG_SOAK_STRATEGY = { byLabel: { label: 'region', maxConcurrency: '100%', maxFailures: 0, soak: '10s', progressDeadline: '1m' } };

@@ -5,6 +5,7 @@ import { graphqlClient } from '../harness/graphql.js';
 import { natsAgentEnv, natsHubEnv, startDocumentedNatsServer, type NatsServerProcess } from '../harness/nats.js';
 import { startAgent, startHub, type HubProcess, type ManagedProcess } from '../harness/processes.js';
 import { TcpBalancer } from '../harness/tcp-balancer.js';
+import { webAppSet } from '../harness/app-sets.js';
 
 /**
  * Several stateless hub replicas over one PostgreSQL and one NATS server: gRPC agents reach them
@@ -32,22 +33,8 @@ const NATS_CLUSTERS = CLUSTERS.filter((c) => c.transport === 'nats').map((c) => 
  */
 const NATS_HEALTHY_AFTER_MS = 4000;
 
-const appSet = (value: string) => `
-apiVersion: flotilla.dev/v1alpha1
-kind: AppSet
-metadata: { name: web }
-spec:
-  generators:
-    - clusters: {}
-  template:
-    manifests:
-      - apiVersion: v1
-        kind: ConfigMap
-        metadata: { name: web }
-        data: { value: "${value}", region: "{{ cluster.labels.region }}" }
-  strategy:
-    byLabel: { label: region, order: [us, eu, ap], maxConcurrency: "100%", maxFailures: 0, soak: 3s, progressDeadline: 2m }
-`;
+const appSet = (value: string) =>
+  webAppSet({ value, extraData: 'region: "{{ cluster.labels.region }}"', byLabel: 'order: [us, eu, ap], maxConcurrency: "100%", maxFailures: 0, soak: 3s, progressDeadline: 2m' });
 
 interface RolloutView {
   phase: string;

@@ -1,42 +1,14 @@
 import { isAppPattern } from './app-pattern.js';
+import { AGENT_ENV } from './agent-env.js';
+import { DNS_NAME, quote, type RaiseIssue, type ReadVariable } from './config-reading.js';
+import { readHubTls, type HubTlsConfig } from './hub-tls-config.js';
 
 /**
  * Agent configuration, validated once at boot from environment variables. The variable names are a
  * public contract (Helm chart, docs): see {@link AGENT_ENV}.
  */
 
-/** The environment variables the agent reads. Nothing else in the agent reads `process.env`. */
-export const AGENT_ENV = {
-  hubAddress: 'FLOTILLA_HUB_ADDRESS',
-  hubCa: 'FLOTILLA_HUB_CA',
-  hubCaFile: 'FLOTILLA_HUB_CA_FILE',
-  hubInsecure: 'FLOTILLA_HUB_INSECURE',
-  hubTlsServerName: 'FLOTILLA_HUB_TLS_SERVER_NAME',
-  clusterName: 'FLOTILLA_CLUSTER_NAME',
-  bootstrapToken: 'FLOTILLA_BOOTSTRAP_TOKEN',
-  stateDir: 'FLOTILLA_STATE_DIR',
-  driver: 'FLOTILLA_DRIVER',
-  simHealthyAfterMs: 'FLOTILLA_SIM_HEALTHY_AFTER_MS',
-  simFailApps: 'FLOTILLA_SIM_FAIL_APPS',
-  logLevel: 'FLOTILLA_LOG_LEVEL',
-  probePort: 'FLOTILLA_PROBE_PORT',
-  reconnectMaxMs: 'FLOTILLA_RECONNECT_MAX_MS',
-  kubeconfig: 'FLOTILLA_KUBECONFIG',
-  standardKubeconfig: 'KUBECONFIG',
-  cacheStore: 'FLOTILLA_CACHE_STORE',
-  cacheSecretPrefix: 'FLOTILLA_CACHE_SECRET_PREFIX',
-  agentNamespace: 'FLOTILLA_AGENT_NAMESPACE',
-  podNamespace: 'POD_NAMESPACE',
-  transport: 'FLOTILLA_TRANSPORT',
-  natsUrl: 'FLOTILLA_NATS_URL',
-  natsUser: 'FLOTILLA_NATS_USER',
-  natsPassword: 'FLOTILLA_NATS_PASSWORD',
-  natsCreds: 'FLOTILLA_NATS_CREDS',
-  natsKvBucket: 'FLOTILLA_NATS_KV_BUCKET',
-  // NATS decentralized auth and TLS (see docs/nats/README.md).
-  natsEnrollmentJwt: 'FLOTILLA_NATS_ENROLLMENT_JWT',
-  natsCaFile: 'FLOTILLA_NATS_CA_FILE',
-} as const;
+export { AGENT_ENV } from './agent-env.js';
 
 /** Log levels, least to most severe. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -101,22 +73,6 @@ export interface NatsOperatorAuthConfig {
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 // --- end of NATS decentralized auth ---
-
-/** Where the CA that signs the hub's certificate comes from: PEM text, or a file read at start. */
-export type HubCaSource = { readonly kind: 'pem'; readonly pem: string } | { readonly kind: 'file'; readonly path: string };
-
-/**
- * How the agent verifies the hub: TLS against the hub's CA (always, from the first connection, so the
- * bootstrap token only ever crosses TLS), or plaintext when FLOTILLA_HUB_INSECURE=true.
- */
-export type HubTlsConfig =
-  | {
-      readonly kind: 'tls';
-      readonly ca: HubCaSource;
-      /** FLOTILLA_HUB_TLS_SERVER_NAME: the name checked against the hub's certificate instead of the address's host. */
-      readonly serverName: string | undefined;
-    }
-  | { readonly kind: 'insecure' };
 
 /** The gRPC hub link: one stream to the hub, authenticated by the bootstrap token, then the credential. */
 export interface GrpcTransportConfig {
@@ -185,7 +141,6 @@ export const CONFIG_DEFAULTS = {
 } as const;
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_NAME = /^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const BRACKETED_IPV6 = /^\[[0-9A-Fa-f:.]+\]$/;
 // A token travels as a gRPC metadata value: visible ASCII only, no spaces.
@@ -308,8 +263,6 @@ export function credentialIssue(hasStoredCredential: boolean, config: AgentConfi
   };
 }
 
-type ReadVariable = (name: string) => string | undefined;
-type RaiseIssue = (code: ConfigIssueCode, path: string, message: string) => void;
 
 /** Kubeconfig path and agent namespace. The namespace must be a DNS-1123 label when given. */
 function readKubeAccess(read: ReadVariable, issue: RaiseIssue): KubeAccessConfig {
@@ -395,57 +348,6 @@ function readTransport(read: ReadVariable, issue: RaiseIssue): TransportConfig |
 }
 
 /**
- * FLOTILLA_HUB_CA (PEM text) or FLOTILLA_HUB_CA_FILE (a path, read at start), exactly one, unless
- * FLOTILLA_HUB_INSECURE=true, which takes neither. Undefined when the settings are unusable.
- */
-function readHubTls(read: ReadVariable, issue: RaiseIssue): HubTlsConfig | undefined {
-  const insecureText = read(AGENT_ENV.hubInsecure)?.toLowerCase() ?? 'false';
-  const insecure = ['1', 'true', 'yes', 'on'].includes(insecureText) ? true : ['0', 'false', 'no', 'off'].includes(insecureText) ? false : undefined;
-  if (insecure === undefined) {
-    issue('invalid', AGENT_ENV.hubInsecure, `${AGENT_ENV.hubInsecure} must be true or false; got ${quote(insecureText)}`);
-    return undefined;
-  }
-  // An env var set by hand often carries the PEM's line breaks as the two characters \n.
-  const pemText = read(AGENT_ENV.hubCa)?.replace(/\\n/g, '\n').trim();
-  const path = read(AGENT_ENV.hubCaFile);
-  const serverName = read(AGENT_ENV.hubTlsServerName);
-  if (insecure) {
-    const contradicting = [AGENT_ENV.hubCa, AGENT_ENV.hubCaFile, AGENT_ENV.hubTlsServerName].filter((name) => read(name) !== undefined);
-    if (contradicting.length === 0) return { kind: 'insecure' };
-    issue('invalid', AGENT_ENV.hubInsecure, `${AGENT_ENV.hubInsecure}=true dials the hub in plaintext: unset ${contradicting.join(', ')} or ${AGENT_ENV.hubInsecure}`);
-    return undefined;
-  }
-  let ok = true;
-  if (serverName !== undefined && (serverName.length > 253 || !DNS_NAME.test(serverName))) {
-    issue('invalid', AGENT_ENV.hubTlsServerName, `${AGENT_ENV.hubTlsServerName} must be a DNS name from the hub's certificate; got ${quote(serverName)}`);
-    ok = false;
-  }
-  if (pemText !== undefined && path !== undefined) {
-    issue('invalid', AGENT_ENV.hubCa, `${AGENT_ENV.hubCa} and ${AGENT_ENV.hubCaFile} are exclusive: set one`);
-    return undefined;
-  }
-  if (pemText === undefined && path === undefined) {
-    issue(
-      'required',
-      AGENT_ENV.hubCa,
-      `${AGENT_ENV.hubCa} (PEM) or ${AGENT_ENV.hubCaFile} (a path) is required: the CA the hub's certificate is signed by (the hub's agentLinkCA query, or the caBundle of registerCluster). ${AGENT_ENV.hubInsecure}=true dials in plaintext instead (development only)`,
-    );
-    return undefined;
-  }
-  if (pemText !== undefined && !isCertificatePem(pemText)) {
-    issue('invalid', AGENT_ENV.hubCa, `${AGENT_ENV.hubCa} must hold PEM certificates (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)`);
-    return undefined;
-  }
-  if (!ok) return undefined;
-  return { kind: 'tls', ca: pemText !== undefined ? { kind: 'pem', pem: pemText } : { kind: 'file', path: path! }, serverName };
-}
-
-/** True when `text` holds at least one PEM certificate block. */
-export function isCertificatePem(text: string): boolean {
-  return /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(text);
-}
-
-/**
  * Why a NATS server entry is unusable, or undefined: `nats://` or `tls://` (or no scheme), a host, an
  * optional port. Credentials inside the URL are refused without echoing the entry.
  */
@@ -495,9 +397,4 @@ function readInteger(text: string | undefined, name: string, rule: IntegerRule):
     return rule.fallback;
   }
   return value;
-}
-
-/** Quotes a non-secret value for a message, bounded so that a pasted blob cannot flood the log. */
-function quote(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { AGENT_ENV, isCertificatePem, type ConfigIssue, type HubTlsConfig } from '../core/config.js';
+import { AGENT_ENV, type ConfigIssue } from '../core/config.js';
+import { isCertificatePem, type HubTlsConfig } from '../core/hub-tls-config.js';
 import type { GrpcLinkSecurity } from './grpc-hub-link.js';
 
 /** Result of {@link resolveLinkSecurity}. */

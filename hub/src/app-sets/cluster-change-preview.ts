@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClustersService, type ClusterSnapshotChange } from '../clusters/clusters.service';
+import { requireAdmin } from '../auth/require';
 import { ClusterAccess } from '../clusters/cluster-access';
 import type { Principal } from '../core/auth/principal';
 import { issue, type Issue } from '../core/issues';
@@ -37,7 +38,7 @@ export class ClusterChangePreviews {
    * business; a relabel needs a cluster the principal can see; only AppSets it can read are listed.
    */
   async preview(principal: Principal, change: ClusterChange): Promise<AppSetChangePreview[]> {
-    if (change.remove) this.access.requireAdmin(principal, 'deregister clusters');
+    if (change.remove) requireAdmin(principal, 'deregister clusters');
     // A non-admin previews relabels of clusters it can see; a new name looks like an invisible one (NOT_FOUND).
     else if (!principal.admin) await this.access.get(principal, change.cluster);
     return this.previewOf(change, await this.appSets.list(principal));

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -147,11 +147,6 @@ export class ApiTokensService {
     writeFileSync(file, `${token}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);
     return { generated: token, file };
-  }
-
-  /** True when the data folder holds the generated admin token. */
-  hasTokenFile(): boolean {
-    return existsSync(join(this.config.dataDir, ADMIN_TOKEN_FILE));
   }
 }
 

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { requireAdmin } from '../auth/require';
 import { canRelabelCluster, canSeeCluster } from '../core/auth/cluster-access';
 import type { Principal } from '../core/auth/principal';
 import { FlotillaError } from '../errors';
@@ -49,10 +48,5 @@ export class ClusterAccess {
         `${principal.actor} may not relabel cluster ${cluster.name}: every project that owns it, before and after the change, must be one where it is OPERATOR.`,
       );
     }
-  }
-
-  /** Throws PERMISSION_DENIED unless the principal is an admin (registering and removing clusters). */
-  requireAdmin(principal: Principal, what: string): void {
-    requireAdmin(principal, what);
   }
 }
