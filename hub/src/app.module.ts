@@ -20,6 +20,7 @@ import { ClustersService } from './clusters/clusters.service';
 import { HUB_CONFIG, type HubConfig } from './config/hub-config';
 import { dataSourceOptions } from './database/data-source-options';
 import { GraphqlErrorsFilter } from './graphql/errors.filter';
+import { GraphqlLimits } from './graphql/limits/graphql-limits';
 import { RESOLVERS, SCALARS } from './graphql/resolvers';
 import { Metrics } from './observability/metrics';
 import { ObservabilityController } from './observability/observability.controller';
@@ -39,9 +40,6 @@ import { RolloutsService } from './rollouts/rollouts.service';
 import { AgentCertificates } from './trust/agent-certificates.service';
 import { AgentLinkCa } from './trust/agent-link-ca.service';
 
-/** Largest accepted GraphQL query depth; deeper queries are refused before execution. */
-const MAX_QUERY_DEPTH = 12;
-
 /**
  * The hub as one Nest module. Features keep their own folders (service, resolver, entity, model); they
  * are wired here rather than in per-feature modules because their services call each other in both
@@ -59,6 +57,8 @@ export class AppModule {
       if (!appRef.current) throw new Error('the hub is not started yet');
       return appRef.current;
     };
+    // Cost, size, depth and rate limits (graphql/limits): in the module options, the HTTP hooks and the WebSocket screen.
+    const limits = new GraphqlLimits(config.graphqlLimits);
     return {
       module: AppModule,
       imports: [
@@ -68,16 +68,17 @@ export class AppModule {
           autoSchemaFile: true,
           sortSchema: true,
           graphiql: true,
-          queryDepth: MAX_QUERY_DEPTH,
+          ...limits.mercuriusOptions(),
           // Every HTTP request was authenticated by the edge (auth/http-edge.ts) before GraphQL runs.
           context: (request: FastifyRequest) => httpContext(request),
           // graphql-ws over WebSocket at /graphql (rolloutProgress); the token comes in connection_init.
-          subscription: { onConnect: websocketConnect(app) },
+          subscription: { onConnect: websocketConnect(app), context: limits.websocketContext() },
         }),
       ],
       controllers: [ObservabilityController],
       providers: [
         { provide: HUB_CONFIG, useValue: config },
+        { provide: GraphqlLimits, useValue: limits },
         { provide: APP_FILTER, useClass: GraphqlErrorsFilter },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
@@ -10,8 +10,11 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedde
 import { migrate } from './database/migrate';
 import { ApiTokensService, type BootstrapAdmin } from './auth/api-tokens.service';
 import { installHttpAuthentication } from './auth/http-edge';
+import { installGraphqlLimits } from './graphql/limits/graphql-limits';
+import { installCrossSiteProtection } from './http/cross-site-edge';
 import { ProjectsService } from './projects/projects.service';
 import { AgentLinkCa } from './trust/agent-link-ca.service';
+import { createHubLogger } from './logging/hub-logger';
 
 /** A running hub. */
 export interface RunningHub {
@@ -35,18 +38,14 @@ export interface RunningHub {
 const EMBEDDED_POOL_SIZE = 1;
 const DEFAULT_POOL_SIZE = 10;
 
-const LEVELS: Record<HubConfig['logLevel'], LogLevel[]> = {
-  debug: ['error', 'warn', 'log', 'debug'],
-  info: ['error', 'warn', 'log'],
-  warn: ['error', 'warn'],
-  error: ['error'],
-};
-
 /**
  * Starts the hub: the database (embedded PGlite when no DATABASE_URL), migrations under an advisory
  * lock, the agent-link CA, then GraphQL/HTTP and the gRPC agent link (TLS unless FLOTILLA_GRPC_INSECURE). `stop()` closes everything in reverse order.
  */
 export async function startHub(config: HubConfig): Promise<RunningHub> {
+  // Before anything logs: JSON lines or text (coloured only on a terminal), per FLOTILLA_LOG_FORMAT.
+  const logger = createHubLogger(config.log, config.logLevel);
+  Logger.overrideLogger(logger);
   const log = new Logger('Hub');
   let embedded: EmbeddedDatabase | undefined;
   if (!config.databaseUrl) {
@@ -57,12 +56,15 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   try {
     const appRef: { current?: NestFastifyApplication } = {};
     const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, embedded ? EMBEDDED_POOL_SIZE : DEFAULT_POOL_SIZE, appRef), new FastifyAdapter({ bodyLimit: 2 * 1024 * 1024 }), {
-      logger: LEVELS[config.logLevel],
+      logger,
       abortOnError: false,
     });
     appRef.current = app;
-    app.enableShutdownHooks();
+    // No app.enableShutdownHooks(): main.ts handles the signals and calls stop(); Nest's own signal
+    // handler closed the app a second time ("Called end on pool more than once").
+    await installCrossSiteProtection(app, config.crossSite);
     installHttpAuthentication(app);
+    installGraphqlLimits(app);
     const ran = await migrate(app.get(DataSource), { lock: !embedded });
     if (ran.length > 0) log.log(`applied migrations: ${ran.join(', ')}`);
     await app.get(ProjectsService).ensureDefault();
@@ -73,6 +75,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
+    let stopping: Promise<void> | undefined;
     return {
       app,
       graphqlUrl: `http://${shownHost}:${port}/graphql`,
@@ -80,9 +83,12 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
       caBundle,
       agentLinkInsecure: config.agentLinkTls.insecure,
       bootstrapAdmin,
-      async stop() {
-        await app.close();
-        await embedded?.stop();
+      stop() {
+        stopping ??= (async () => {
+          await app.close();
+          await embedded?.stop();
+        })();
+        return stopping;
       },
     };
   } catch (error) {

@@ -5,6 +5,7 @@ import { startDemo } from './demo/demo-fleet';
 import { startHub } from './hub';
 import { adminTokenBanner } from './auth/admin-token-banner';
 import { printNatsConfig } from './nats-trust/print-nats-config';
+import { resolveLogFormat } from './logging/hub-logger';
 
 const log = new Logger('Hub');
 
@@ -29,7 +30,9 @@ async function main(): Promise<void> {
   const hub = await startHub(config);
   log.log(`GraphQL ready at ${hub.graphqlUrl} (GraphiQL at ${hub.graphqlUrl.replace(/graphql$/, 'graphiql')})`);
   const banner = adminTokenBanner(hub, config);
-  if (banner) console.log(banner);
+  // The token is shown on a terminal only: a JSON log goes to files and collectors, and keeps no secret.
+  if (banner && resolveLogFormat(config.log, process.stdout.isTTY === true) === 'text') console.log(banner);
+  else if (banner) log.log(`The fleet-admin API token is in ${hub.bootstrapAdmin.file} (mode 0600); it is shown on a terminal only, never in a JSON log.`);
   const demo = config.demo ? await startDemo(hub, config) : undefined;
 
   let stopping = false;

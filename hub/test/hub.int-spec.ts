@@ -226,11 +226,11 @@ describe('hub on real PostgreSQL with agents over real gRPC', () => {
     expect(after.data!.appSet.revision).toBe(before.data!.appSet.revision);
   });
 
-  it('an unknown rollout id and a malformed one look the same', async () => {
-    const unknown = await gql(`{ rollout(id: "00000000-0000-0000-0000-000000000000") { id } }`);
-    const malformed = await gql(`{ rollout(id: "../../etc") { id } }`);
-    expect(unknown).toEqual({ data: { rollout: null } });
-    expect(malformed).toEqual({ data: { rollout: null } });
+  it('an unknown rollout id and a malformed one look the same: NOT_FOUND', async () => {
+    const ask = async (id: string) => JSON.parse(JSON.stringify(await gql(`query($id: ID!) { rollout(id: $id) { id } }`, { id })).split(id).join('<id>')) as unknown;
+    const unknown = await ask('00000000-0000-0000-0000-000000000000');
+    expect(unknown).toMatchObject({ data: { rollout: null }, errors: [{ message: 'Rollout "<id>" does not exist.', extensions: { code: 'NOT_FOUND' } }] });
+    expect(await ask('../../etc')).toEqual(unknown);
   });
 
   it('/healthz answers ok and /metrics counts connected agents', async () => {

@@ -1,10 +1,12 @@
 import { Algorithms, encodeUser } from '@nats-io/jwt';
 import { createUser, type KeyPair } from '@nats-io/nkeys';
 import { connect, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHubConfig, type HubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
 import { NatsTrust, type CredentialReply } from '../src/nats-trust/nats-trust.service';
+import { NatsUserEntity } from '../src/nats-trust/nats-user.entity';
 import { printNatsConfig } from '../src/nats-trust/print-nats-config';
 import { TEST_ADMIN_TOKEN } from './support/admin-token';
 import { eventually, graphqlClient } from './support/graphql-client';
@@ -26,7 +28,8 @@ describe('NATS decentralized auth: the hub as operator', () => {
 
   const register = async (name: string): Promise<string> => {
     const res = await gql<{ registerCluster: { bootstrapToken: string } }>(`mutation($n: String!) { registerCluster(input: { name: $n }) { bootstrapToken } }`, { n: name });
-    return res.data!.registerCluster.bootstrapToken;
+    if (!res.data) throw new Error(`registerCluster ${name} failed: ${JSON.stringify(res.errors)}`);
+    return res.data.registerCluster.bootstrapToken;
   };
 
   const enroll = async (cluster: string, token: string, key: KeyPair = createUser(), enrollmentJwt?: string): Promise<CredentialReply> => {
@@ -222,6 +225,41 @@ describe('NATS decentralized auth: the hub as operator', () => {
     await expect(connectAs('gone-1', jwt, key)).rejects.toThrow(/authorization|revoked/i);
     expect(neighbour.isClosed()).toBe(false);
     expect(await reaches(neighbour, 'reports.gone-10')).toBe(true);
+  });
+
+  it('a JWT lives exactly the configured lifetime, and its row keeps its expiry (the revocation entry lasts as long as the JWT)', async () => {
+    const { jwt, key } = await enrolledAs('life-1');
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as { iat: number; exp: number };
+    expect(claims.exp - claims.iat).toBe(config.nats!.auth.kind === 'operator' ? config.nats!.auth.userJwtTtlSeconds : -1);
+    const rows = await hub.app.get(DataSource).getRepository(NatsUserEntity).findBy({ clusterName: 'life-1', publicKey: key.getPublicKey() });
+    expect(rows.map((row) => [row.issuedAt.getTime() / 1000, row.expiresAt.getTime() / 1000])).toEqual([[claims.iat, claims.exp]]);
+  });
+
+  it('a re-install: the old user keeps working until the new agent enrolls, then is revoked; the new one is let in', async () => {
+    // Given an enrolled agent, and a fresh bootstrap token for its cluster
+    const old = await enrolledAs('reinst-1');
+    const { issueBootstrapToken } = (await gql<{ issueBootstrapToken: { bootstrapToken: string } }>(`mutation { issueBootstrapToken(cluster: "reinst-1") { bootstrapToken } }`)).data!;
+    // Then the old agent carries on while nobody has used the token
+    expect(await reaches(old.connection, 'reports.reinst-1')).toBe(true);
+
+    // When a new agent enrolls with it
+    const key = createUser();
+    const reply = await enroll('reinst-1', issueBootstrapToken.bootstrapToken, key);
+    if (!('jwt' in reply)) throw new Error(`re-enrollment refused: ${reply.message}`);
+
+    // Then the old connection is dropped and its JWT refused, and the new key connects
+    await eventually(async () => old.connection.isClosed(), { timeoutMs: 5000, what: 'the replaced connection dropped' });
+    await expect(connectAs('reinst-1', old.jwt, old.key)).rejects.toThrow(/authorization|revoked/i);
+    expect(await reaches(await connectAs('reinst-1', reply.jwt, key), 'reports.reinst-1')).toBe(true);
+  });
+
+  it('revokeAgentCredentials counts the NATS users it revoked and cuts them; renewing afterwards is refused', async () => {
+    const { connection, jwt, key } = await enrolledAs('rev-1');
+    const res = await gql<{ revokeAgentCredentials: { revokedCredentials: number } }>(`mutation { revokeAgentCredentials(cluster: "rev-1") { revokedCredentials } }`);
+    expect(res.data!.revokeAgentCredentials.revokedCredentials).toBe(1);
+    await eventually(async () => connection.isClosed(), { timeoutMs: 5000, what: 'the revoked connection dropped' });
+    await expect(connectAs('rev-1', jwt, key)).rejects.toThrow(/authorization|revoked/i);
+    expect(await trust.renew('rev-1', { publicKey: key.getPublicKey() }, new Date())).toEqual({ error: 'UNAUTHENTICATED', message: 'This NATS user cannot be renewed.' });
   });
 
   it('prints the server configuration with the operator, the system account and a preloaded memory resolver', async () => {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --full] [--only S2[,S5]]`: runs the benchmark scenarios of ../shared/BENCH.md
+ * `npm run bench [-- --full] [--only S2[,S5]]`: runs the benchmark scenarios of BENCH.md (../shared/BENCH.md from the repository root)
  * (S1 to S6), each group of cases in a child process of its own (so that peak RSS and a
  * crash belong to one case), prints a Markdown table per scenario, writes JSON and Markdown under
  * test/bench/results/<run>/ and appends the ratios to test/bench/history.jsonl. It reports; it

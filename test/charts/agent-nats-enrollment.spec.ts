@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { credentialIssue, loadAgentConfig } from '../../agent/src/core/config.js';
@@ -127,5 +128,18 @@ describe('the install command registerCluster returns when the hub is the NATS o
     const env = resolveEnv(containerOf(manifests), { 'flotilla-agent-nats-enrollment': JWT, 'flotilla-agent-bootstrap-token': 'flt_boot_x-Y_z' });
     expect(env).toMatchObject({ FLOTILLA_CLUSTER_NAME: 'edge-7', FLOTILLA_TRANSPORT: 'nats', FLOTILLA_NATS_URL: url, FLOTILLA_BOOTSTRAP_TOKEN: 'flt_boot_x-Y_z' });
     expect(loadAgentConfig(env)).toMatchObject({ ok: true, config: { transport: { kind: 'nats', servers: url.split(','), auth: { kind: 'operator', enrollmentJwt: JWT } } } });
+    // No CA given: no CA rendered, the agent uses the system trust store.
+    expect(byKind(manifests, 'ConfigMap')).toEqual([]);
+    expect(env['FLOTILLA_NATS_CA_FILE']).toBeUndefined();
+  });
+
+  it('carries the NATS CA it is given: the agent verifies the tls:// servers against it', () => {
+    const pem = readFileSync(new URL('./fixtures/hub-ca.crt', import.meta.url), 'utf8');
+    const command = agentInstallCommand({ name: 'edge-7' }, { kind: 'nats', servers: ['tls://nats.example.com:4222'], enrollmentJwt: JWT, caBundle: pem }, 'flt_boot_x');
+    const manifests = render('flotilla-agent', [], setsOf(command), 'flotilla-agent');
+    const configMap = byKind(manifests, 'ConfigMap').find((m) => m.metadata.name === 'flotilla-agent-nats-ca');
+    expect((configMap?.['data'] as Record<string, string> | undefined)?.['ca.crt']?.trim()).toBe(pem.trim());
+    const env = resolveEnv(containerOf(manifests), { 'flotilla-agent-nats-enrollment': JWT, 'flotilla-agent-bootstrap-token': 'flt_boot_x' });
+    expect(loadAgentConfig(env)).toMatchObject({ ok: true, config: { transport: { kind: 'nats', servers: ['tls://nats.example.com:4222'], caFile: '/etc/flotilla/nats-ca/ca.crt' } } });
   });
 });

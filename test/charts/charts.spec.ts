@@ -21,8 +21,8 @@ const AGENT_CASES = [
   { values: 'agent-existing-secret', cluster: 'ap-south-2', hub: 'hub.flotilla.internal:4001', logLevel: 'warn', probePort: 8080, store: 'secret' },
 ] as const;
 const AGENT_KUBE_CASES = ['agent-kube-grpc', 'agent-kube-nats', 'agent-kube-nats-creds'] as const;
-const AGENT_NATS_CASES = ['agent-nats-enrollment'] as const;
-const HUB_CASES = ['hub-minimal', 'hub-ha', 'hub-nats', 'hub-auth', 'hub-admin-token'] as const;
+const AGENT_NATS_CASES = ['agent-nats-enrollment', 'agent-nats-ca-bundle'] as const;
+const HUB_CASES = ['hub-minimal', 'hub-ha', 'hub-nats', 'hub-nats-operator', 'hub-auth', 'hub-admin-token'] as const;
 /** The CA of the agent test values (hub.caBundle), PEM. */
 const HUB_CA = readFileSync(new URL('./fixtures/hub-ca.crt', import.meta.url), 'utf8');
 /** A FLOTILLA_CA_ENCRYPTION_KEY as the hub chart's Secret holds it. */

@@ -359,7 +359,8 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
     const byName = (name: string, missing = 'zz-missing') => ({ target: () => name, missing: () => missing });
     const byId = (id: () => string) => ({ target: id, missing: () => randomUUID() });
     const named = (target: string) => ({ target });
-    const isNull = (field: string) => (answer: Answer) => expect(answer).toEqual({ status: 200, data: { [field]: null }, errors: [] });
+    /** A single-object query: its field null, and one NOT_FOUND error (other fields of a batch would survive). */
+    const notFound = (field: string) => (answer: Answer) => expect(answer).toEqual({ status: 200, data: { [field]: null }, errors: [{ code: 'NOT_FOUND', message: expect.any(String) }] });
     const fails = (code: string) => (answer: Answer) => {
       expect(answer.data).toBeNull();
       expect(answer.errors.map((e) => e.code)).toEqual([code]);
@@ -369,11 +370,11 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
     const rollout = (verb: string, extra = '') => `mutation($target: ID!) { ${verb}(id: $target${extra}) { id phase } }`;
 
     const ROWS: LookalikeRow[] = [
-      { who: 'operator-b', case: "reads team-a's cluster a-1", document: `query($target: String!) { cluster(name: $target) { name labels } }`, variables: named, ...byName('a-1'), check: isNull('cluster') },
-      { who: 'operator-b', case: "reads team-a's AppSet", document: `query($target: String!) { appSet(name: $target) { name revision } }`, variables: named, ...byName('a-app'), check: isNull('appSet') },
-      { who: 'operator-b', case: "reads team-a's rollout by id", document: `query($target: ID!) { rollout(id: $target) { id phase } }`, variables: named, ...byId(() => w.rollouts.a), check: isNull('rollout') },
-      { who: 'operator-b', case: "reads the actors of team-a's rollout events", document: `query($target: ID!) { rollout(id: $target) { events { actor kind } } }`, variables: named, ...byId(() => w.rollouts.a), check: isNull('rollout') },
-      { who: 'operator-b', case: 'reads project team-a', document: `query($target: String!) { project(name: $target) { name clusters appSets } }`, variables: named, ...byName('team-a'), check: isNull('project') },
+      { who: 'operator-b', case: "reads team-a's cluster a-1", document: `query($target: String!) { cluster(name: $target) { name labels } }`, variables: named, ...byName('a-1'), check: notFound('cluster') },
+      { who: 'operator-b', case: "reads team-a's AppSet", document: `query($target: String!) { appSet(name: $target) { name revision } }`, variables: named, ...byName('a-app'), check: notFound('appSet') },
+      { who: 'operator-b', case: "reads team-a's rollout by id", document: `query($target: ID!) { rollout(id: $target) { id phase } }`, variables: named, ...byId(() => w.rollouts.a), check: notFound('rollout') },
+      { who: 'operator-b', case: "reads the actors of team-a's rollout events", document: `query($target: ID!) { rollout(id: $target) { events { actor kind } } }`, variables: named, ...byId(() => w.rollouts.a), check: notFound('rollout') },
+      { who: 'operator-b', case: 'reads project team-a', document: `query($target: String!) { project(name: $target) { name clusters appSets } }`, variables: named, ...byName('team-a'), check: notFound('project') },
       { who: 'operator-b', case: "filters audit events by project team-a", document: `query($target: String!) { auditEvents(filter: { project: $target }) { nodes { actor kind } } }`, variables: named, ...byName('team-a'), check: (a) => expect(a.data).toEqual({ auditEvents: { nodes: [] } }) },
       { who: 'operator-b', case: "previews a rollout of team-a's AppSet", document: `query($target: String!) { previewRollout(appSet: $target) { added } }`, variables: named, ...byName('a-app'), check: fails('NOT_FOUND') },
       { who: 'operator-b', case: "diffs revisions of team-a's AppSet", document: `query($target: String!) { appSetRevisionDiff(appSet: $target, from: 1, to: 1) }`, variables: named, ...byName('a-app'), check: fails('NOT_FOUND') },
@@ -403,9 +404,9 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
         ...byName('a-app', 'zz-fresh-app'),
         check: issues('previewAppSet', []),
       },
-      { who: 'viewer-a', case: "reads team-b's AppSet", document: `query($target: String!) { appSet(name: $target) { name } }`, variables: named, ...byName('b-app'), check: isNull('appSet') },
-      { who: 'viewer-a', case: "reads team-b's rollout by id", document: `query($target: ID!) { rollout(id: $target) { id } }`, variables: named, ...byId(() => w.rollouts.b), check: isNull('rollout') },
-      { who: 'oidc-team-a', case: "reads team-b's cluster b-1", document: `query($target: String!) { cluster(name: $target) { name } }`, variables: named, ...byName('b-1'), check: isNull('cluster') },
+      { who: 'viewer-a', case: "reads team-b's AppSet", document: `query($target: String!) { appSet(name: $target) { name } }`, variables: named, ...byName('b-app'), check: notFound('appSet') },
+      { who: 'viewer-a', case: "reads team-b's rollout by id", document: `query($target: ID!) { rollout(id: $target) { id } }`, variables: named, ...byId(() => w.rollouts.b), check: notFound('rollout') },
+      { who: 'oidc-team-a', case: "reads team-b's cluster b-1", document: `query($target: String!) { cluster(name: $target) { name } }`, variables: named, ...byName('b-1'), check: notFound('cluster') },
       { who: 'operator-b', case: "starts a rollout of team-a's AppSet", document: `mutation($target: String!) { startRollout(appSet: $target) { id } }`, variables: (t) => ({ target: t }), ...byName('a-app'), check: fails('NOT_FOUND') },
       { who: 'operator-b', case: "pauses team-a's rollout", document: rollout('pauseRollout'), variables: named, ...byId(() => w.rollouts.a), check: fails('NOT_FOUND') },
       { who: 'operator-b', case: "resumes team-a's rollout", document: rollout('resumeRollout'), variables: named, ...byId(() => w.rollouts.a), check: fails('NOT_FOUND') },
@@ -474,9 +475,21 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
         p: project(name: "${team}") { name } mine: cluster(name: "b-1") { name }
         again: cluster(name: "${cluster}") { apps { name } } }`;
       const missingId = randomUUID();
-      const outOfScope = await ask('operator-b', batch('a-1', 'a-app', w.rollouts.a, 'team-a'));
-      const missing = await ask('operator-b', batch('zz-1', 'zz-app', missingId, 'zz-team'));
-      expect(outOfScope).toEqual({ status: 200, data: { c: null, s: null, r: null, p: null, mine: { name: 'b-1' }, again: null }, errors: [] });
+      // Errors come in the order the fields finish: compare them as a sorted list.
+      const sorted = (answer: Answer): Answer => ({ ...answer, errors: [...answer.errors].sort((x, y) => x.message.localeCompare(y.message)) });
+      const outOfScope = sorted(scrub(await ask('operator-b', batch('a-1', 'a-app', w.rollouts.a, 'team-a')), { [w.rollouts.a]: '<id>', 'a-1': '<cluster>', 'a-app': '<app>', 'team-a': '<project>' }));
+      const missing = sorted(scrub(await ask('operator-b', batch('zz-1', 'zz-app', missingId, 'zz-team')), { [missingId]: '<id>', 'zz-1': '<cluster>', 'zz-app': '<app>', 'zz-team': '<project>' }));
+      expect(outOfScope).toEqual({
+        status: 200,
+        data: { c: null, s: null, r: null, p: null, mine: { name: 'b-1' }, again: null },
+        errors: [
+          { code: 'NOT_FOUND', message: 'AppSet "<app>" does not exist.' },
+          { code: 'NOT_FOUND', message: 'Cluster "<cluster>" is not registered.' },
+          { code: 'NOT_FOUND', message: 'Cluster "<cluster>" is not registered.' },
+          { code: 'NOT_FOUND', message: 'Project "<project>" does not exist.' },
+          { code: 'NOT_FOUND', message: 'Rollout "<id>" does not exist.' },
+        ],
+      });
       expect(missing).toEqual(outOfScope);
       const mutations = (appSet: string, id: string) => `mutation { x: pauseRollout(id: "${id}") { id } y: startRollout(appSet: "${appSet}") { id } }`;
       const a = scrub(await ask('operator-b', mutations('a-app', w.rollouts.a)), { 'a-app': '<app>', [w.rollouts.a]: '<rollout>' });
@@ -495,16 +508,20 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
         answers.add(JSON.stringify(scrub({ read, verb }, { [id]: '<id>' })));
       }
       expect([...answers]).toHaveLength(1);
-      expect(JSON.parse([...answers][0]!)).toMatchObject({ read: { data: { rollout: null } }, verb: { data: null, errors: [{ code: 'NOT_FOUND' }] } });
+      expect(JSON.parse([...answers][0]!)).toMatchObject({ read: { data: { rollout: null }, errors: [{ code: 'NOT_FOUND' }] }, verb: { data: null, errors: [{ code: 'NOT_FOUND' }] } });
       record('row 12: id guessing', JSON.parse([...answers][0]!));
     });
 
-    it("ends operator-b's rolloutProgress subscription of team-a's rollout without data, as for a missing id", async () => {
+    it("ends operator-b's rolloutProgress subscription of team-a's rollout with NOT_FOUND and no data, as for a missing id", async () => {
       const subscribe = (id: string) =>
         openGraphqlSocket(w.url, { connectionParams: { authorization: w.authorization['operator-b'] }, query: `subscription($id: ID!) { rolloutProgress(id: $id) { id phase } }`, variables: { id } }).outcome;
-      const [outOfScope, missing] = await Promise.all([subscribe(w.rollouts.a), subscribe(randomUUID())]);
-      expect(summary(outOfScope)).toEqual({ acked: true, types: ['connection_ack', 'complete'], ended: 'complete' });
+      const [a, b] = [w.rollouts.a, randomUUID()];
+      const [outOfScope, missing] = await Promise.all([subscribe(a), subscribe(b)]);
+      expect(summary(outOfScope)).toEqual({ acked: true, types: ['connection_ack', 'error'], ended: 'error' });
       expect(summary(missing)).toEqual(summary(outOfScope));
+      const errorOf = (outcome: typeof outOfScope, id: string) => scrub(outcome.messages.find((m) => m.type === 'error')?.payload, { [id]: '<id>' });
+      expect(errorOf(outOfScope, a)).toEqual([{ message: 'Rollout "<id>" does not exist.', extensions: { code: 'NOT_FOUND' } }]);
+      expect(errorOf(missing, b)).toEqual(errorOf(outOfScope, a));
       record('row 12: subscription', summary(outOfScope));
     });
   });
@@ -514,6 +531,7 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
     const VIEWER_CALLS: Record<string, () => [string, Record<string, unknown>]> = {
       abortRollout: () => [`mutation($id: ID!) { abortRollout(id: $id) { phase } }`, { id: w.rollouts.a }],
       applyAppSet: () => [`mutation($y: String!) { applyAppSet(yaml: $y) { changed } }`, { y: appSetYaml('a-app', 'team-a', 'by-viewer') }],
+      completeAgentLinkCARotation: () => [`mutation { completeAgentLinkCARotation { rotationEndsAt } }`, {}],
       approveWave: () => [`mutation($id: ID!) { approveWave(id: $id, wave: "main") { phase } }`, { id: w.rollouts.a }],
       createApiToken: () => [`mutation { createApiToken(input: { name: "by-viewer", role: OPERATOR, project: "team-a" }) { token } }`, {}],
       createProject: () => [`mutation { createProject(input: { name: "by-viewer", namespaces: ["team-a"] }) { name } }`, {}],
@@ -526,6 +544,7 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
       resumeRollout: () => [`mutation($id: ID!) { resumeRollout(id: $id) { phase } }`, { id: w.rollouts.a }],
       revokeAgentCredentials: () => [`mutation { revokeAgentCredentials(cluster: "a-1") { revokedAt } }`, {}],
       revokeApiToken: () => [`mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: w.tokenIds.operatorA }],
+      rotateAgentLinkCA: () => [`mutation { rotateAgentLinkCA(overlapSeconds: 60) { rotationEndsAt } }`, {}],
       rollbackRollout: () => [`mutation($id: ID!) { rollbackRollout(id: $id) { phase } }`, { id: w.rollouts.a }],
       setClusterLabels: () => [`mutation { setClusterLabels(cluster: "a-1", labels: { team: "a", by: "viewer" }) { name } }`, {}],
       startRollout: () => [`mutation { startRollout(appSet: "a-app") { id } }`, {}],
@@ -578,6 +597,9 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
       { case: 'relabel shared-1, which team-b also owns', document: () => [`mutation { setClusterLabels(cluster: "shared-1", labels: { team: "a" }) { name } }`, {}] },
       { case: "move a-1 into team-b's selector", document: () => [`mutation($l: JSONObject!) { setClusterLabels(cluster: "a-1", labels: $l) { name } }`, { l: { team: 'a', 'tenant-b': 'true' } }] },
       { case: 'list API tokens', document: () => [`{ apiTokens { id } }`, {}] },
+      { case: 'rotate the agent-link CA', document: () => [`mutation { rotateAgentLinkCA(overlapSeconds: 60) { rotationEndsAt } }`, {}] },
+      { case: 'end a CA rotation', document: () => [`mutation { completeAgentLinkCARotation { rotationEndsAt } }`, {}] },
+      { case: 'read the agent-link trust', document: () => [`{ agentLinkTrust { bundlePem } }`, {}] },
     ];
 
     it.each(titled(OPERATOR_DENIED, (row) => row.case))('operator-a may not %s: PERMISSION_DENIED', async (title, { document }) => {
@@ -715,7 +737,11 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
       async (_title, { yaml, codes, name }) => {
         const document = yaml(name);
         const appSetName = /name: ([a-z0-9-]+)/.exec(document)![1]!;
-        const stored = async () => (await must<{ appSet: { revision: number; condition: string } | null }>('admin', `query($n: String!) { appSet(name: $n) { revision condition } }`, { n: appSetName })).appSet;
+        // What is stored under that name: the AppSet, or the NOT_FOUND a missing one answers.
+        const stored = async () => {
+          const answer = await ask('admin', `query($n: String!) { appSet(name: $n) { revision condition } }`, { n: appSetName });
+          return answer.errors.length > 0 ? answer.errors.map((e) => e.code) : answer.data;
+        };
         const before = await stored();
         const applied = await must<{ applyAppSet: { changed: boolean; appSet: unknown; issues: { code: string; path: string }[] } }>(
           'operator-a',

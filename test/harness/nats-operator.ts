@@ -2,8 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PermissionViolationError, connect, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { TEST_CA_ENCRYPTION_KEY } from './auth.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 import { NatsServerProcess } from './nats.js';
-import { HUB_MAIN, type ManagedProcess } from './processes.js';
+import { HUB_MAIN, startHub, type HubProcess, type ManagedProcess } from './processes.js';
 
 /** What `node hub/dist/main.js` prints for NATS decentralized auth. */
 export type HubNatsPrintout = 'server-config' | 'enrollment-jwt';
@@ -88,3 +91,147 @@ export function recordJsonLines(process: ManagedProcess, lines: AgentLogLine[] =
   });
   return lines;
 }
+
+/**
+ * Hub replicas as NATS operator over one PostgreSQL database and one operator-mode nats-server, whose
+ * configuration the hub printed from that database before any replica ran (as an operator makes it).
+ */
+export interface OperatorHubs {
+  readonly db: TestDatabase;
+  readonly nats: OperatorNatsServer;
+  readonly hubs: HubProcess[];
+  /** Every output line of each replica (same index as `hubs`), in order; the process keeps only its last 200. */
+  readonly hubLines: string[][];
+  /** Stops the replicas and the server, drops the database and removes the folders. */
+  dispose(): Promise<void>;
+}
+
+export interface OperatorHubsOptions {
+  readonly replicas: number;
+  /** Hub environment on top of the NATS operator settings (e.g. FLOTILLA_NATS_USER_JWT_TTL_SECONDS). */
+  readonly env?: Record<string, string>;
+}
+
+/**
+ * Creates a database, prints the operator-mode server configuration from it, starts the server, then
+ * the replicas (`hub-a`, `hub-b`, ...): the first alone, since it migrates, the others together.
+ */
+export async function startOperatorHubs({ replicas, env = {} }: OperatorHubsOptions): Promise<OperatorHubs> {
+  const db = await createTestDatabase();
+  const printDir = mkdtempSync(join(tmpdir(), 'flotilla-hub-print-'));
+  const hubs: HubProcess[] = [];
+  const hubLines: string[][] = [];
+  let nats: OperatorNatsServer | undefined;
+  const dispose = async () => {
+    await Promise.all(hubs.map((hub) => hub.stop()));
+    await nats?.dispose();
+    await db.drop();
+    rmSync(printDir, { recursive: true, force: true });
+  };
+  try {
+    const operatorEnv = { FLOTILLA_NATS_OPERATOR: 'true', ...env };
+    const printed = await printHubNats('server-config', { ...operatorEnv, DATABASE_URL: db.url, FLOTILLA_DATA_DIR: printDir, FLOTILLA_CA_ENCRYPTION_KEY: TEST_CA_ENCRYPTION_KEY, FLOTILLA_NATS_URL: 'nats://127.0.0.1:1' });
+    nats = await startOperatorNatsServer(printed);
+    const server = nats.server;
+    const start = async (replicaId: string) => {
+      const hub = await startHub({ databaseUrl: db.url, env: { ...operatorEnv, FLOTILLA_NATS_URL: server.url, FLOTILLA_REPLICA_ID: replicaId } });
+      const lines: string[] = [...hub.output];
+      recordLines(hub, lines);
+      return { hub, lines };
+    };
+    const ids = ['hub-a', 'hub-b', 'hub-c', 'hub-d', 'hub-e'].slice(0, replicas);
+    const started = [await start(ids[0]!), ...(await Promise.all(ids.slice(1).map(start)))];
+    for (const { hub, lines } of started) {
+      hubs.push(hub);
+      hubLines.push(lines);
+    }
+    return { db, nats, hubs, hubLines, dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+/** Appends every line `process` writes (stdout and stderr) from now on to `lines`. */
+function recordLines(process: ManagedProcess, lines: string[]): void {
+  for (const stream of [process.child.stdout, process.child.stderr]) {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const parts = (partial + chunk.toString('utf8')).split('\n');
+      partial = parts.pop() ?? '';
+      lines.push(...parts.filter((line) => line !== ''));
+    });
+  }
+}
+
+/** A NATS user identity as the agent stores it (`nats-identity.json`): its seed and the JWT the hub signed. */
+export interface NatsUserIdentity {
+  readonly seed: string;
+  readonly jwt: string;
+}
+
+/** A permission the server refused on a connection: what was tried on which subject. */
+export interface RefusedPermission {
+  readonly operation: string;
+  readonly subject: string;
+}
+
+/** A connection as some NATS user, with the permission violations the server reported on it so far. */
+export interface UserConnection {
+  readonly connection: NatsConnection;
+  readonly refused: RefusedPermission[];
+  /** True when the server refused `operation` on `subject` on this connection (after a round trip). */
+  wasRefused(operation: 'publish' | 'subscription', subject: string): Promise<boolean>;
+}
+
+/**
+ * Connects as `identity` (without reconnecting) with `inboxPrefix`, as an agent of that cluster does,
+ * and records every permission violation the server reports. Rejects when the server refuses the
+ * connection (expired, revoked or unknown user).
+ */
+export async function connectAsUser(url: string, identity: NatsUserIdentity, inboxPrefix: string): Promise<UserConnection> {
+  const connection = await connect({ servers: url, authenticator: jwtAuthenticator(identity.jwt, new TextEncoder().encode(identity.seed)), inboxPrefix, reconnect: false, timeout: 5000 });
+  const refused: RefusedPermission[] = [];
+  void (async () => {
+    for await (const status of connection.status()) {
+      if (status.type === 'error' && status.error instanceof PermissionViolationError) refused.push({ operation: status.error.operation, subject: status.error.subject });
+    }
+  })();
+  return {
+    connection,
+    refused,
+    wasRefused: async (operation, subject) => {
+      // The server answers a refused operation with -ERR before the PONG of this flush.
+      await connection.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+      return refused.some((entry) => entry.operation === operation && entry.subject === subject);
+    },
+  };
+}
+
+/** Sends `body` as JSON on `subject` and returns the parsed JSON answer. */
+export async function requestJson(connection: NatsConnection, subject: string, body: unknown, timeoutMs = 5000): Promise<Record<string, unknown>> {
+  const reply = await connection.request(subject, new TextEncoder().encode(JSON.stringify(body)), { timeout: timeoutMs });
+  return JSON.parse(new TextDecoder().decode(reply.data)) as Record<string, unknown>;
+}
+
+/** Asks `flotilla.enroll.<cluster>` for an identity as the shared enrollment user, as an agent does. */
+export async function enrollOverNats(url: string, enrollmentJwt: string, cluster: string, body: { token: string; publicKey: string }): Promise<Record<string, unknown>> {
+  const connection = await connect({ servers: url, authenticator: jwtAuthenticator(enrollmentJwt), inboxPrefix: '_INBOX_enroll', reconnect: false, timeout: 5000 });
+  try {
+    return await requestJson(connection, `flotilla.enroll.${cluster}`, body);
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+/** The claims of a user JWT the hub signed (unverified: the server verifies). */
+export interface UserJwtClaims {
+  readonly sub: string;
+  readonly name: string;
+  readonly iat: number;
+  readonly exp: number;
+  readonly nats: { readonly pub: { readonly allow: string[] }; readonly sub: { readonly allow: string[] } };
+}
+
+export const claimsOf = (jwt: string): UserJwtClaims => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as UserJwtClaims;

@@ -25,6 +25,7 @@ export class ClientIdentityStore {
         privateKeyPem: parsed.privateKeyPem,
         certificatePem: typeof parsed.certificatePem === 'string' ? parsed.certificatePem : undefined,
         caBundlePem: typeof parsed.caBundlePem === 'string' ? parsed.caBundlePem : undefined,
+        enrolledWith: typeof parsed.enrolledWith === 'string' ? parsed.enrolledWith : undefined,
       };
     } catch {
       return undefined;

@@ -1,4 +1,4 @@
-import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 
 /**
  * The agent's client identity on the gRPC link: an ECDSA P-256 key generated in the cluster (it never
@@ -11,6 +11,16 @@ export interface ClientIdentity {
   readonly privateKeyPem: string;
   readonly certificatePem?: string | undefined;
   readonly caBundlePem?: string | undefined;
+  /**
+   * {@link tokenFingerprint} of the bootstrap token the certificate was enrolled with: a configured
+   * token with another fingerprint has not been used by this agent yet.
+   */
+  readonly enrolledWith?: string | undefined;
+}
+
+/** A bootstrap token's fingerprint, kept instead of the token (sha256, hex): never the token itself. */
+export function tokenFingerprint(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 /** Validity of a certificate, milliseconds since the Unix epoch. */

@@ -4,13 +4,22 @@ import { AgentServiceClient, GRPC_CHANNEL_OPTIONS } from '@flotilla/proto/grpc';
 import type { Clock, Timer } from '../clock.js';
 import { nextBackoffMs, type BackoffOptions } from '../core/backoff.js';
 import type { Logger } from '../log.js';
-import { certificateLifetime, certificateRequest, hasUsableCertificate, newClientKey, privateKeyOf, renewalDueAtMs, type ClientIdentity } from './client-identity.js';
+import { certificateLifetime, certificateRequest, hasUsableCertificate, newClientKey, privateKeyOf, renewalDueAtMs, tokenFingerprint, type ClientIdentity } from './client-identity.js';
 import { GrpcSession, type SessionOutcome, type SessionRenewal } from './grpc-session.js';
 import type { HubLink, HubLinkHandler } from './hub-link.js';
 
 /** Where the link stores the durable credential the hub hands out. */
 export interface CredentialSink {
   write(credential: string): Promise<void>;
+}
+
+/** The PEM certificates of `pems`, each once, in order. */
+function mergeCertificates(...pems: readonly (string | undefined)[]): string {
+  const seen = new Set<string>();
+  for (const pem of pems) {
+    for (const block of (pem ?? '').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) seen.add(`${block.replace(/\r/g, '')}\n`);
+  }
+  return [...seen].join('');
 }
 
 /** Where the link keeps its client identity (key and certificate). */
@@ -67,6 +76,12 @@ export interface GrpcHubLinkOptions {
  * and renews it over the stream once two thirds of its lifetime have passed, then reconnects with the
  * new one. An agent that holds a bearer credential from an earlier version renews at once to move to a
  * certificate. A certificate that expired falls back to the bootstrap token, if one is configured.
+ *
+ * A stored certificate or credential that the hub refuses (UNAUTHENTICATED: a hub with a fresh
+ * database, a re-registered cluster) while the agent holds a bootstrap token it has not used yet (not
+ * the one its certificate was enrolled with, nor one refused since it started) is replaced: the link
+ * enrolls with that token at once. A token is tried once this way; the stored identity is never
+ * given up for a token the agent already spent.
  */
 export class GrpcHubLink implements HubLink {
   readonly #options: GrpcHubLinkOptions;
@@ -76,13 +91,21 @@ export class GrpcHubLink implements HubLink {
   #renewalKey: string | undefined;
   #client: AgentServiceClient | undefined;
   /** The client certificate #client presents ('' for none). */
-  #clientCertificate = '';
+  #channelKey = '';
   #session: GrpcSession | undefined;
   #loop: Promise<void> | undefined;
   #sleepTimer: Timer | undefined;
   #wake: (() => void) | undefined;
   #stopped = false;
   #stopping: Promise<void> | undefined;
+  /** Set when the hub refused the stored identity and an unused bootstrap token replaces it. */
+  #replaceIdentity = false;
+  /** Fingerprints of bootstrap tokens the hub refused since the agent started. */
+  readonly #refusedTokens = new Set<string>();
+  /** The bootstrap token of the enrollment in flight, if any. */
+  #enrollingWith: string | undefined;
+  /** The new key of an enrollment that replaces a refused identity: stored with its certificate. */
+  #replacementKey: string | undefined;
 
   constructor(options: GrpcHubLinkOptions) {
     this.#options = options;
@@ -100,19 +123,24 @@ export class GrpcHubLink implements HubLink {
     return this.#options.security.kind === 'tls' && this.#options.identities !== undefined;
   }
 
-  /** The channel for this attempt: a new one when the client certificate to present changed. */
+  /**
+   * The channel for this attempt: a new one when the client certificate to present or the CAs to trust
+   * changed. The hub is verified against the CA the agent was installed with plus the bundle the hub
+   * sent over an earlier verified stream (so that a CA rotation reaches agents without a re-install).
+   */
   #channel(certificate: (ClientIdentity & { certificatePem: string }) | undefined): AgentServiceClient {
-    const pem = certificate?.certificatePem ?? '';
-    if (this.#client !== undefined && this.#clientCertificate === pem) return this.#client;
-    this.#client?.close();
     const { security } = this.#options;
+    const trustPem = security.kind === 'tls' ? mergeCertificates(security.caPem, this.#identity?.caBundlePem) : '';
+    const key = `${certificate?.certificatePem ?? ''}\n${trustPem}`;
+    if (this.#client !== undefined && this.#channelKey === key) return this.#client;
+    this.#client?.close();
     const credentials =
       security.kind === 'insecure'
         ? grpc.credentials.createInsecure()
         : certificate !== undefined
-          ? grpc.credentials.createSsl(Buffer.from(security.caPem, 'utf8'), Buffer.from(certificate.privateKeyPem, 'utf8'), Buffer.from(certificate.certificatePem, 'utf8'))
-          : grpc.credentials.createSsl(Buffer.from(security.caPem, 'utf8'));
-    this.#clientCertificate = pem;
+          ? grpc.credentials.createSsl(Buffer.from(trustPem, 'utf8'), Buffer.from(certificate.privateKeyPem, 'utf8'), Buffer.from(certificate.certificatePem, 'utf8'))
+          : grpc.credentials.createSsl(Buffer.from(trustPem, 'utf8'));
+    this.#channelKey = key;
     this.#client = new AgentServiceClient(this.#options.address, credentials, {
       ...GRPC_CHANNEL_OPTIONS,
       ...(security.kind === 'tls' && security.serverName !== undefined ? { 'grpc.ssl_target_name_override': security.serverName } : {}),
@@ -148,19 +176,31 @@ export class GrpcHubLink implements HubLink {
     let attempt = 0;
     while (!this.#stopped) {
       const identity = this.#identity;
-      const certificate = this.#usesCertificates && hasUsableCertificate(identity, this.#options.clock.now()) ? identity : undefined;
-      const token = certificate !== undefined ? undefined : (this.#credential ?? this.#options.bootstrapToken);
+      const replacing = this.#replaceIdentity;
+      const certificate = !replacing && this.#usesCertificates && hasUsableCertificate(identity, this.#options.clock.now()) ? identity : undefined;
+      const credential = replacing ? undefined : this.#credential;
+      const token = certificate !== undefined ? undefined : (credential ?? this.#options.bootstrapToken);
       let delayMs: number;
       if (certificate === undefined && token === undefined) {
         log.error('no usable client certificate, no agent credential and no bootstrap token; set FLOTILLA_BOOTSTRAP_TOKEN');
         delayMs = reconnect.maxMs;
       } else {
-        log.debug('connecting to the hub', { address: this.#options.address, attempt, auth: certificate !== undefined ? 'client certificate' : this.#credential !== undefined ? 'credential' : 'bootstrap token' });
-        const enrolling = certificate === undefined && this.#credential === undefined && this.#usesCertificates;
-        const outcome = await this.#runSession(this.#channel(certificate), token, enrolling ? await this.#enrollmentRequest() : undefined);
+        const stored = certificate !== undefined || credential !== undefined;
+        log.debug('connecting to the hub', { address: this.#options.address, attempt, auth: certificate !== undefined ? 'client certificate' : credential !== undefined ? 'credential' : 'bootstrap token' });
+        const enrolling = !stored && this.#usesCertificates;
+        this.#enrollingWith = stored ? undefined : token;
+        const outcome = await this.#runSession(this.#channel(certificate), token, enrolling ? await this.#enrollmentRequest(replacing) : undefined);
+        this.#enrollingWith = undefined;
+        this.#replacementKey = undefined;
         if (this.#stopped) break;
         if (outcome.welcomed || outcome.durationMs >= stableAfterMs) attempt = 0;
-        delayMs = outcome.renewed
+        const refused = !outcome.welcomed && outcome.refusal?.code === 'UNAUTHENTICATED';
+        if (refused && !stored && token !== undefined) this.#refusedTokens.add(tokenFingerprint(token));
+        // Until the token is welcomed (see #onWelcome) or refused, the replacement goes on.
+        const replace = refused && stored && this.#hasUnusedBootstrapToken();
+        if (replace) log.warn('the hub refused the stored agent identity; enrolling with the bootstrap token, which this agent has not used yet');
+        if (replace || (refused && !stored)) this.#replaceIdentity = replace;
+        delayMs = outcome.renewed || replace
           ? 0
           : outcome.refusal !== undefined && !outcome.refusal.retryable
             ? reconnect.maxMs
@@ -175,10 +215,29 @@ export class GrpcHubLink implements HubLink {
   }
 
   /**
+   * True when a bootstrap token is configured that this agent has not used: not the one its stored
+   * certificate was enrolled with, and not refused since it started.
+   */
+  #hasUnusedBootstrapToken(): boolean {
+    const token = this.#options.bootstrapToken;
+    if (token === undefined || token === '') return false;
+    const fingerprint = tokenFingerprint(token);
+    return this.#identity?.enrolledWith !== fingerprint && !this.#refusedTokens.has(fingerprint);
+  }
+
+  /**
    * A CSR for the key to enroll with the bootstrap token: the stored key, or a new one stored first
    * (if that write fails the key is kept in memory: the certificate then lasts until restart).
+   *
+   * When a refused identity is being replaced, the new key stays in memory and is stored with its
+   * certificate: if the hub refuses the token too, the stored identity is left as it was (a crash
+   * between the hub's answer and that write costs the token, as it would for a key stored first).
    */
-  async #enrollmentRequest(): Promise<Uint8Array> {
+  async #enrollmentRequest(replacing = false): Promise<Uint8Array> {
+    if (replacing) {
+      this.#replacementKey = newClientKey();
+      return certificateRequest(privateKeyOf({ privateKeyPem: this.#replacementKey }), this.#options.clusterName);
+    }
     if (this.#identity === undefined) {
       this.#identity = { privateKeyPem: newClientKey() };
       await this.#storeIdentity(this.#identity, 'generated a client key');
@@ -215,6 +274,7 @@ export class GrpcHubLink implements HubLink {
         this.#identity = { privateKeyPem: key, certificatePem: renewed.clientCertificatePem, caBundlePem: renewed.caBundlePem || this.#identity?.caBundlePem };
         await this.#storeIdentity(this.#identity, 'received a renewed client certificate');
       },
+      trusted: (caBundlePem: string) => this.#keepBundle(caBundlePem),
     };
   }
 
@@ -245,12 +305,23 @@ export class GrpcHubLink implements HubLink {
   // The bootstrap token works once, so the credential must be durable before anything else happens
   // on this stream. If the write fails, the credential is still used from memory until restart.
   async #onWelcome(welcome: Welcome): Promise<void> {
-    const identity = this.#identity;
+    const token = this.#enrollingWith;
+    const replacementKey = this.#replacementKey;
+    this.#replacementKey = undefined;
+    // Welcomed: the stored identity, or the token that replaces it, was accepted.
+    this.#replaceIdentity = false;
+    const identity = replacementKey !== undefined ? { privateKeyPem: replacementKey, caBundlePem: this.#identity?.caBundlePem } : this.#identity;
     if (welcome.clientCertificatePem !== '' && identity !== undefined && welcome.clientCertificatePem !== identity.certificatePem) {
-      this.#identity = { privateKeyPem: identity.privateKeyPem, certificatePem: welcome.clientCertificatePem, caBundlePem: welcome.caBundlePem || undefined };
+      this.#identity = {
+        privateKeyPem: identity.privateKeyPem,
+        certificatePem: welcome.clientCertificatePem,
+        caBundlePem: welcome.caBundlePem || undefined,
+        enrolledWith: token !== undefined ? tokenFingerprint(token) : identity.enrolledWith,
+      };
       await this.#storeIdentity(this.#identity, 'enrolled a client certificate');
       return;
     }
+    if (welcome.caBundlePem !== '') await this.#keepBundle(welcome.caBundlePem);
     const credential = welcome.agentCredential;
     if (credential === '' || credential === this.#credential) return;
     this.#credential = credential;
@@ -260,6 +331,14 @@ export class GrpcHubLink implements HubLink {
     } catch (error) {
       this.#options.log.error('could not store the agent credential; it is kept in memory until the agent restarts', { error });
     }
+  }
+
+  /** Stores the hub's CA bundle with the client identity when it changed; used from the next connection. */
+  async #keepBundle(caBundlePem: string): Promise<void> {
+    const identity = this.#identity;
+    if (identity === undefined || identity.caBundlePem === caBundlePem) return;
+    this.#identity = { ...identity, caBundlePem };
+    await this.#storeIdentity(this.#identity, "kept the hub's CA bundle");
   }
 
   #sleep(delayMs: number): Promise<void> {

@@ -9,6 +9,7 @@ import {
   type CertificateRenewed,
   type ConnectResponse,
   type Refusal,
+  type TrustUpdate,
   type Welcome,
 } from '@flotilla/proto';
 import type { AgentServiceClient } from '@flotilla/proto/grpc';
@@ -49,6 +50,8 @@ export interface SessionRenewal {
   request(): Promise<Uint8Array>;
   /** Stores the renewed certificate; the session then ends so that the link reconnects with it. */
   renewed(renewed: CertificateRenewed): Promise<void>;
+  /** Keeps the hub's CA bundle (sent in Welcome and TrustUpdate) for the next connections. */
+  trusted(caBundlePem: string): Promise<void>;
 }
 
 /** How a session ended. */
@@ -83,6 +86,7 @@ export class GrpcSession {
   #backlog = 0;
   #paused = false;
   #welcomed = false;
+  #renewalRequested = false;
   #ended = false;
   #closeReason: string | undefined;
   #refusal: Refusal | undefined;
@@ -163,6 +167,8 @@ export class GrpcSession {
         return handler.handleRemoveApp(inner.value, (ack) => this.#send(ackMessage(ack)));
       case 'certificateRenewed':
         return this.#onRenewed(inner.value);
+      case 'trustUpdate':
+        return this.#onTrustUpdate(inner.value);
       case 'refusal':
         this.#refusal = inner.value;
         log.warn('hub refused the connection', {
@@ -205,8 +211,22 @@ export class GrpcSession {
     // Subscribe before the catch-up so that no change between the two is missed.
     this.#unsubscribeReports = handler.onReport((report) => this.#sendReport(report));
     for (const report of handler.currentReports()) this.#sendReport(report);
+    if (welcome.renewCertificate) {
+      log.info('the hub asks for a certificate from its new CA');
+      this.#requestRenewal();
+      return;
+    }
     const dueAtMs = this.#options.renewal?.dueAtMs();
     if (dueAtMs !== undefined) this.#renewAt(dueAtMs);
+  }
+
+  /** The hub's CAs changed (a rotation started or ended): keep the bundle, and renew now when asked. */
+  async #onTrustUpdate(update: TrustUpdate): Promise<void> {
+    const renewal = this.#options.renewal;
+    if (renewal === undefined || update.caBundlePem === '') return;
+    await renewal.trusted(update.caBundlePem);
+    this.#options.log.info('the hub sent a new CA bundle', { renewCertificate: update.renewCertificate });
+    if (update.renewCertificate) this.#requestRenewal();
   }
 
   /** Asks for a new certificate at `dueAtMs` (chaining timers past Node's longest delay); once per stream. */
@@ -216,17 +236,21 @@ export class GrpcSession {
       this.#after(MAX_TIMER_MS, () => this.#renewAt(dueAtMs));
       return;
     }
-    this.#after(Math.max(0, delayMs), () => {
-      const renewal = this.#options.renewal;
-      if (renewal === undefined) return;
-      renewal.request().then(
-        (csrDer) => {
-          this.#options.log.info('renewing the client certificate');
-          this.#send({ case: 'renewCertificate', value: create(RenewCertificateSchema, { csrDer }) });
-        },
-        (error: unknown) => this.#options.log.error('could not make a certificate request', { error }),
-      );
-    });
+    this.#after(Math.max(0, delayMs), () => this.#requestRenewal());
+  }
+
+  /** Sends one certificate request on this stream (a due renewal and a hub's request do not make two). */
+  #requestRenewal(): void {
+    const renewal = this.#options.renewal;
+    if (renewal === undefined || this.#renewalRequested || this.#ended) return;
+    this.#renewalRequested = true;
+    renewal.request().then(
+      (csrDer) => {
+        this.#options.log.info('renewing the client certificate');
+        this.#send({ case: 'renewCertificate', value: create(RenewCertificateSchema, { csrDer }) });
+      },
+      (error: unknown) => this.#options.log.error('could not make a certificate request', { error }),
+    );
   }
 
   async #onRenewed(renewed: CertificateRenewed): Promise<void> {

@@ -5,6 +5,7 @@ import type { Manifest } from '../core/desired-state.js';
 import { aggregateHealth, compareResources, type ResourceHealth } from '../core/health/index.js';
 import { parseApiVersion } from '../core/kube/object-ref.js';
 import { checkScopes, describeScopeRefusals, type Scoped } from '../core/kube/scope.js';
+import { referencedSecrets, referencesOutsideScope, resolveSecretReferences, sourceKey, type SecretSources } from '../core/kube/secret-references.js';
 import type { AppSpec, AppStatus, ClusterDriver, DriverResult, RemoveOptions, StatusListener } from '../driver/cluster-driver.js';
 
 /** Settings of {@link SimDriver}. */
@@ -80,7 +81,8 @@ export class SimDriver implements ClusterDriver {
       return { kind: 'unchanged' };
     }
 
-    const desired = admittedObjectsOf(spec);
+    const admitted = admittedObjectsOf(spec);
+    const desired = admitted.ok ? this.#resolveSecrets(spec, admitted.objects) : admitted;
     if (!desired.ok) {
       const app = current ?? this.#track(spec);
       app.settleTimer?.cancel();
@@ -130,6 +132,25 @@ export class SimDriver implements ClusterDriver {
     this.#closed = true;
     for (const app of this.#apps.values()) app.settleTimer?.cancel();
     this.#listeners.clear();
+  }
+
+  /**
+   * Secret references resolved as the Kubernetes driver does, against the Secrets this simulated
+   * cluster holds (those that Apps applied): refused whole when one is missing or out of scope.
+   */
+  #resolveSecrets(spec: AppSpec, objects: SimObject[]): ObjectsResult {
+    const references = referencedSecrets(objects.map((o) => o.manifest));
+    if (references.length === 0) return { ok: true, objects };
+    const outside = referencesOutsideScope(references, { app: spec.syncPolicy.scope, project: spec.syncPolicy.projectScope }, spec.namespace);
+    if (outside.length > 0) return { ok: false, error: `refused: ${outside.join('; ')}` };
+    const held = new Map<string, Readonly<Record<string, string>>>();
+    for (const app of this.#apps.values()) {
+      for (const object of app.objects.values()) if (object.kind === 'Secret' && object.apiVersion === 'v1') held.set(`${object.namespace}/${object.name}`, secretData(object.manifest));
+    }
+    const sources: SecretSources = new Map(references.map((r) => [sourceKey(r), held.get(sourceKey(r))]));
+    const resolved = resolveSecretReferences(objects.map((o) => o.manifest), sources);
+    if (!resolved.ok) return { ok: false, error: resolved.problems.join('; ') };
+    return { ok: true, objects: objects.map((object, i) => ({ ...object, manifest: resolved.bodies[i]! as Manifest })) };
   }
 
   #track(spec: AppSpec): SimApp {
@@ -214,6 +235,16 @@ function admittedObjectsOf(spec: AppSpec): ObjectsResult {
   if (!desired.ok) return desired;
   const refusals = checkScopes(desired.objects.map(scopedOf), { app: spec.syncPolicy.scope, project: spec.syncPolicy.projectScope }, spec.namespace);
   return refusals.length > 0 ? { ok: false, error: describeScopeRefusals(refusals) } : desired;
+}
+
+/** A Secret's data as the API serves it: `data` as is, `stringData` merged in as base64. */
+function secretData(manifest: Manifest): Record<string, string> {
+  const out: Record<string, string> = {};
+  const data = manifest['data'];
+  const text = manifest['stringData'];
+  if (isRecord(data)) for (const [key, value] of Object.entries(data)) if (typeof value === 'string') out[key] = value;
+  if (isRecord(text)) for (const [key, value] of Object.entries(text)) if (typeof value === 'string') out[key] = Buffer.from(value, 'utf8').toString('base64');
+  return out;
 }
 
 function scopedOf(object: SimObject): Scoped {

@@ -112,9 +112,30 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 /etc/flotilla/nats
 {{- end }}
 
-{{/* Where nats.caSecret is mounted (FLOTILLA_NATS_CA_FILE is <dir>/<nats.caKey>). */}}
+{{/* Where nats.caBundle or nats.caSecret is mounted (FLOTILLA_NATS_CA_FILE is <dir>/<natsCaFileName>). */}}
 {{- define "flotilla-agent.natsCaDir" -}}
 /etc/flotilla/nats-ca
+{{- end }}
+
+{{/* The file name of the NATS CA in its mount: ca.crt for nats.caBundle, nats.caKey for nats.caSecret. */}}
+{{- define "flotilla-agent.natsCaFileName" -}}
+{{- if .Values.nats.caBundle }}ca.crt{{ else }}{{ .Values.nats.caKey }}{{ end }}
+{{- end }}
+
+{{/* "true" when the NATS link mounts a CA (nats.caBundle or nats.caSecret), else "". */}}
+{{- define "flotilla-agent.mountsNatsCa" -}}
+{{- if and (eq .Values.transport "nats") (or .Values.nats.caBundle .Values.nats.caSecret) }}true{{ end }}
+{{- end }}
+
+{{/* The ConfigMap holding nats.caBundle. */}}
+{{- define "flotilla-agent.natsCaConfigMapName" -}}
+{{- printf "%s-nats-ca" (include "flotilla-agent.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* nats.caBundle as PEM: taken as is when it is PEM, else decoded from base64 (whitespace ignored). */}}
+{{- define "flotilla-agent.natsCaPem" -}}
+{{- $bundle := .Values.nats.caBundle }}
+{{- if contains "-----BEGIN CERTIFICATE-----" $bundle }}{{ $bundle }}{{ else }}{{ b64dec (nospace $bundle) }}{{ end }}
 {{- end }}
 
 {{/*
@@ -153,6 +174,12 @@ rendering a Deployment that crash-loops. The schema already enforces hub.address
 {{- end }}
 {{- if and $nats.existingSecret (not $nats.user) }}
 {{- fail "nats.user is required with nats.existingSecret" }}
+{{- end }}
+{{- if and $nats.caBundle $nats.caSecret }}
+{{- fail "nats: set either nats.caBundle or nats.caSecret, not both" }}
+{{- end }}
+{{- if and $nats.caBundle (not (contains "-----BEGIN CERTIFICATE-----" (include "flotilla-agent.natsCaPem" .))) }}
+{{- fail "nats.caBundle must be PEM certificates (-----BEGIN CERTIFICATE-----...), or their base64" }}
 {{- end }}
 {{- else }}
 {{- if or .Values.nats.enrollmentJwt.value .Values.nats.enrollmentJwt.existingSecret }}

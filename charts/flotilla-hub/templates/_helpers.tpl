@@ -91,6 +91,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and $nats.existingSecret (not $nats.user) }}
 {{- fail "nats.user is required with nats.existingSecret" }}
 {{- end }}
+{{- if and (not $nats.url) (or $nats.operator.enabled $nats.caSecret $nats.agentUrl $nats.agentCaSecret) }}
+{{- fail "nats.url is required with nats.operator.enabled, nats.caSecret, nats.agentUrl or nats.agentCaSecret (the NATS link is on only when nats.url is set)" }}
+{{- end }}
+{{- if and $nats.operator.enabled (or $nats.user $nats.existingSecret $nats.credsSecret) }}
+{{- fail "nats.operator.enabled makes the hub sign its own NATS user: unset nats.user, nats.existingSecret and nats.credsSecret" }}
+{{- end }}
+{{- if and (or $nats.agentUrl $nats.agentCaSecret) (not $nats.operator.enabled) }}
+{{- fail "nats.agentUrl and nats.agentCaSecret are handed to agents by the install command of a hub that is the NATS operator: set nats.operator.enabled" }}
+{{- end }}
 {{- $admin := .Values.auth.bootstrapAdminToken }}
 {{- if and $admin.value $admin.existingSecret }}
 {{- fail "auth.bootstrapAdminToken: set either value or existingSecret, not both" }}
@@ -111,4 +120,17 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- fail (printf "auth.oidc.roleBindings[%d]: an ADMIN binding is fleet-wide and takes no project (OPERATOR and VIEWER hold in one project)" $index) }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/* FLOTILLA_ALLOWED_HOSTS: the Service's DNS names, the ingress hosts (when enabled), then crossSite.extraAllowedHosts. */}}
+{{- define "flotilla-hub.allowedHosts" -}}
+{{- $service := include "flotilla-hub.fullname" . }}
+{{- $namespace := .Release.Namespace }}
+{{- $names := list $service (printf "%s.%s" $service $namespace) (printf "%s.%s.svc" $service $namespace) (printf "%s.%s.svc.cluster.local" $service $namespace) }}
+{{- if .Values.ingress.enabled }}
+{{- range .Values.ingress.hosts }}
+{{- $names = append $names .host }}
+{{- end }}
+{{- end }}
+{{- join "," (concat $names .Values.crossSite.extraAllowedHosts | uniq) }}
 {{- end }}

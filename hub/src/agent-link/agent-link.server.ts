@@ -7,13 +7,16 @@ import { ClustersService } from '../clusters/clusters.service';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { Metrics } from '../observability/metrics';
 import { AgentCertificates } from '../trust/agent-certificates.service';
-import { AgentLinkCa } from '../trust/agent-link-ca.service';
+import { serverRenewalReason, trustKey } from '../core/tls/ca-rotation';
+import { AgentLinkCa, type AgentLinkServerIdentity } from '../trust/agent-link-ca.service';
 import { AgentMessages } from './agent-messages.service';
 import { AgentSessions } from './agent-sessions';
 import { AgentStream } from './agent-stream';
 import { OutboxRelay } from './outbox-relay.service';
 
 const SHUTDOWN_GRACE_MS = 3000;
+/** How often a replica re-reads the agent-link CAs (another replica may have rotated them) and checks its server certificate. */
+const TRUST_REFRESH_MS = 2000;
 
 /** The gRPC server agents connect to (`flotilla.agent.v1.AgentService`). */
 @Injectable()
@@ -21,6 +24,12 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
   private readonly log = new Logger('AgentLink');
   private server: grpc.Server | undefined;
   private boundPort = 0;
+  private provider: MutableCertificateProvider | undefined;
+  private served: AgentLinkServerIdentity | undefined;
+  private trustKey = '';
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
@@ -51,6 +60,7 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
           config: this.config,
           clusters: this.clusters,
           certificates: this.certificates,
+          ca: this.config.agentLinkTls.insecure ? undefined : this.ca,
           messages: this.messages,
           relay: this.relay,
           sessions: this.sessions,
@@ -66,6 +76,49 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
     );
     this.server = server;
     this.log.log(`agent link (gRPC${this.config.agentLinkTls.insecure ? ', PLAINTEXT' : ' over TLS'}) listening on ${this.config.grpcHost}:${this.boundPort}`);
+    if (this.provider) this.scheduleRefresh();
+  }
+
+  private scheduleRefresh(): void {
+    if (this.stopped) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshing = this.refreshTrust()
+        .catch((error: unknown) => this.log.warn(`could not refresh the agent-link CAs: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => {
+          this.refreshing = undefined;
+          this.scheduleRefresh();
+        });
+    }, TRUST_REFRESH_MS);
+    this.refreshTimer.unref();
+  }
+
+  /**
+   * Follows the CAs without a restart: when a rotation starts or ends (on any replica), the TLS server
+   * trusts the new set of CAs, every connected agent is told (and asked to renew a certificate from a
+   * retiring CA), and this replica's server certificate is re-issued when another CA must sign it or
+   * two thirds of its lifetime have passed. Connections already open keep their handshake.
+   */
+  private async refreshTrust(): Promise<void> {
+    const provider = this.provider;
+    if (!provider || !this.served) return;
+    await this.ca.refresh();
+    const now = this.clock.now();
+    const trust = await this.ca.trust(now);
+    const key = trustKey(trust);
+    if (key !== this.trustKey) {
+      this.trustKey = key;
+      provider.updateCa(trust.bundlePem);
+      const sessions = this.sessions.list();
+      this.log.log(`agent-link CAs changed (${trust.trusted.length} trusted${trust.retiresAt ? `, the previous one until ${trust.retiresAt.toISOString()}` : ''}); telling ${sessions.length} connected agent(s)`);
+      for (const session of sessions) session.trustChanged?.(trust);
+    }
+    const reason = serverRenewalReason(this.served, trust, now);
+    if (reason) {
+      const identity = await this.ca.issueServerIdentity();
+      this.served = identity;
+      provider.updateIdentity(identity.certificatePem, identity.privateKeyPem);
+      this.log.log(`re-issued the agent link's server certificate (${reason === 'signer-changed' ? 'another CA signs server certificates now' : 'two thirds of its lifetime passed'}) without a restart`);
+    }
   }
 
   /**
@@ -80,11 +133,17 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
       return grpc.ServerCredentials.createInsecure();
     }
     const identity = await this.ca.issueServerIdentity();
-    const provider = new StaticCertificateProvider(identity.caPem, identity.certificatePem, identity.privateKeyPem);
-    return grpc.experimental.createCertificateProviderServerCredentials(provider, provider, false);
+    const trust = await this.ca.trust();
+    this.served = identity;
+    this.trustKey = trustKey(trust);
+    this.provider = new MutableCertificateProvider(trust.bundlePem, identity.certificatePem, identity.privateKeyPem);
+    return grpc.experimental.createCertificateProviderServerCredentials(this.provider, this.provider, false);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.refreshTimer);
+    await this.refreshing;
     const server = this.server;
     if (!server) return;
     this.sessions.closeAll('hub shutting down');
@@ -102,29 +161,48 @@ export class AgentLinkServer implements OnApplicationBootstrap, OnApplicationShu
 }
 
 /**
- * The CA bundle and server identity of this replica, for grpc-js's certificate-provider credentials
- * (the only server credentials that ask for a client certificate without requiring one).
+ * The trusted CAs and server identity of this replica, for grpc-js's certificate-provider credentials
+ * (the only server credentials that ask for a client certificate without requiring one). Updates go
+ * to every registered listener: new connections use them, open ones keep their handshake.
  */
-class StaticCertificateProvider implements grpc.experimental.CertificateProvider {
-  private readonly ca: grpc.experimental.CaCertificateUpdate;
-  private readonly identity: grpc.experimental.IdentityCertificateUpdate;
+class MutableCertificateProvider implements grpc.experimental.CertificateProvider {
+  private ca: grpc.experimental.CaCertificateUpdate;
+  private identity: grpc.experimental.IdentityCertificateUpdate;
+  private readonly caListeners = new Set<grpc.experimental.CaCertificateUpdateListener>();
+  private readonly identityListeners = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
 
   constructor(caPem: string, certificatePem: string, privateKeyPem: string) {
     this.ca = { caCertificate: Buffer.from(caPem) };
     this.identity = { certificate: Buffer.from(certificatePem), privateKey: Buffer.from(privateKeyPem) };
   }
 
+  updateCa(caPem: string): void {
+    this.ca = { caCertificate: Buffer.from(caPem) };
+    for (const listener of this.caListeners) listener(this.ca);
+  }
+
+  updateIdentity(certificatePem: string, privateKeyPem: string): void {
+    this.identity = { certificate: Buffer.from(certificatePem), privateKey: Buffer.from(privateKeyPem) };
+    for (const listener of this.identityListeners) listener(this.identity);
+  }
+
   // Answered after the caller returns: grpc-js registers its server's watcher only after adding these
   // listeners, so a synchronous answer would be lost and every connection dropped.
   addCaCertificateListener(listener: grpc.experimental.CaCertificateUpdateListener): void {
+    this.caListeners.add(listener);
     queueMicrotask(() => listener(this.ca));
   }
 
-  removeCaCertificateListener(): void {}
+  removeCaCertificateListener(listener: grpc.experimental.CaCertificateUpdateListener): void {
+    this.caListeners.delete(listener);
+  }
 
   addIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
+    this.identityListeners.add(listener);
     queueMicrotask(() => listener(this.identity));
   }
 
-  removeIdentityCertificateListener(): void {}
+  removeIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
+    this.identityListeners.delete(listener);
+  }
 }

@@ -53,7 +53,11 @@ export class AgentMessages {
   }
 
   /** Welcome; after an enrollment it carries the bearer credential or the client certificate (and its CA bundle). */
-  welcome(clusterName: string, agentCredential = '', certificate?: { readonly certificatePem: string; readonly caBundlePem: string }): ConnectResponse {
+  /**
+   * Welcome for an authenticated stream: the credential or certificate it enrolled (if it did), and
+   * over TLS the CA bundle the agent must trust and whether its certificate must be renewed now.
+   */
+  welcome(clusterName: string, agentCredential = '', certificate?: { readonly certificatePem: string }, trust?: { readonly caBundlePem: string; readonly renewCertificate: boolean }): ConnectResponse {
     return create(ConnectResponseSchema, {
       message: {
         case: 'welcome',
@@ -62,12 +66,17 @@ export class AgentMessages {
           clusterName,
           agentCredential,
           clientCertificatePem: certificate?.certificatePem ?? '',
-          caBundlePem: certificate?.caBundlePem ?? '',
+          caBundlePem: trust?.caBundlePem ?? '',
+          renewCertificate: trust?.renewCertificate ?? false,
           heartbeatIntervalSeconds: this.config.heartbeatIntervalSeconds,
           inventoryIntervalSeconds: this.config.inventoryIntervalSeconds,
         },
       },
     });
+  }
+
+  trustUpdate(caBundlePem: string, renewCertificate: boolean): ConnectResponse {
+    return create(ConnectResponseSchema, { message: { case: 'trustUpdate', value: { caBundlePem, renewCertificate } } });
   }
 
   certificateRenewed(certificate: { readonly certificatePem: string; readonly caBundlePem: string }): ConnectResponse {

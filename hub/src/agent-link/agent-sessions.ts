@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ConnectResponse } from '@flotilla/proto';
+import type { AgentLinkTrust } from '../trust/agent-link-ca.service';
 
 /** One live agent stream on this replica, as the rest of the hub sees it. */
 export interface AgentSession {
@@ -13,6 +14,8 @@ export interface AgentSession {
   close(reason: string): void;
   /** Ends the stream with an UNAUTHENTICATED refusal: the agent's identity is no longer valid. */
   revoke(reason: string): void;
+  /** The agent-link CAs changed (gRPC streams over TLS): tell the agent, or cut it off when its certificate's CA is no longer trusted. */
+  trustChanged?(trust: AgentLinkTrust): void;
 }
 
 /** The agent streams connected to this replica, at most one per cluster (the newest wins). */

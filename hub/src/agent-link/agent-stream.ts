@@ -6,6 +6,7 @@ import type { HubConfig } from '../config/hub-config';
 import { FlotillaError } from '../errors';
 import type { Metrics } from '../observability/metrics';
 import type { AgentCertificates } from '../trust/agent-certificates.service';
+import type { AgentLinkCa, AgentLinkTrust } from '../trust/agent-link-ca.service';
 import type { AgentMessages } from './agent-messages.service';
 import type { AgentSession, AgentSessions } from './agent-sessions';
 import type { OutboxRelay } from './outbox-relay.service';
@@ -15,6 +16,8 @@ export interface AgentStreamDeps {
   readonly config: HubConfig;
   readonly clusters: ClustersService;
   readonly certificates: AgentCertificates;
+  /** The agent-link CAs; undefined when the link serves plaintext. */
+  readonly ca: AgentLinkCa | undefined;
   readonly messages: AgentMessages;
   readonly relay: OutboxRelay;
   readonly sessions: AgentSessions;
@@ -37,6 +40,8 @@ export class AgentStream implements AgentSession {
   clusterId = '';
   clusterName = '';
   credentialId = '';
+  /** The CA that signed the client certificate of this stream (undefined for a bearer credential). */
+  private issuerFingerprint: string | undefined;
   private state: 'hello' | 'ready' | 'closed' = 'hello';
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
@@ -141,6 +146,7 @@ export class AgentStream implements AgentSession {
     this.clusterId = identity.clusterId;
     this.clusterName = identity.clusterName;
     this.credentialId = identity.credentialId;
+    this.issuerFingerprint = identity.issuerFingerprint ?? identity.issuedCertificate?.issuerFingerprint;
     this.state = 'ready';
     // A re-installed agent enrolled: an older stream here holds a credential that was just revoked.
     // (Replicas elsewhere learn it from their credential check.)
@@ -151,7 +157,15 @@ export class AgentStream implements AgentSession {
     // Deregistered between authentication and here: its credential is gone too.
     if (!(await this.deps.clusters.markConnected(this.clusterId, hello.agentVersion, now))) return this.revoke('the cluster is no longer registered');
     this.lastSeenWrite = now.getTime();
-    this.send(this.deps.messages.welcome(this.clusterName, identity.issuedCredential ?? '', identity.issuedCertificate));
+    const trust = await this.deps.ca?.trust(now);
+    this.send(
+      this.deps.messages.welcome(
+        this.clusterName,
+        identity.issuedCredential ?? '',
+        identity.issuedCertificate,
+        trust ? { caBundlePem: trust.bundlePem, renewCertificate: this.mustRenew(trust) } : undefined,
+      ),
+    );
     this.deps.log.log(`agent ${this.clusterName} connected (${hello.agentVersion || 'unknown version'})`);
     await this.resync(hello.inventory);
   }
@@ -167,6 +181,19 @@ export class AgentStream implements AgentSession {
     const header = this.call.metadata.get('authorization')[0];
     const secret = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
     return this.deps.clusters.authenticateAgent(secret, hello.clusterName, now, hello.csrDer);
+  }
+
+  trustChanged(trust: AgentLinkTrust): void {
+    if (this.state !== 'ready') return;
+    if (this.issuerFingerprint !== undefined && !trust.trusted.some((ca) => ca.fingerprint === this.issuerFingerprint)) {
+      return this.revoke("its certificate's CA is no longer trusted (a CA rotation ended)");
+    }
+    this.send(this.deps.messages.trustUpdate(trust.bundlePem, this.mustRenew(trust)));
+  }
+
+  /** A certificate from a CA other than the one signing client certificates now is renewed at once. */
+  private mustRenew(trust: AgentLinkTrust): boolean {
+    return this.issuerFingerprint !== undefined && this.issuerFingerprint !== trust.clientSigner.fingerprint;
   }
 
   /** Issues a new client certificate for this stream's cluster; the agent reconnects with it. */

@@ -1,7 +1,14 @@
+import type { Provider } from '@nestjs/common';
+import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { GitRepositories } from '../git/git-repositories';
+import { RenderPool } from '../render-pool/render-pool';
+import { SecretRedaction } from '../secrets/secret-redaction';
 import { AppExplainResolver } from './app-explain.resolver';
 import { AppSetExpander } from './app-set-expander';
 import { ClusterChangePreviews } from './cluster-change-preview';
 
-/** Providers of the AppSets feature besides AppSetsService and its resolver (Git reading, explain, cluster change previews). */
-export const APP_SET_PROVIDERS = [GitRepositories, AppSetExpander, ClusterChangePreviews, AppExplainResolver];
+/** The render pool, started with the hub and destroyed at its shutdown (Nest calls onApplicationShutdown). */
+const RENDER_POOL: Provider = { provide: RenderPool, useFactory: (config: HubConfig) => new RenderPool(config.render), inject: [HUB_CONFIG] };
+
+/** Providers of the AppSets feature besides AppSetsService and its resolver (Git reading, explain, cluster change previews, redaction, the render pool). */
+export const APP_SET_PROVIDERS: Provider[] = [GitRepositories, AppSetExpander, ClusterChangePreviews, AppExplainResolver, SecretRedaction, RENDER_POOL];

@@ -56,7 +56,7 @@ export class AppSetRevisionModel {
   @Field()
   createdAt: Date;
 
-  @Field({ description: 'The document as canonical YAML.' })
+  @Field({ description: 'The document as canonical YAML, Secret data and the values of parameters marked secret redacted (<redacted:hmac:…>).' })
   yaml: string;
 }
 
@@ -77,7 +77,7 @@ export class AppChangeModel {
   @Field() app: string;
   @Field(() => String, { nullable: true }) fromRevision: string | null;
   @Field(() => String, { nullable: true }) toRevision: string | null;
-  @Field({ description: 'Unified diff of the rendered manifests as YAML.' }) diff: string;
+  @Field({ description: 'Unified diff of the rendered manifests as YAML, Secret data and the values of parameters marked secret redacted (<redacted:hmac:…>: a changed value is a changed line).' }) diff: string;
   @Field(() => AppExplainModel, { nullable: true, description: 'Where the new App\'s parameters come from; null for a removal.' }) explain: AppExplainModel | null;
 }
 

@@ -15,6 +15,7 @@ import { Audit, Caller, type AuditNote } from '../auth/request-context';
 import type { Principal } from '../core/auth/principal';
 import { DEFAULT_PROJECT } from '../core/projects/project-rule';
 import { parseAppSet } from '../core/app-set/parse-app-set';
+import { SecretRedaction } from '../secrets/secret-redaction';
 
 
 /** AppSet names are unique per project; a caller that sees two AppSets of one name names the project. */
@@ -27,6 +28,7 @@ export class AppSetsResolver {
     private readonly views: AppViewsService,
     private readonly rolloutService: RolloutsService,
     private readonly clusterChanges: ClusterChangePreviews,
+    private readonly redaction: SecretRedaction,
   ) {}
 
   @Query(() => [AppSetModel])
@@ -34,10 +36,10 @@ export class AppSetsResolver {
     return (await this.appSetService.list(caller)).map(AppSetModel.from);
   }
 
-  @Query(() => AppSetModel, { nullable: true })
-  async appSet(@Caller() caller: Principal, @Args('name') name: string, @Args('project', { type: () => String, nullable: true, description: PROJECT_ARG }) project: string | null): Promise<AppSetModel | null> {
-    const found = await this.appSetService.findVisible(caller, name, project);
-    return found && AppSetModel.from(found);
+  // Nullable only so that a batch keeps its other fields: an unknown (or invisible) AppSet is a NOT_FOUND error.
+  @Query(() => AppSetModel, { nullable: true, description: 'One AppSet by name; NOT_FOUND when no AppSet the caller may see has that name.' })
+  async appSet(@Caller() caller: Principal, @Args('name') name: string, @Args('project', { type: () => String, nullable: true, description: PROJECT_ARG }) project: string | null): Promise<AppSetModel> {
+    return AppSetModel.from(await this.appSetService.getVisible(caller, name, project));
   }
 
   @Mutation(() => ApplyAppSetPayload, {
@@ -79,7 +81,7 @@ export class AppSetsResolver {
 
   @Query(() => AppSetPreviewModel, { description: 'What applyAppSet(yaml) would stage, per cluster, with diffs. Writes nothing.' })
   async previewAppSet(@Caller() caller: Principal, @Args('yaml') yaml: string): Promise<AppSetPreviewModel> {
-    const { preview, issues } = await this.appSetService.preview(yaml, caller);
+    const { preview, issues } = await this.appSetService.preview(yaml, caller, this.redaction.markerKey());
     return { clusters: toClusterPreviews(preview), totals: preview?.totals ?? null, issues: [...issues] };
   }
 
@@ -104,18 +106,18 @@ export class AppSetsResolver {
     return (await this.views.ofAppSet(appSet.id, first, offset)).map(AppModel.from);
   }
 
-  @ResolveField(() => [AppSetRevisionModel], { description: 'Revisions, newest first.' })
+  @ResolveField(() => [AppSetRevisionModel], { description: 'Revisions, newest first; secret values in their documents redacted.' })
   async revisions(@Parent() appSet: AppSetModel, @Args() page: PageArgs): Promise<AppSetRevisionModel[]> {
     const { first, offset } = checkPage(page);
-    return (await this.appSetService.revisions(appSet.id, first, offset)).map((r) => ({ ...r, yaml: stringify(r.document) }));
+    return (await this.appSetService.revisions(appSet.id, first, offset)).map((r) => ({ ...r, yaml: stringify(this.redaction.document(r.document)) }));
   }
 
-  @Query(() => String, { description: 'Unified diff between two revisions of an AppSet document, as YAML.' })
+  @Query(() => String, { description: 'Unified diff between two revisions of an AppSet document, as YAML; secret values redacted.' })
   async appSetRevisionDiff(
     @Caller() caller: Principal,
     @Args('project', { type: () => String, nullable: true, description: PROJECT_ARG }) project: string | null,
     @Args('appSet') name: string, @Args('from', { type: () => Int }) from: number, @Args('to', { type: () => Int }) to: number): Promise<string> {
-    return this.appSetService.revisionDiff(await this.appSetService.getVisible(caller, name, project), from, to);
+    return this.appSetService.revisionDiff(await this.appSetService.getVisible(caller, name, project), from, to, (document) => this.redaction.document(document));
   }
 
   @ResolveField(() => [RolloutModel], { description: 'Rollouts of this AppSet, newest first.' })

@@ -8,17 +8,18 @@ import { ClustersService } from '../clusters/clusters.service';
 import { ClusterEntity } from '../clusters/cluster.entity';
 import type { AppSetDocument } from '../core/app-set/app-set-spec';
 import { parseAppSet } from '../core/app-set/parse-app-set';
-import type { AppExplain, RenderedApp } from '../core/expand-app-set';
+import type { AppExplain } from '../core/expand-app-set';
 import { EMPTY_GIT_SNAPSHOT, readsGit, type GitSnapshot } from '../core/generators/git-snapshot';
 import type { ClusterSnapshot } from '../core/generators/param-set';
 import { issue, type Issue } from '../core/issues';
 import { checkDeletionBreaker } from '../core/safety/deletion-breaker';
-import { previewAppSet, type AppSetPreview, type StagedApp } from '../core/preview/preview-app-set';
+import type { AppSetPreview } from '../core/preview/preview-app-set';
+import type { PackedApp, StagedManifests } from '../render-pool/render-task';
 import { requireOperator } from '../auth/require';
 import { canRead, readableProjects, type Principal } from '../core/auth/principal';
 import { DEFAULT_PROJECT } from '../core/projects/project-rule';
 import { FlotillaError } from '../errors';
-import { AppSetExpander } from './app-set-expander';
+import { AppSetExpander, type ResolvedExpansion } from './app-set-expander';
 import { AppSetRevisionEntity } from './app-set-revision.entity';
 import { AppSetEntity } from './app-set.entity';
 import { AppEntity } from './app.entity';
@@ -70,6 +71,7 @@ export class AppSetsService {
     // Git is read before the transaction: a fetch may take seconds and must not hold a connection and
     // the AppSet's lock meanwhile. The expansion inside reuses these commits.
     const git = await this.readGit(document);
+    const ahead = await this.expandAhead(document, git);
     return this.db.transaction(async (tx) => {
       // Serialise applies of one AppSet: lock its row (or the name, for a new AppSet).
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey(project, name)]);
@@ -78,7 +80,7 @@ export class AppSetsService {
         const current = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
         if (current.contentHash === contentHash) return { appSet, issues: [], changed: false };
       }
-      const { expansion } = await this.expander.expand(document, await this.clusters.snapshot(tx), git, tx);
+      const { expansion } = await this.expandIn(tx, document, git, ahead);
       if (expansion.issues.length > 0) return { appSet: null, issues: expansion.issues, changed: false };
       const number = (appSet?.currentRevision ?? 0) + 1;
       appSet = await tx.save(tx.create(AppSetEntity, { ...(appSet ?? { name, project }), currentRevision: number, condition: '' }));
@@ -98,14 +100,15 @@ export class AppSetsService {
   /**
    * What applying `yaml` would stage, per cluster, without writing anything: Apps added, removed and
    * changed with unified diffs, and the issues that would refuse it (including the deletion breaker,
-   * which `force` would override).
+   * which `force` would override). Secret values in the diffs show as the marker keyed by `markerKey`
+   * makes them (core/secrets).
    */
-  async preview(yaml: string, principal: Principal): Promise<{ preview: AppSetPreview | null; issues: readonly Issue[] }> {
+  async preview(yaml: string, principal: Principal, markerKey: Uint8Array): Promise<{ preview: AppSetPreview | null; issues: readonly Issue[] }> {
     const parsed = parseAppSet(yaml);
     if (!parsed.ok) return { preview: null, issues: parsed.issues };
     const refused = this.checkProject(principal, parsed.value.metadata.project ?? DEFAULT_PROJECT, 'preview');
     if (refused) return { preview: null, issues: [refused] };
-    return this.previewOver(parsed.value, await this.clusters.snapshot());
+    return this.previewOver(parsed.value, await this.clusters.snapshot(), markerKey);
   }
 
   /**
@@ -121,19 +124,20 @@ export class AppSetsService {
 
   /**
    * What re-staging `document` over `clusters` would change against what is staged now (fresh Git
-   * reads), with the deletion breaker's verdict as an issue. Writes nothing.
+   * reads), with the deletion breaker's verdict as an issue. Writes nothing. Secret values in the diffs
+   * show as the marker keyed by `markerKey` makes them (core/secrets). The expansion and the diffs run
+   * in a render worker.
    */
-  async previewOver(document: AppSetDocument, clusters: readonly ClusterSnapshot[]): Promise<{ preview: AppSetPreview | null; issues: readonly Issue[] }> {
-    const { expansion } = await this.expander.expand(document, clusters);
-    if (expansion.issues.length > 0) return { preview: null, issues: expansion.issues };
+  async previewOver(document: AppSetDocument, clusters: readonly ClusterSnapshot[], markerKey: Uint8Array): Promise<{ preview: AppSetPreview | null; issues: readonly Issue[] }> {
     const staged = await this.stagedApps(document.metadata.project ?? DEFAULT_PROJECT, document.metadata.name);
-    const preview = previewAppSet(staged, expansion.apps);
-    const breaker = checkDeletionBreaker(staged.length, preview.totals.removed);
+    const { preview, issues, stagedCount } = await this.expander.preview(document, clusters, staged, markerKey);
+    if (issues.length > 0 || !preview) return { preview: null, issues };
+    const breaker = checkDeletionBreaker(stagedCount, preview.totals.removed);
     return { preview, issues: breaker ? [breaker] : [] };
   }
 
-  /** The Apps of an AppSet as staged now, with their manifests. */
-  private async stagedApps(project: string, appSetName: string): Promise<StagedApp[]> {
+  /** The Apps of an AppSet as staged now, manifests as stored (the render worker parses them). */
+  private async stagedApps(project: string, appSetName: string): Promise<StagedManifests[]> {
     const rows: { cluster_name: string; name: string; staged_revision: string; manifests_json: string }[] = await this.db.query(
       `SELECT c.name AS cluster_name, a.name, a.staged_revision, b.manifests_json
        FROM apps a JOIN app_sets s ON s.id = a.app_set_id JOIN clusters c ON c.id = a.cluster_id
@@ -141,7 +145,7 @@ export class AppSetsService {
        WHERE s.project = $1 AND s.name = $2 AND a.staged_revision IS NOT NULL`,
       [project, appSetName],
     );
-    return rows.map((r) => ({ clusterName: r.cluster_name, appName: r.name, revision: r.staged_revision.trim(), manifests: JSON.parse(r.manifests_json) as unknown[] }));
+    return rows.map((r) => ({ clusterName: r.cluster_name, appName: r.name, revision: r.staged_revision.trim(), manifestsJson: r.manifests_json }));
   }
 
   /**
@@ -170,13 +174,16 @@ export class AppSetsService {
     return (await this.expander.expand(document, await this.clusters.snapshot())).git;
   }
 
-  /** Unified diff of two revisions' documents as YAML; NOT_FOUND names a missing revision. */
-  async revisionDiff(appSet: AppSetEntity, from: number, to: number): Promise<string> {
+  /**
+   * Unified diff of two revisions' documents as YAML, each shown as `redact` makes it (secret values
+   * redacted, see core/secrets); NOT_FOUND names a missing revision.
+   */
+  async revisionDiff(appSet: AppSetEntity, from: number, to: number, redact: (document: AppSetDocument) => AppSetDocument): Promise<string> {
     const name = appSet.name;
     const [a, b] = await Promise.all([this.revision(appSet.id, from), this.revision(appSet.id, to)]);
     const missing = !a ? from : !b ? to : undefined;
     if (missing !== undefined) throw new FlotillaError('NOT_FOUND', `AppSet "${name}" has no revision ${missing}.`);
-    const yaml = (doc: unknown) => stringify(doc, { sortMapEntries: true });
+    const yaml = (doc: AppSetDocument) => stringify(redact(doc), { sortMapEntries: true });
     return createTwoFilesPatch(`${name}@${from}`, `${name}@${to}`, yaml(a!.document), yaml(b!.document), '', '', { context: 3 });
   }
 
@@ -211,11 +218,12 @@ export class AppSetsService {
     const before = latest && (await this.revision(latest.id, latest.currentRevision));
     if (!latest || !before) return { issues: [], changed: false };
     const git = await this.readGit(before.document);
+    const ahead = { revision: before.number, ...(await this.expandAhead(before.document, git)) };
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey(latest.project, latest.name)]);
       const appSet = await tx.findOneOrFail(AppSetEntity, { where: { id: latest.id } });
       const revision = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
-      const { expansion } = await this.expander.expand(revision.document, await this.clusters.snapshot(tx), git, tx);
+      const { expansion } = await this.expandIn(tx, revision.document, git, revision.number === ahead.revision ? ahead : undefined);
       // A failed re-expansion stages nothing: a transient problem (a Git read included) must never
       // remove Apps. Neither does a change that trips the deletion breaker: the AppSet records why.
       const outcome = expansion.issues.length > 0 ? { issues: [...expansion.issues], changed: false } : await this.stage(tx, appSet, revision.number, expansion.apps, force);
@@ -223,6 +231,29 @@ export class AppSetsService {
       if (condition !== appSet.condition) await tx.update(AppSetEntity, { id: appSet.id }, { condition });
       return outcome;
     });
+  }
+
+  /**
+   * Expands before the transaction: a render may take up to the render timeout, and must not hold a
+   * database connection (the embedded database has one) or the AppSet's lock meanwhile. Remembers the
+   * clusters and project rule it read, so that {@link expandIn} can tell whether they still hold.
+   */
+  private async expandAhead(document: AppSetDocument, git: GitSnapshot): Promise<ExpandedAhead> {
+    const clusters = await this.clusters.snapshot();
+    const inputs = canonicalJson({ clusters, project: await this.expander.projectRule(document) });
+    return { inputs, expanded: await this.expander.expand(document, clusters, git) };
+  }
+
+  /**
+   * The expansion of `document` as of `tx`: the one made ahead when the clusters and the project rule
+   * read in the transaction are those it used, else a new one inside the transaction (a cluster or
+   * project changed meanwhile; rare).
+   */
+  private async expandIn(tx: EntityManager, document: AppSetDocument, git: GitSnapshot, ahead: ExpandedAhead | undefined): Promise<ResolvedExpansion> {
+    const clusters = await this.clusters.snapshot(tx);
+    const inputs = canonicalJson({ clusters, project: await this.expander.projectRule(document, tx) });
+    if (ahead && ahead.inputs === inputs) return ahead.expanded;
+    return this.expander.expand(document, clusters, git, tx);
   }
 
   /** Re-stages every AppSet of a project (after the project's rules changed). */
@@ -282,7 +313,7 @@ export class AppSetsService {
    * expansion no longer produces are staged for removal (or deleted if they were never released).
    * Returns conflicts with Apps of other AppSets (same name on the same cluster).
    */
-  private async stage(tx: EntityManager, appSet: AppSetEntity, revision: number, apps: readonly RenderedApp[], force: boolean): Promise<StageOutcome> {
+  private async stage(tx: EntityManager, appSet: AppSetEntity, revision: number, apps: readonly PackedApp[], force: boolean): Promise<StageOutcome> {
     const clusterIds = new Map((await tx.find(ClusterEntity, { select: { id: true, name: true } })).map((c) => [c.name, c.id]));
     const existing = await tx.find(AppEntity, { where: { appSetId: appSet.id } });
     const byKey = new Map(existing.map((a) => [`${a.clusterId}/${a.name}`, a]));
@@ -302,7 +333,7 @@ export class AppSetsService {
         .createQueryBuilder()
         .insert()
         .into(ManifestBundleEntity)
-        .values(dedupeByRevision(chunk).map((a) => ({ revision: a.revision, manifestsJson: canonicalJson(a.manifests), sizeBytes: a.manifestBytes })))
+        .values(dedupeByRevision(chunk).map((a) => ({ revision: a.revision, manifestsJson: a.manifestsJson, sizeBytes: a.manifestBytes })))
         .orIgnore()
         .execute();
       await tx
@@ -335,7 +366,7 @@ export class AppSetsService {
     return { issues: [], changed };
   }
 
-  private async findConflicts(tx: EntityManager, appSet: AppSetEntity, apps: readonly RenderedApp[], clusterIds: Map<string, string>): Promise<Issue[]> {
+  private async findConflicts(tx: EntityManager, appSet: AppSetEntity, apps: readonly PackedApp[], clusterIds: Map<string, string>): Promise<Issue[]> {
     const names = [...new Set(apps.map((a) => a.appName))];
     if (names.length === 0) return [];
     const others = await tx.find(AppEntity, { where: { name: In(names) }, relations: { appSet: true, cluster: true } });
@@ -353,6 +384,12 @@ export class AppSetsService {
   }
 }
 
+/** An expansion made before a transaction, with the inputs it read (canonical JSON). */
+interface ExpandedAhead {
+  readonly inputs: string;
+  readonly expanded: ResolvedExpansion;
+}
+
 class StagingConflict extends Error {
   constructor(readonly issues: Issue[]) {
     super('staging conflict');
@@ -366,8 +403,8 @@ function boundedExplain(explain: AppExplain): AppExplain {
   return { ...explain, parameters: { '[omitted]': `The parameters are ${bytes} bytes of JSON; explain keeps at most ${MAX_EXPLAIN_BYTES}.` } };
 }
 
-function dedupeByRevision(apps: readonly RenderedApp[]): RenderedApp[] {
-  const seen = new Map<string, RenderedApp>();
+function dedupeByRevision(apps: readonly PackedApp[]): PackedApp[] {
+  const seen = new Map<string, PackedApp>();
   for (const app of apps) if (!seen.has(app.revision)) seen.set(app.revision, app);
   return [...seen.values()];
 }

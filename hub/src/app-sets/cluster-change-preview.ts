@@ -5,6 +5,7 @@ import { ClusterAccess } from '../clusters/cluster-access';
 import type { Principal } from '../core/auth/principal';
 import { issue, type Issue } from '../core/issues';
 import type { AppSetPreview } from '../core/preview/preview-app-set';
+import { SecretRedaction } from '../secrets/secret-redaction';
 import { AppSetsService } from './app-sets.service';
 import type { AppSetEntity } from './app-set.entity';
 
@@ -31,6 +32,7 @@ export class ClusterChangePreviews {
     private readonly appSets: AppSetsService,
     private readonly clusters: ClustersService,
     private readonly access: ClusterAccess,
+    private readonly redaction: SecretRedaction,
   ) {}
 
   /**
@@ -50,7 +52,7 @@ export class ClusterChangePreviews {
     for (const appSet of appSets) {
       const revision = await this.appSets.revision(appSet.id, appSet.currentRevision);
       if (!revision) continue;
-      const { preview, issues } = await this.appSets.previewOver(revision.document, next);
+      const { preview, issues } = await this.appSets.previewOver(revision.document, next, this.redaction.markerKey());
       if (issues.length > 0 || (preview !== null && preview.clusters.length > 0)) out.push({ appSet: appSet.name, project: appSet.project, preview, issues });
     }
     return out;

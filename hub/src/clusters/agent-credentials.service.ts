@@ -24,19 +24,24 @@ export class AgentCredentials {
 
   async revoke(name: string): Promise<CredentialRevocation> {
     const revocation = await this.clusters.revokeAgentCredentials(name, this.clock.now());
-    this.log.log(`agent credentials of cluster ${name} revoked (${revocation.revokedCredentials} credential(s), ${revocation.revokedBootstrapTokens} bootstrap token(s))`);
     this.sessions.revoke(revocation.cluster.id, `the agent credentials of cluster ${name} were revoked`);
-    await this.revokeNatsIdentity(name);
-    return revocation;
+    // An agent on NATS holds user JWTs instead: they count among the credentials revoked.
+    const revokedCredentials = revocation.revokedCredentials + (await this.revokeNatsIdentity(name));
+    this.log.log(`agent credentials of cluster ${name} revoked (${revokedCredentials} credential(s), ${revocation.revokedBootstrapTokens} bootstrap token(s))`);
+    return { ...revocation, revokedCredentials };
   }
 
   /**
    * An agent on the NATS transport holds hub-minted user JWTs rather than a gRPC credential: with the
    * hub as NATS operator they go on the account's revocation list, and the server drops the
    * connection. A failed push is retried at the next hub connect (the database change stands).
+   * Returns how many user JWTs were revoked.
    */
-  private async revokeNatsIdentity(cluster: string): Promise<void> {
-    if (!this.natsTrust.operatorAuth) return;
-    await this.natsTrust.revokeAgentCredentials(cluster).catch((error: unknown) => this.log.warn(`revoking the NATS users of ${cluster} failed: ${error instanceof Error ? error.message : String(error)}`));
+  private async revokeNatsIdentity(cluster: string): Promise<number> {
+    if (!this.natsTrust.operatorAuth) return 0;
+    return this.natsTrust.revokeAgentCredentials(cluster).catch((error: unknown) => {
+      this.log.warn(`revoking the NATS users of ${cluster} failed: ${error instanceof Error ? error.message : String(error)}`);
+      return 0;
+    });
   }
 }

@@ -33,10 +33,11 @@ export class ClustersResolver {
     return (await this.access.list(caller, first, offset)).map((c) => ClusterModel.from(c, this.clusterService.isConnected(c, now)));
   }
 
-  @Query(() => ClusterModel, { nullable: true })
-  async cluster(@Caller() caller: Principal, @Args('name') name: string): Promise<ClusterModel | null> {
-    const found = await this.access.find(caller, name);
-    return found && ClusterModel.from(found, this.clusterService.isConnected(found, this.clock.now()));
+  // Nullable only so that a batch keeps its other fields: an unknown (or invisible) cluster is a NOT_FOUND error.
+  @Query(() => ClusterModel, { nullable: true, description: 'One cluster by name; NOT_FOUND when no cluster the caller may see has that name.' })
+  async cluster(@Caller() caller: Principal, @Args('name') name: string): Promise<ClusterModel> {
+    const found = await this.access.get(caller, name);
+    return ClusterModel.from(found, this.clusterService.isConnected(found, this.clock.now()));
   }
 
   @ResolveField(() => [AppModel], { description: 'Apps released or staged on this cluster.' })

@@ -51,6 +51,8 @@ export interface AgentIdentity {
   readonly issuedCertificate?: AgentCertificate;
   /** Earlier credentials of the cluster revoked by this exchange (a re-install); 0 otherwise. */
   readonly replacedCredentials?: number;
+  /** Set for a client certificate: the fingerprint of the CA that signed it (a rotation asks for a new one when it is not the signing CA). */
+  readonly issuerFingerprint?: string;
 }
 
 /** A pending cluster change, as previews see it (see {@link ClustersService.snapshotWith}). */

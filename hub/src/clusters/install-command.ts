@@ -12,7 +12,18 @@ export type AgentLinkTrust = { readonly kind: 'tls'; readonly caBundle: string }
  */
 export type AgentLink =
   | { readonly kind: 'grpc'; readonly hubAddress: string; readonly trust: AgentLinkTrust }
-  | { readonly kind: 'nats'; readonly servers: readonly string[]; readonly enrollmentJwt: string };
+  | {
+      readonly kind: 'nats';
+      readonly servers: readonly string[];
+      readonly enrollmentJwt: string;
+      /** PEM of the CA the agent verifies `tls://` servers with; undefined: the system trust store. */
+      readonly caBundle?: string | undefined;
+    };
+
+/** True when one of `servers` is a `tls://` URL: only then does the install command carry a NATS CA. */
+export function hasTlsServer(servers: readonly string[]): boolean {
+  return servers.some((server) => server.trim().toLowerCase().startsWith('tls://'));
+}
 
 /**
  * The exact `helm install` of the agent chart (charts/flotilla-agent) for one cluster: release and
@@ -23,9 +34,9 @@ export type AgentLink =
  * line per value; `--set-string` keeps helm from reading it as anything but a string.
  *
  * Over NATS (the hub is the NATS operator): `nats.url` and the enrollment JWT, with which the agent
- * exchanges the token for its own NATS user. The servers are the ones the hub itself was given, so
- * an agent that reaches NATS under another address (a leaf node, another network) needs `nats.url`
- * replaced; commas are escaped because `--set` splits on them.
+ * exchanges the token for its own NATS user. The servers are the hub's FLOTILLA_AGENT_NATS_URL, else
+ * the ones the hub itself was given; commas are escaped because `--set` splits on them. When a server
+ * is `tls://` and the hub knows the CA, `nats.caBundle` carries it (base64, like `hub.caBundle`).
  *
  * The cluster's labels live in the hub (registerCluster, setClusterLabels), so the command does not
  * repeat them.
@@ -43,6 +54,11 @@ function linkValues(link: AgentLink): string[] {
         link.trust.kind === 'tls' ? `--set-string hub.caBundle=${shellQuote(Buffer.from(link.trust.caBundle, 'utf8').toString('base64'))}` : '--set hub.insecure=true',
       ];
     case 'nats':
-      return ['--set transport=nats', `--set-string nats.url=${shellQuote(link.servers.join('\\,'))}`, `--set-string nats.enrollmentJwt.value=${shellQuote(link.enrollmentJwt)}`];
+      return [
+        '--set transport=nats',
+        `--set-string nats.url=${shellQuote(link.servers.join('\\,'))}`,
+        ...(link.caBundle !== undefined ? [`--set-string nats.caBundle=${shellQuote(Buffer.from(link.caBundle, 'utf8').toString('base64'))}`] : []),
+        `--set-string nats.enrollmentJwt.value=${shellQuote(link.enrollmentJwt)}`,
+      ];
   }
 }

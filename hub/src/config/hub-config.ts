@@ -3,6 +3,13 @@ import { randomBytes } from 'node:crypto';
 import type { OidcConfig } from '../auth/oidc-verifier';
 import { ROLES, type Role, type RoleBinding } from '../core/auth/principal';
 import { parseSubjectAltNames, type SubjectAltName } from '../core/tls/server-names';
+import { loadCrossSiteConfig, type CrossSiteConfig } from './cross-site-config';
+import { loadAgentNatsConfig, type AgentNatsConfig } from './agent-nats-config';
+import { loadSecretsConfig, type SecretsConfig } from './secrets-config';
+import { loadLocalAccessConfig, type LocalAccessConfig } from './local-access-config';
+import { loadGraphqlLimitsConfig, type GraphqlLimitsConfig } from './graphql-limits-config';
+import { loadRenderConfig, type RenderConfig } from './render-config';
+import { loadLogConfig, type LogConfig } from './log-config';
 
 /** The hub's configuration, validated once at boot. Nothing else in the hub reads `process.env`. */
 export interface HubConfig {
@@ -32,12 +39,26 @@ export interface HubConfig {
   /** Identifies this process among several replicas. */
   readonly replicaId: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How the log is written: JSON lines or text (see log-config.ts). */
+  readonly log: LogConfig;
   /** The NATS JetStream agent link; undefined when FLOTILLA_NATS_URL is unset (gRPC only). */
   readonly nats: NatsConfig | undefined;
   /** Who may call the API. */
   readonly auth: AuthConfig;
   /** TLS of the gRPC agent link. */
   readonly agentLinkTls: AgentLinkTlsConfig;
+  /** Which Host and Origin values the HTTP edge answers (see cross-site-config.ts). */
+  readonly crossSite: CrossSiteConfig;
+  /** Where agents reach NATS, when not where the hub does (install command only; see agent-nats-config.ts). */
+  readonly agentNats: AgentNatsConfig;
+  /** How secret values are redacted on output (see secrets-config.ts). */
+  readonly secrets: SecretsConfig;
+  /** What the Git generator may read on the hub's disk and network, and git's timeouts (see local-access-config.ts). */
+  readonly localAccess: LocalAccessConfig;
+  /** Cost, size, depth and rate limits of GraphQL requests (see graphql-limits-config.ts). */
+  readonly graphqlLimits: GraphqlLimitsConfig;
+  /** Time, memory and size limits of AppSet renders and the worker threads they run in (see render-config.ts). */
+  readonly render: RenderConfig;
 }
 
 /** TLS of the gRPC agent link and the CA behind it. The encryption key stays in this object and is never logged. */
@@ -51,8 +72,11 @@ export interface AgentLinkTlsConfig {
    * Undefined: the hub generates one at first start and keeps it in `<dataDir>/ca-encryption-key`.
    */
   readonly caEncryptionKey: Buffer | undefined;
-  /** FLOTILLA_CA_CERT_FILE and FLOTILLA_CA_KEY_FILE: an operator-supplied CA (PEM) used instead of the hub's own. */
-  readonly caFiles: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /**
+   * FLOTILLA_CA_CERT_FILE and FLOTILLA_CA_KEY_FILE: an operator-supplied CA (PEM) used instead of the
+   * hub's own; FLOTILLA_CA_TRUST_FILE: further CA certificates trusted and handed to agents (to rotate it).
+   */
+  readonly caFiles: { readonly certFile: string; readonly keyFile: string; readonly trustFile?: string | undefined } | undefined;
 }
 
 /** API authentication settings. Secrets stay in this object and are never logged. */
@@ -201,9 +225,16 @@ export function loadHubConfig(env: Record<string, string | undefined>, argv: rea
     agentCertTtlSeconds: loadAgentCertTtlSeconds(env, problems, int),
     replicaId: env['FLOTILLA_REPLICA_ID'] || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     logLevel,
+    log: loadLogConfig(env, problems),
     nats: loadNatsConfig(env, problems),
     auth: loadAuthConfig(env, problems, int),
     agentLinkTls: loadAgentLinkTlsConfig(env, problems, bool),
+    crossSite: loadCrossSiteConfig(env, problems),
+    agentNats: loadAgentNatsConfig(env, problems),
+    secrets: loadSecretsConfig(env, problems),
+    localAccess: loadLocalAccessConfig(env, problems, argv),
+    graphqlLimits: loadGraphqlLimitsConfig(env, problems, demoFlag),
+    render: loadRenderConfig(env, problems),
   };
   if (config.replicaId === NATS_PRESENCE) problems.push(`FLOTILLA_REPLICA_ID must not be "${NATS_PRESENCE}" (it marks clusters connected over NATS)`);
   if (problems.length > 0) throw new HubConfigError(problems);
@@ -331,11 +362,13 @@ function loadAgentLinkTlsConfig(env: Record<string, string | undefined>, problem
   const certFile = read('FLOTILLA_CA_CERT_FILE');
   const keyFile = read('FLOTILLA_CA_KEY_FILE');
   if ((certFile === undefined) !== (keyFile === undefined)) problems.push('FLOTILLA_CA_CERT_FILE and FLOTILLA_CA_KEY_FILE must be set together (the PEM certificate and private key of an operator-supplied CA)');
+  const trustFile = read('FLOTILLA_CA_TRUST_FILE');
+  if (trustFile !== undefined && certFile === undefined) problems.push("FLOTILLA_CA_TRUST_FILE applies to an operator-supplied CA (FLOTILLA_CA_CERT_FILE); the hub's own CA is rotated with rotateAgentLinkCA");
   return {
     insecure: bool('FLOTILLA_GRPC_INSECURE', false),
     extraNames: names,
     caEncryptionKey,
-    caFiles: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
+    caFiles: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile, trustFile } : undefined,
   };
 }
 

@@ -142,12 +142,30 @@ describe('expandAppSet', () => {
     expect(result.apps.map((a) => [a.clusterName, a.manifests[0]!['data']])).toEqual([['eu-2', { tag: 'eu-dev', who: 'eu-2' }]]);
   });
 
-  it('in a matrix, later keys override earlier ones but never the cluster', () => {
+  it.each([
+    { name: 'on a conflicting key the first child wins, as in Argo CD', first: { color: 'blue' }, later: { color: 'red' }, data: { v: '{{ color }}' }, want: { v: 'blue' } },
+    {
+      name: 'nested objects of both children survive',
+      first: { values: { project: 'shop' } },
+      later: { values: { suffix: '1' } },
+      data: { v: '{{ values.project }}-{{ values.suffix }}' },
+      want: { v: 'shop-1' },
+    },
+    { name: 'an empty value of the first child still wins', first: { flag: '' }, later: { flag: 'on' }, data: { v: 'x{{ flag }}' }, want: { v: 'x' } },
+    { name: 'a list of the first child replaces the later one whole', first: { hosts: ['a'] }, later: { hosts: ['b', 'c'] }, data: { v: "{{ hosts | join: ',' }}" }, want: { v: 'a' } },
+  ])('in a matrix, $name', ({ first, later, data, want }) => {
+    const doc = appSet([{ matrix: { generators: [{ list: { elements: [{ cluster: 'eu-1', ...first }] } }, { list: { elements: [later] } }] } }], [configMap(data)]);
+    const result = expandAppSet(doc, clusters);
+    expect(result.issues).toEqual([]);
+    expect(result.apps.map((a) => [a.clusterName, a.manifests[0]!['data']])).toEqual([['eu-1', want]]);
+  });
+
+  it('in a matrix, the cluster comes from whichever child targets one, even the later', () => {
     const doc = appSet(
-      [{ matrix: { generators: [{ list: { elements: [{ cluster: 'eu-1', color: 'blue' }] } }, { list: { elements: [{ color: 'red' }] } }] } }],
+      [{ matrix: { generators: [{ list: { elements: [{ color: 'blue' }] } }, { list: { elements: [{ cluster: 'eu-1', color: 'red' }] } }] } }],
       [configMap({ color: '{{ color }}', who: '{{ cluster.name }}' })],
     );
-    expect(expandAppSet(doc, clusters).apps.map((a) => [a.clusterName, a.manifests[0]!['data']])).toEqual([['eu-1', { color: 'red', who: 'eu-1' }]]);
+    expect(expandAppSet(doc, clusters).apps.map((a) => [a.clusterName, a.manifests[0]!['data']])).toEqual([['eu-1', { color: 'blue', who: 'eu-1' }]]);
   });
 
   it('a matrix with an empty child yields nothing, without an issue', () => {
@@ -191,6 +209,20 @@ describe('expandAppSet', () => {
     const result = expandAppSet(doc, clusters);
     expect(result.apps).toEqual([]);
     expect(result.issues.length).toBeGreaterThan(0);
+  });
+
+  it('a template typo repeated for every field and cluster comes back as one issue with its count, paths and clusters', () => {
+    const doc = appSet([{ clusters: {} }], [configMap({ url: 'https://{{ valuse.host }}', host: '{{ valuse.host }}' })]);
+    const result = expandAppSet(doc, clusters);
+    expect(result.apps).toEqual([]);
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]).toMatchObject({
+      code: 'TEMPLATE_ERROR',
+      count: 6,
+      paths: ['spec.template.manifests[0].data.url', 'spec.template.manifests[0].data.host'],
+      clusters: expect.arrayContaining(['us-1', 'eu-1', 'eu-2']),
+    });
+    expect(result.issues[0]!.message).toMatch(/^undefined variable: valuse \(6 times: on 3 clusters \(.*\) at 2 paths \(.*\)\)$/);
   });
 
   it('more parameter sets than the cap is refused', () => {
@@ -276,5 +308,63 @@ describe('expandAppSet', () => {
       const result = expandAppSet(doc, clusters, { ...DEFAULT_EXPANSION_LIMITS, maxAppBytes: 100 }, { git: completeGitSnapshot([{ ...source, commit, files }]) });
       expect(result.issues).toEqual([expect.objectContaining({ code: 'APP_TOO_LARGE', path: 'spec.template.source' })]);
     });
+  });
+});
+
+describe('expandAppSet: Argo CD parity', () => {
+  it('the cluster parameter carries Argo CD nameNormalized', () => {
+    const result = expandAppSet(appSet([{ clusters: { selector: { matchLabels: { region: 'us' } } } }], [configMap({ n: '{{ cluster.nameNormalized }}' })]), clusters);
+    expect(result.apps.map((a) => a.manifests[0]!['data'])).toEqual([{ n: 'us-1' }]);
+  });
+
+  it.each([
+    { name: 'a document that is not a list', elementsYaml: 'cluster: eu-1', code: 'INVALID_ELEMENTS_YAML' },
+    { name: 'a list of scalars', elementsYaml: '[a, b]', code: 'INVALID_ELEMENTS_YAML' },
+    { name: 'YAML that does not parse', elementsYaml: '[{ cluster: eu-1 ', code: 'INVALID_ELEMENTS_YAML' },
+    { name: 'an element naming an unknown cluster', elementsYaml: '[{ cluster: mars-1 }]', code: 'UNKNOWN_CLUSTER' },
+  ])('elementsYaml holding $name is $code', ({ elementsYaml, code }) => {
+    const result = expandAppSet(appSet([{ list: { elements: [], elementsYaml } }], [configMap({})]), clusters);
+    expect(result.apps).toEqual([]);
+    expect(result.issues).toEqual([expect.objectContaining({ code, path: expect.stringContaining('spec.generators[0].list.elementsYaml') })]);
+  });
+
+  it('top-level elementsYaml is literal, like elements', () => {
+    const result = expandAppSet(appSet([{ list: { elements: [{ cluster: 'us-1', v: 'a' }], elementsYaml: '- { cluster: eu-1, v: "{{ x }}" }' } }], [configMap({ v: '{{ v }}' })]), clusters);
+    expect(result.issues).toEqual([]);
+    expect(result.apps.map((a) => [a.clusterName, a.manifests[0]!['data']])).toEqual([
+      ['eu-1', { v: '{{ x }}' }],
+      ['us-1', { v: 'a' }],
+    ]);
+  });
+
+  it('a merge deep-merges nested objects, the later set winning on a leaf', () => {
+    const doc = appSet(
+      [
+        {
+          merge: {
+            mergeKeys: ['cluster.name'],
+            generators: [
+              { list: { elements: [{ cluster: 'eu-1', helm: { values: { replicas: 1, size: 'small' } } }] } },
+              { list: { elements: [{ cluster: 'eu-1', helm: { values: { replicas: 5 } } }] } },
+            ],
+          },
+        },
+      ],
+      [configMap({ replicas: '{{ helm.values.replicas }}', size: '{{ helm.values.size }}' })],
+    );
+    expect(expandAppSet(doc, clusters).apps.map((a) => a.manifests[0]!['data'])).toEqual([{ replicas: 5, size: 'small' }]);
+  });
+
+  it('a templatePatch problem is reported at spec.templatePatch with the cluster, and nothing is staged', () => {
+    const doc = { ...appSet([{ clusters: {} }], [configMap({})]), spec: { ...appSet([{ clusters: {} }], [configMap({})]).spec, templatePatch: 'replicas: {{ cluster.name }}' } };
+    const result = expandAppSet(doc, clusters);
+    expect(result.apps).toEqual([]);
+    expect(result.issues).toContainEqual(expect.objectContaining({ code: 'TEMPLATE_PATCH_INVALID', path: 'spec.templatePatch', message: expect.stringContaining('eu-1') }));
+  });
+
+  it('a manifest a templatePatch adds goes through the same checks as any other', () => {
+    const base = appSet([{ list: { elements: [{ cluster: 'eu-1' }] } }], [configMap({})]);
+    const doc = { ...base, spec: { ...base.spec, templatePatch: 'manifests: [{ kind: ConfigMap, metadata: { name: extra } }]' } };
+    expect(expandAppSet(doc, clusters).issues).toEqual([expect.objectContaining({ code: 'INVALID_MANIFEST', path: 'spec.templatePatch.apiVersion' })]);
   });
 });

@@ -1,13 +1,19 @@
 import { canonicalJson, revisionOf } from '@flotilla/proto';
 import { resolveSyncPolicy, type AppSetDocument, type SyncPolicy } from './app-set/app-set-spec';
 import { evaluateGenerators } from './generators/evaluate-generators';
+import { groupIssues } from './group-issues';
 import { DEFAULT_GIT_LIMITS, EMPTY_GIT_SNAPSHOT, GitInputs, type GitLimits, type GitNeed, type GitSnapshot } from './generators/git-snapshot';
 import { sourcePath, type ClusterSnapshot, type GitRef, type ParamOrigin, type ParamSet } from './generators/param-set';
 import { childPath, issue, type Issue } from './issues';
 import { applyOverrides } from './overrides/apply-overrides';
+import { effectiveTemplate } from './render/generator-template';
 import { ManifestSources, type LoadedSource } from './render/manifest-source';
+import { applyTemplatePatch } from './render/template-patch';
 import { DEFAULT_RENDER_LIMITS, TemplateRenderer, type RenderLimits } from './render/template-renderer';
 import { redactParameters } from './safety/redact';
+import { checkSecrets } from './secrets/check-secrets';
+import { PLAIN_MARKER, redactText } from './secrets/redaction';
+import { secretParameterValues } from './secrets/secret-parameters';
 
 /** Caps on one expansion. */
 export interface ExpansionLimits extends RenderLimits, GitLimits {
@@ -35,6 +41,19 @@ export interface ExpansionInputs {
   readonly clock?: () => number;
   /** Values the hub knows are secret: redacted from `explain` wherever they appear. */
   readonly secrets?: readonly string[];
+  /** Told what the expansion is working on, so that a watchdog outside can name it if it stops the work. */
+  readonly progress?: ExpansionProgress;
+}
+
+/**
+ * Progress hooks, called synchronously (as plain functions) just before each step; they must be cheap and must not throw.
+ * Neither ever receives a parameter value: only cluster names and paths into the AppSet.
+ */
+export interface ExpansionProgress {
+  /** Before the App of the `index`-th (from 0) of `total` ParamSets is rendered. */
+  readonly app?: (at: { readonly clusterName: string; readonly source: string; readonly index: number; readonly total: number }) => void;
+  /** Before one template string is rendered (generator values included), with its path in the AppSet. */
+  readonly leaf?: (path: string) => void;
 }
 
 /** Why an App has the parameters it has: what `explain` shows. */
@@ -62,6 +81,11 @@ export interface RenderedApp {
   /** Generator elements that produced this App's parameters. */
   readonly source: string;
   readonly explain: AppExplain;
+  /**
+   * The literal values of this App's parameters marked secret (`spec.secrets.parameters`), for the
+   * output side to redact wherever they were rendered; never stored. Empty when none are marked.
+   */
+  readonly secretValues?: readonly string[];
 }
 
 /**
@@ -90,7 +114,7 @@ export function expandAppSet(
   limits: ExpansionLimits = DEFAULT_EXPANSION_LIMITS,
   inputs: ExpansionInputs = {},
 ): Expansion {
-  const renderer = new TemplateRenderer(limits);
+  const renderer = new TemplateRenderer(limits, inputs.progress?.leaf);
   const git = new GitInputs(inputs.git ?? EMPTY_GIT_SNAPSHOT, limits);
   const byName = new Map(clusters.map((c) => [c.name, c]));
   const generated = evaluateGenerators(document.spec.generators, { clusters: byName, renderer, maxParamSets: limits.maxParamSets, git });
@@ -98,16 +122,21 @@ export function expandAppSet(
   if (git.needs.length > 0) return { apps: [], issues: [], needs: git.needs };
   const issues: Issue[] = [...generated.issues];
   const syncPolicy = resolveSyncPolicy(document.spec.syncPolicy);
-  const template = document.spec.template;
-  const sources = template.source ? new ManifestSources(git) : undefined;
+  // One loader per source path in the document (spec.template.source, a generator template's source).
+  const loaders = new Map<string, ManifestSources>();
+  const sources = (at: string) => loaders.get(at) ?? loaders.set(at, new ManifestSources(git, at)).get(at)!;
   const apps = new Map<string, RenderedApp>();
   const started = inputs.clock?.();
+  // Values of parameters marked secret, of every set: no issue message may echo one.
+  const secretValues = new Set<string>();
 
-  for (const set of generated.sets) {
+  for (const [index, set] of generated.sets.entries()) {
     if (inputs.clock && started !== undefined && inputs.clock() - started > limits.maxExpansionMs) {
       issues.push(issue('EXPANSION_TIME_LIMIT', 'spec', `Expanding the AppSet took more than ${limits.maxExpansionMs} ms; nothing was staged.`));
       break;
     }
+    for (const marked of secretParameterValues(set.params, document.spec.secrets?.parameters ?? [])) secretValues.add(marked.value);
+    inputs.progress?.app?.({ clusterName: set.clusterName ?? '', source: set.source, index, total: generated.sets.length });
     const app = renderApp(document, set, byName, renderer, sources, syncPolicy, limits, inputs.secrets ?? []);
     if (app === 'pending') continue;
     if (!('appName' in app)) {
@@ -125,7 +154,7 @@ export function expandAppSet(
     apps.set(key, app);
   }
   if (git.needs.length > 0) return { apps: [], issues: [], needs: git.needs };
-  if (issues.length > 0) return { apps: [], issues: dedupe(issues), needs: [] };
+  if (issues.length > 0) return { apps: [], issues: groupIssues(issues.map((i) => ({ ...i, message: redactText(i.message, [...secretValues], PLAIN_MARKER) }))), needs: [] };
   const sorted = [...apps.values()].sort((a, b) => compare(a.clusterName, b.clusterName) || compare(a.appName, b.appName));
   return { apps: sorted, issues: [], needs: [] };
 }
@@ -136,29 +165,29 @@ function renderApp(
   set: ParamSet,
   byName: ReadonlyMap<string, ClusterSnapshot>,
   renderer: TemplateRenderer,
-  sources: ManifestSources | undefined,
+  sources: (at: string) => ManifestSources,
   syncPolicy: SyncPolicy,
   limits: ExpansionLimits,
   secrets: readonly string[],
 ): RenderedApp | { issues: Issue[] } | 'pending' {
   // evaluateGenerators only returns sets with a target.
   const clusterName = set.clusterName ?? '';
-  const template = document.spec.template;
+  const effective = effectiveTemplate(document.spec.template, set.template);
+  if ('code' in effective) return { issues: [effective] };
+  const { template, pathOf } = effective;
   const where = (found: readonly Issue[]) => found.map((i) => ({ ...i, message: `${i.message} (cluster ${clusterName}, from ${set.source})` }));
-  const rendered = renderer.renderTree(
-    { name: template.name ?? document.metadata.name, namespace: template.namespace ?? '', manifests: template.manifests ?? [] },
-    set.params,
-    'spec.template',
-  );
-  const found = where(rendered.issues);
-  const value = rendered.value as { name: unknown; namespace: unknown; manifests: Record<string, unknown>[] };
-  let paths = value.manifests.map((_, index) => childPath('spec.template.manifests', index));
+  const renderAt = (value: unknown, field: 'name' | 'namespace' | 'manifests') => renderer.renderTree(value, set.params, pathOf(field));
+  const parts = [renderAt(template.name ?? document.metadata.name, 'name'), renderAt(template.namespace ?? '', 'namespace'), renderAt(template.manifests ?? [], 'manifests')];
+  const found = where(parts.flatMap((part) => part.issues));
+  let value = { name: parts[0]!.value, namespace: parts[1]!.value, manifests: parts[2]!.value as Record<string, unknown>[] };
+  let paths = value.manifests.map((_, index) => childPath(pathOf('manifests'), index));
   let loaded: LoadedSource | undefined;
-  if (template.source && sources) {
-    const at = renderer.renderTree({ revision: template.source.revision, path: template.source.path }, set.params, 'spec.template.source');
+  if (template.source) {
+    const sourcePath = pathOf('source');
+    const at = renderer.renderTree({ revision: template.source.revision, path: template.source.path }, set.params, sourcePath);
     if (at.issues.length > 0) return { issues: [...found, ...where(at.issues)] };
     const source = { ...template.source, ...(at.value as { revision?: string; path: string }) };
-    const result = sources.load(source);
+    const result = sources(sourcePath).load(source);
     if (result === 'pending') return 'pending';
     if ('code' in result) return { issues: [...found, result] };
     loaded = result;
@@ -169,6 +198,15 @@ function renderApp(
     }
     paths = result.manifests.map((m) => m.path);
   }
+  if (found.length === 0 && document.spec.templatePatch !== undefined) {
+    const patched = applyTemplatePatch(value, document.spec.templatePatch, set.params, renderer);
+    if ('issues' in patched) found.push(...where(patched.issues));
+    else {
+      value = { name: patched.name, namespace: patched.namespace, manifests: [...patched.manifests] };
+      // Manifests the patch added are reported at the patch.
+      paths = value.manifests.map((_, index) => paths[index] ?? 'spec.templatePatch');
+    }
+  }
   const appName = String(value.name);
   const namespace = String(value.namespace);
   if (found.length === 0 && template.overrides && template.overrides.length > 0) {
@@ -178,11 +216,13 @@ function renderApp(
     value.manifests = patched.manifests;
   }
   if (found.length === 0) found.push(...checkApp(appName, namespace, value.manifests, paths, clusterName));
+  const marked = secretParameterValues(set.params, document.spec.secrets?.parameters ?? []);
+  if (found.length === 0) found.push(...checkSecrets(value.manifests, marked, document.spec.secrets, paths));
   if (found.length > 0) return { issues: found };
   const json = canonicalJson(value.manifests);
   const manifestBytes = Buffer.byteLength(json, 'utf8');
   if (manifestBytes > limits.maxAppBytes) {
-    const at = template.source ? 'spec.template.source' : 'spec.template.manifests';
+    const at = template.source ? pathOf('source') : pathOf('manifests');
     return { issues: [issue('APP_TOO_LARGE', at, `App "${appName}" on cluster ${clusterName} renders to ${manifestBytes} bytes; the limit is ${limits.maxAppBytes}.`)] };
   }
   const refs = [...set.origins.flatMap((o) => (o.git ? [o.git] : [])), ...(loaded ? [loaded.git] : [])];
@@ -196,7 +236,8 @@ function renderApp(
     manifestBytes,
     syncPolicy,
     source: set.source,
-    explain: { sources: set.origins, parameters: redactParameters(set.params, secrets), git },
+    explain: { sources: set.origins, parameters: redactParameters(set.params, [...secrets, ...marked.map((m) => m.value)]), git },
+    secretValues: [...new Set(marked.map((m) => m.value))],
   };
 }
 
@@ -225,16 +266,6 @@ function checkApp(appName: string, namespace: string, manifests: readonly Record
     identities.add(id);
   });
   return issues;
-}
-
-function dedupe(issues: readonly Issue[]): Issue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const key = `${i.code}|${i.path}|${i.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 function compare(a: string, b: string): number {

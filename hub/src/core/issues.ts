@@ -7,6 +7,19 @@ export interface Issue {
   readonly code: string;
   readonly path: string;
   readonly message: string;
+  /** 1-based line in the submitted document where the problem is, when it has one place there. */
+  readonly line?: number;
+  /** 1-based column of `line`. */
+  readonly column?: number;
+  /**
+   * How many identical problems this issue stands for (same code and message on several clusters or
+   * paths, see `groupIssues`); absent means one.
+   */
+  readonly count?: number;
+  /** For a grouped issue: the first few distinct paths it was found at (`path` is the first). */
+  readonly paths?: readonly string[];
+  /** For a grouped issue: the first few distinct clusters it was found on. */
+  readonly clusters?: readonly string[];
 }
 
 /** A value or the issues that prevented it. */

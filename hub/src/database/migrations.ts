@@ -1,4 +1,6 @@
 import type { MigrationInterface } from 'typeorm';
+import { AddRolloutStartReason1796531461100 } from './migrations/1796531461100-add-rollout-start-reason';
+import { AddCaRetirement1796529986187 } from './migrations/1796529986187-add-ca-retirement';
 import { CreateNatsIdentities1796524193349 } from './migrations/1796524193349-create-nats-identities';
 import { CreateCertificateAuthorities1796522325713 } from './migrations/1796522325713-create-certificate-authorities';
 import { ScopeAppSetNamesToProjects1796522101190 } from './migrations/1796522101190-scope-app-set-names-to-projects';
@@ -20,4 +22,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ScopeAppSetNamesToProjects1796522101190,
   CreateCertificateAuthorities1796522325713,
   CreateNatsIdentities1796524193349,
+  AddCaRetirement1796529986187,
+  AddRolloutStartReason1796531461100,
 ];

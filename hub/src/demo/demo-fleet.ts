@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Logger } from '@nestjs/common';
 import { AppSetsService } from '../app-sets/app-sets.service';
 import { ClustersService } from '../clusters/clusters.service';
@@ -9,6 +10,7 @@ import type { RunningHub } from '../hub';
 import { RolloutsService } from '../rollouts/rollouts.service';
 import { SAMPLE_APP_SET } from './sample-app-set';
 import { hubPrincipal } from '../core/auth/principal';
+import { resolveLogFormat } from '../logging/hub-logger';
 
 const DEMO_CLUSTERS = [
   { name: 'demo-us-east', labels: { region: 'us-east', env: 'demo' } },
@@ -47,8 +49,11 @@ export async function startDemo(hub: RunningHub, config: HubConfig): Promise<Dem
   const clusters = hub.app.get(ClustersService);
   const appSets = hub.app.get(AppSetsService);
   const rollouts = hub.app.get(RolloutsService);
-  const agentsDir = join(dirname(resolve(config.dataDir)), 'demo-agents');
+  // Inside the data folder: a fresh data folder (a new hub, a second demo beside the first) must not
+  // inherit agent credentials that only the old hub's database knew.
+  const agentsDir = join(resolve(config.dataDir), 'demo-agents');
   const children: ChildProcess[] = [];
+  const json = resolveLogFormat(config.log, process.stdout.isTTY === true) === 'json';
 
   for (const demo of DEMO_CLUSTERS) {
     const stateDir = join(agentsDir, demo.name);
@@ -70,38 +75,79 @@ export async function startDemo(hub: RunningHub, config: HubConfig): Promise<Dem
         FLOTILLA_SIM_HEALTHY_AFTER_MS: '3000',
         FLOTILLA_LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // On a terminal the agents write there; otherwise their lines go through relayAgentOutput.
+      stdio: ['ignore', json ? 'pipe' : 'inherit', json ? 'pipe' : 'inherit', 'ipc'],
     });
+    if (json) relayAgentOutput(child, demo.name);
     children.push(child);
   }
   log.log(`started ${children.length} simulated agents (state in ${agentsDir})`);
 
-  await appSets.restageAll();
-  const applied = await appSets.apply(SAMPLE_APP_SET, hubPrincipal('demo'), 'demo AppSet');
-  if (applied.issues.length > 0) throw new Error(`The demo AppSet was refused: ${applied.issues.map((i) => i.message).join('; ')}`);
-  const appSet = await appSets.getVisible(hubPrincipal('demo'), 'guestbook', 'default');
-  const previous = await rollouts.listForAppSet(appSet.id, 1);
-  if (applied.changed || previous.length === 0 || previous[0]!.appSetRevision !== appSet.currentRevision) {
-    const rollout = await rollouts.start(appSet, 'demo', new Date());
-    log.log(`rollout ${rollout.id} started`);
+  const stop = () => stopAgents(children);
+  try {
+    await appSets.restageAll();
+    const applied = await appSets.apply(SAMPLE_APP_SET, hubPrincipal('demo'), 'demo AppSet');
+    if (applied.issues.length > 0) throw new Error(`The demo AppSet was refused: ${applied.issues.map((i) => i.message).join('; ')}`);
+    const appSet = await appSets.getVisible(hubPrincipal('demo'), 'guestbook', 'default');
+    const previous = await rollouts.listForAppSet(appSet.id, 1);
+    // Whatever is staged and not released (a new revision, or a demo cluster registered again) is rolled
+    // out, unless a rollout of this revision is still under way.
+    const underWay = previous[0] !== undefined && ['PROGRESSING', 'PAUSED'].includes(previous[0].phase) && previous[0].appSetRevision === appSet.currentRevision;
+    const pending = await rollouts.preview(appSet);
+    if (!underWay && pending.added + pending.changed + pending.removed > 0) {
+      const rollout = await rollouts.start(appSet, 'demo', new Date());
+      log.log(`rollout ${rollout.id} started`);
+    }
+  } catch (error) {
+    // The hub is about to exit: its agents must not outlive it.
+    await stop();
+    throw error;
   }
+  // The variables every README example uses.
   log.log(
-    `try:\n  curl -s ${hub.graphqlUrl} -H "Authorization: Bearer $(cat ${hub.bootstrapAdmin.file})" -H 'content-type: application/json' \\\n    -d '{"query":"{ clusters { name connected apps { name revision health syncStatus } } }"}'`,
+    `try:\n  export FLOTILLA_URL=${hub.graphqlUrl} FLOTILLA_TOKEN="$(cat ${hub.bootstrapAdmin.file})"\n  curl -s "$FLOTILLA_URL" -H "Authorization: Bearer $FLOTILLA_TOKEN" -H 'content-type: application/json' \\\n    -d '{"query":"{ clusters { name connected apps { name revision health syncStatus } } }"}'`,
   );
 
-  return {
-    async stop() {
-      await Promise.all(
-        children.map(
-          (child) =>
-            new Promise<void>((done) => {
-              if (child.exitCode !== null || child.signalCode !== null) return done();
-              child.once('exit', () => done());
-              child.kill('SIGTERM');
-              setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-            }),
-        ),
-      );
-    },
-  };
+  return { stop };
+}
+
+/**
+ * Passes an agent's JSON log lines through to the hub's standard output as they are, and turns any
+ * other line (a Node warning on stderr) into a JSON line of the hub's log, so that a JSON log stays
+ * one JSON object per line.
+ */
+function relayAgentOutput(child: ChildProcess, cluster: string): void {
+  const log = new Logger(`Demo agent ${cluster}`);
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+      if (line.trim() === '') return;
+      if (isJsonObject(line)) process.stdout.write(`${line}\n`);
+      else log.warn(line.slice(0, 2000));
+    });
+  }
+}
+
+function isJsonObject(line: string): boolean {
+  try {
+    const value: unknown = JSON.parse(line);
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL after 3 s, to every agent still running. */
+async function stopAgents(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null || child.signalCode !== null) return done();
+          child.once('exit', () => done());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+        }),
+    ),
+  );
 }

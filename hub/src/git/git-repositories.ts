@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
-import { checkRepoUrl, checkRevision, isFullCommitSha, redactRepoUrl } from '../core/generators/git-refs';
-import { gitFileKey, gitSourceKey, type GitFailure, type GitNeed, type GitSnapshot, type GitTree } from '../core/generators/git-snapshot';
-import { GitCommandError, runGit } from './git-command';
+import { checkRepoUrl, checkRevision, isFullCommitSha } from '../core/generators/git-refs';
+import { gitFileKey, gitSourceKey, GIT_NOT_REACHABLE, type GitFailure, type GitNeed, type GitSnapshot, type GitTree } from '../core/generators/git-snapshot';
+import { maskUrlCredentials, urlCredentials } from '../core/safety/mask-credentials';
+import { GitAccess, type GitTarget } from './git-access';
+import { GitCommandError, runGit, type GitRunOptions } from './git-command';
 
-/** Bounds on the work one read may do. */
-const FETCH_TIMEOUT_MS = 60_000;
+/** Bounds on the work one read may do (fetches are bounded by FLOTILLA_GIT_TIMEOUT_SECONDS). */
 const LOCAL_TIMEOUT_MS = 20_000;
 const SMALL_OUTPUT = 64 * 1024;
 const LISTING_BYTES = 64 * 1024 * 1024;
@@ -30,9 +31,18 @@ export class GitRepositories {
   private readonly log = new Logger('Git');
   private readonly root: string;
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly access: GitAccess;
+  private readonly fetchTimeoutMs: number;
+  private readonly connectTimeoutSeconds: number;
+  /** With an allow-list of hosts, an http redirect must not lead elsewhere. */
+  private readonly followRedirects: boolean;
 
   constructor(@Inject(HUB_CONFIG) config: HubConfig) {
     this.root = resolve(config.dataDir, 'git-cache');
+    this.access = new GitAccess(config.localAccess, config.dataDir);
+    this.fetchTimeoutMs = config.localAccess.gitTimeoutSeconds * 1000;
+    this.connectTimeoutSeconds = config.localAccess.gitConnectTimeoutSeconds;
+    this.followRedirects = config.localAccess.gitAllowedHosts === undefined;
   }
 
   /** A new snapshot holding `snapshot` plus everything `needs` ask for (or the failure to read it). */
@@ -63,28 +73,53 @@ export class GitRepositories {
     return { trees, files };
   }
 
-  /** Resolves `revision` of `repoURL` to a commit and lists its tree. */
+  /**
+   * Resolves `revision` of `repoURL` to a commit and lists its tree. Whether the repository may be read
+   * is decided first, from the URL and the configuration alone. A fetch that fails for any reason
+   * (refused, unreachable, timed out, missing, denied, unknown revision) fails with one message, so
+   * that an AppSet cannot probe hosts, ports or paths; the reason goes to the hub's log, credentials masked.
+   */
   private async tree(repoURL: string, revision: string): Promise<GitTree | GitFailure> {
     const refused = checkRepoUrl(repoURL) ?? checkRevision(revision);
     if (refused) return { repoURL, revision, error: refused };
+    const shown = maskUrlCredentials(repoURL, urlCredentials(repoURL));
+    const target = await this.access.check(repoURL);
+    if ('code' in target) {
+      this.log.warn(`git: ${shown} refused: ${target.message}`);
+      return { repoURL, revision, error: target.message, code: target.code };
+    }
     const dir = this.cacheDir(repoURL);
     try {
       return await this.serialised(dir, async () => {
         await this.ensureCache(dir);
-        const commit = await this.resolveCommit(dir, repoURL, revision);
+        let commit: string;
+        try {
+          commit = await this.resolveCommit(dir, target, revision);
+        } catch (error) {
+          throw new NotReachable(error instanceof GitCommandError ? error.message : 'fetching failed');
+        }
         return { repoURL, revision, commit, ...(await this.list(dir, commit)) };
       });
     } catch (error) {
-      const message = error instanceof GitCommandError ? error.message : 'reading the repository failed';
-      this.log.warn(`git: ${redactRepoUrl(repoURL)} at ${revision}: ${message}`);
-      return { repoURL, revision, error: message };
+      const message = error instanceof GitCommandError || error instanceof NotReachable ? error.message : 'reading the repository failed';
+      this.log.warn(`git: ${shown} at ${revision}: ${message}`);
+      return { repoURL, revision, error: error instanceof NotReachable ? GIT_NOT_REACHABLE : message };
     }
   }
 
-  private async resolveCommit(dir: string, repoURL: string, revision: string): Promise<string> {
+  private async resolveCommit(dir: string, target: GitTarget, revision: string): Promise<string> {
     const local = { cwd: dir, timeoutMs: LOCAL_TIMEOUT_MS, maxBytes: SMALL_OUTPUT };
-    const fetch = { cwd: dir, timeoutMs: FETCH_TIMEOUT_MS, maxBytes: SMALL_OUTPUT };
-    const fetchArgs = ['-c', 'protocol.version=2', 'fetch', '--quiet', '--no-tags', '--no-recurse-submodules', '--no-write-fetch-head'];
+    const fetch: GitRunOptions = {
+      cwd: dir,
+      timeoutMs: this.fetchTimeoutMs,
+      maxBytes: SMALL_OUTPUT,
+      protocols: target.local ? ['file'] : ['git', 'http', 'https', 'ssh'],
+      connectTimeoutSeconds: this.connectTimeoutSeconds,
+      secrets: urlCredentials(target.url),
+    };
+    const repoURL = target.url;
+    const transport = ['-c', 'http.lowSpeedLimit=1024', '-c', `http.lowSpeedTime=${this.connectTimeoutSeconds}`, ...(this.followRedirects ? [] : ['-c', 'http.followRedirects=false'])];
+    const fetchArgs = [...transport, '-c', 'protocol.version=2', 'fetch', '--quiet', '--no-tags', '--no-recurse-submodules', '--no-write-fetch-head'];
     if (isFullCommitSha(revision)) {
       if (await this.hasCommit(dir, revision)) return revision;
       try {
@@ -141,14 +176,16 @@ export class GitRepositories {
       return parseBatch(out, paths);
     } catch (error) {
       const message = error instanceof GitCommandError ? error.message : 'reading files failed';
-      this.log.warn(`git: reading files of ${redactRepoUrl(repoURL)} at ${commit.slice(0, 12)}: ${message}`);
+      this.log.warn(`git: reading files of ${maskUrlCredentials(repoURL, urlCredentials(repoURL))} at ${commit.slice(0, 12)}: ${message}`);
       return message;
     }
   }
 
   private async ensureCache(dir: string): Promise<void> {
     if (existsSync(join(dir, 'HEAD'))) return;
-    await mkdir(this.root, { recursive: true });
+    // Private to the hub's user: other AppSets' repositories live here.
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await chmod(this.root, 0o700);
     // No templates: a cache repository has no hooks to run.
     await runGit(['init', '--bare', '--quiet', '--template=', dir], { timeoutMs: LOCAL_TIMEOUT_MS, maxBytes: SMALL_OUTPUT });
   }
@@ -173,6 +210,9 @@ export class GitRepositories {
     return next;
   }
 }
+
+/** A fetch failed: the reason is logged, the AppSet gets {@link GIT_NOT_REACHABLE}. */
+class NotReachable extends Error {}
 
 /** Splits `git cat-file --batch` output (`<oid> blob <size>\n<bytes>\n` or `<name> missing\n` per input line). */
 function parseBatch(out: Buffer, paths: readonly string[]): Map<string, string> {

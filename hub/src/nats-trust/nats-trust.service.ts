@@ -113,7 +113,9 @@ export class NatsTrust {
   /**
    * Exchanges a one-time bootstrap token of `cluster` and the agent's user public key for a user JWT
    * with that cluster's permissions. The token is consumed: a second use, an expired token or a token
-   * of another cluster is refused with the same answer.
+   * of another cluster is refused with the same answer. A re-install (issueBootstrapToken for a
+   * cluster whose agent is enrolled) ends here for the old agent: the users the cluster held under
+   * other keys are revoked before the new JWT is handed out, as its gRPC credentials are.
    */
   async enroll(cluster: string, request: unknown, now: Date): Promise<CredentialReply> {
     const body = asRecord(request);
@@ -126,8 +128,11 @@ export class NatsTrust {
       if (error instanceof FlotillaError) return { error: error.code, message: 'The bootstrap token is not valid for this cluster.' };
       throw error;
     }
-    this.log.log(`cluster ${cluster} enrolled on NATS (user ${publicKey.slice(0, 12)}…)`);
-    return { jwt: await this.issue(cluster, publicKey, now) };
+    const replaced = await this.revokeUsers(cluster, now, publicKey);
+    const jwt = await this.issue(cluster, publicKey);
+    this.log.log(`cluster ${cluster} enrolled on NATS (user ${publicKey.slice(0, 12)}…)${replaced > 0 ? `; revoked the ${replaced} NATS user JWT(s) it held before` : ''}`);
+    if (replaced > 0) await this.pushAccountOrWarn();
+    return { jwt };
   }
 
   /**
@@ -142,7 +147,15 @@ export class NatsTrust {
     const users = this.db.getRepository(NatsUserEntity);
     const held = await users.findOneBy({ clusterName: cluster, publicKey, revokedAt: IsNull(), expiresAt: MoreThan(now) });
     if (!held) return denied;
-    return { jwt: await this.issue(cluster, publicKey, now) };
+    const jwt = await this.issue(cluster, publicKey);
+    // A revocation that committed between the check above and the new row did not cover that row:
+    // look again, and withdraw the new JWT rather than hand out one the revocation list misses.
+    if (!(await users.existsBy({ id: held.id, revokedAt: IsNull() }))) {
+      await users.update({ clusterName: cluster, publicKey, revokedAt: IsNull() }, { revokedAt: now });
+      return denied;
+    }
+    this.log.log(`renewed the NATS user JWT of cluster ${cluster} (user ${publicKey.slice(0, 12)}…)`);
+    return { jwt };
   }
 
   /**
@@ -152,12 +165,22 @@ export class NatsTrust {
    * push (every hub connect) carries it. Returns how many users were revoked.
    */
   async revokeAgentCredentials(cluster: string): Promise<number> {
-    const now = this.clock.now();
-    const result = await this.db.getRepository(NatsUserEntity).update({ clusterName: cluster, revokedAt: IsNull(), expiresAt: MoreThan(now) }, { revokedAt: now });
-    const revoked = result.affected ?? 0;
+    const revoked = await this.revokeUsers(cluster, this.clock.now());
     if (revoked > 0) this.log.log(`revoked ${revoked} NATS user JWT(s) of cluster ${cluster}`);
-    await this.pushAccount().catch((error: unknown) => this.log.warn(`pushing the account update (revocations) to NATS failed: ${describe(error)}; it is retried at the next hub connect`));
+    await this.pushAccountOrWarn();
     return revoked;
+  }
+
+  /** Marks the live users of `cluster` revoked (all, or all but the key `except`); returns how many. */
+  private async revokeUsers(cluster: string, now: Date, except?: string): Promise<number> {
+    const result = await this.db
+      .getRepository(NatsUserEntity)
+      .update({ clusterName: cluster, revokedAt: IsNull(), expiresAt: MoreThan(now), ...(except !== undefined ? { publicKey: Not(except) } : {}) }, { revokedAt: now });
+    return result.affected ?? 0;
+  }
+
+  private pushAccountOrWarn(): Promise<void> {
+    return this.pushAccount().catch((error: unknown) => this.log.warn(`pushing the account update (revocations) to NATS failed: ${describe(error)}; it is retried at the next hub connect`));
   }
 
   /**
@@ -220,13 +243,19 @@ export class NatsTrust {
     return { servers: [...nats.servers], ...(nats.caFile ? { tls: { caFile: nats.caFile } } : {}) };
   }
 
-  private async issue(cluster: string, publicKey: string, now: Date): Promise<string> {
+  /**
+   * Signs a user JWT for `publicKey` with the cluster's permissions, then records it, before it is
+   * handed out. Signed first: a revocation that marks the row is dated no earlier than the JWT's
+   * `iat`, so the account's revocation list (which refuses JWTs issued at or before that second)
+   * covers it. The row keeps the JWT's own `exp`, so its revocation entry lasts as long as the JWT.
+   */
+  private async issue(cluster: string, publicKey: string): Promise<string> {
     const keys = await this.signingKeys();
     const ttl = this.operatorAuth?.userJwtTtlSeconds ?? 0;
-    const issuedAt = Math.floor(now.getTime() / 1000);
-    // Recorded before it is handed out, so that a revocation racing this request covers it.
-    await this.db.getRepository(NatsUserEntity).insert({ clusterName: cluster, publicKey, issuedAt: new Date(issuedAt * 1000), expiresAt: new Date((issuedAt + ttl) * 1000), revokedAt: null });
-    return encodeUser(cluster, fromPublic(publicKey), keys.account, userClaims(clusterUserPermissions(cluster, this.natsConfig().kvBucket)), { exp: issuedAt + ttl, algorithm: Algorithms.v2 });
+    const claims = userClaims(clusterUserPermissions(cluster, this.natsConfig().kvBucket));
+    const signed = await signWithLifetime((exp) => encodeUser(cluster, fromPublic(publicKey), keys.account, claims, { exp, algorithm: Algorithms.v2 }), ttl);
+    await this.db.getRepository(NatsUserEntity).insert({ clusterName: cluster, publicKey, issuedAt: new Date(signed.iat * 1000), expiresAt: new Date(signed.exp * 1000), revokedAt: null });
+    return signed.jwt;
   }
 
   private operatorJwt(keys: NatsSigningKeys): Promise<string> {
@@ -258,6 +287,31 @@ export class NatsTrust {
     if (!nats) throw new FlotillaError('FAILED_PRECONDITION', 'The NATS agent link is not configured (FLOTILLA_NATS_URL).');
     return nats;
   }
+}
+
+/**
+ * Signs with `exp` = the JWT's own `iat` + `ttlSeconds`. The JWT library stamps `iat` from the system
+ * clock as it signs, so the expiry is computed from that clock too, and signed again in the rare case
+ * that a second boundary fell in between (three tries at most; then the lifetime is a second short).
+ */
+async function signWithLifetime(sign: (exp: number) => Promise<string>, ttlSeconds: number): Promise<{ jwt: string; iat: number; exp: number }> {
+  let signed = { jwt: '', iat: 0, exp: 0 };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const iat = Math.floor(Date.now() / 1000);
+    const exp = iat + ttlSeconds;
+    const jwt = await sign(exp);
+    signed = { jwt, iat: issuedAtOf(jwt) ?? iat, exp };
+    if (signed.iat === iat) return signed;
+  }
+  return signed;
+}
+
+/** The `iat` claim of a JWT we just signed. */
+function issuedAtOf(jwt: string): number | undefined {
+  const payload = jwt.split('.')[1];
+  if (payload === undefined) return undefined;
+  const iat: unknown = asRecord(parseJson(Buffer.from(payload, 'base64url')))['iat'];
+  return typeof iat === 'number' ? iat : undefined;
 }
 
 function userClaims(permissions: SubjectPermissions): { pub: { allow: string[] }; sub: { allow: string[] } } {

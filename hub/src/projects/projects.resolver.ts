@@ -21,9 +21,10 @@ export class ProjectsResolver {
     return (await this.projectService.visible(caller)).map(ProjectModel.from);
   }
 
-  @Query(() => ProjectModel, { nullable: true })
-  async project(@Caller() caller: Principal, @Args('name') name: string): Promise<ProjectModel | null> {
-    return (await this.projectService.visible(caller)).filter((p) => p.name === name).map(ProjectModel.from)[0] ?? null;
+  // Nullable only so that a batch keeps its other fields: an unknown (or invisible) project is a NOT_FOUND error.
+  @Query(() => ProjectModel, { nullable: true, description: 'One project by name; NOT_FOUND when the caller has no role in a project of that name.' })
+  async project(@Caller() caller: Principal, @Args('name') name: string): Promise<ProjectModel> {
+    return ProjectModel.from(await this.projectService.get(caller, name));
   }
 
   @ResolveField(() => [String], { description: 'Names of the registered clusters its selector matches.' })

@@ -86,6 +86,12 @@ export class ReportsService {
    * Stores a report if it judges the revision currently released to that cluster at the released
    * generation; anything else (an older revision or generation, one the hub never issued, an App the
    * hub does not release there) is counted and ignored.
+   *
+   * Reports of one generation are ordered by the time the agent made them (`observedAt`), not by when
+   * they arrive: a report can arrive late, after a newer one of the same generation (NATS redelivers
+   * a report whose consumer died before acking it, after the ack wait; a gRPC report may still be in
+   * a dead replica's queue). Taking the late PROGRESSING over the HEALTHY that followed it would move
+   * the App back to PROGRESSING after its rollout counted it healthy, until the agent's next report.
    */
   async recordReport(clusterId: string, report: Report): Promise<void> {
     const checked = checkReport(report, this.clock.now());
@@ -121,7 +127,9 @@ export class ReportsService {
            WHEN app_statuses.health = 'HEALTHY' AND app_statuses.revision = EXCLUDED.revision
                 AND app_statuses.generation = EXCLUDED.generation THEN app_statuses.healthy_since
            ELSE now() END
-       WHERE app_statuses.generation IS NULL OR app_statuses.generation <= EXCLUDED.generation
+       WHERE app_statuses.generation IS NULL OR app_statuses.generation < EXCLUDED.generation
+          OR (app_statuses.generation = EXCLUDED.generation
+              AND (app_statuses.observed_at IS NULL OR app_statuses.observed_at <= EXCLUDED.observed_at))
        RETURNING 1`,
       [
         clusterId,

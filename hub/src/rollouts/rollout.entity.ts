@@ -45,4 +45,8 @@ export class RolloutEntity {
   /** Why the rollout is paused, failed or waiting, for humans. */
   @Column({ type: 'text', default: '' })
   reason: string;
+
+  /** Why it was started, in its starter's words (`startRollout(reason:)`); '' when none was given. */
+  @Column({ type: 'text', default: '' })
+  startReason: string;
 }

@@ -55,6 +55,9 @@ export class RolloutModel {
   @Field({ description: 'Why the rollout is where it is (waiting, paused, failed).' })
   reason: string;
 
+  @Field({ description: "Why it was started, as given to startRollout's reason; empty when none was given." })
+  startReason: string;
+
   /** Internal: the plan, for the waves field. */
   entity: RolloutEntity;
 
@@ -69,6 +72,7 @@ export class RolloutModel {
       finishedAt: entity.finishedAt,
       currentWave: entity.currentWave,
       reason: entity.reason,
+      startReason: entity.startReason,
       entity,
     });
   }

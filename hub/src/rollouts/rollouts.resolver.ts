@@ -36,10 +36,12 @@ export class RolloutsResolver {
     private readonly authenticator: Authenticator,
   ) {}
 
-  @Query(() => RolloutModel, { nullable: true })
-  async rollout(@Caller() caller: Principal, @Args('id', { type: () => ID }) id: string): Promise<RolloutModel | null> {
+  // Nullable only so that a batch keeps its other fields: an unknown (or invisible) rollout is a NOT_FOUND error.
+  @Query(() => RolloutModel, { nullable: true, description: 'One rollout by id; NOT_FOUND when no rollout the caller may see has that id.' })
+  async rollout(@Caller() caller: Principal, @Args('id', { type: () => ID }) id: string): Promise<RolloutModel> {
     const found = await this.visible(caller, id);
-    return found && RolloutModel.from(found.rollout, found.appSet.name);
+    if (!found) throw notFound(id);
+    return RolloutModel.from(found.rollout, found.appSet.name);
   }
 
   /** The rollout with its AppSet when the principal may see it; null otherwise (missing and invisible look the same). */
@@ -53,7 +55,7 @@ export class RolloutsResolver {
   /** For a verb: the rollout's id when the principal operates its project; NOT_FOUND (as for a missing one) or PERMISSION_DENIED. */
   private async operable(caller: Principal, audit: AuditNote, id: string, verb: RolloutVerb): Promise<string> {
     const found = await this.visible(caller, id);
-    if (!found) throw new FlotillaError('NOT_FOUND', `Rollout "${id.slice(0, 80)}" does not exist.`);
+    if (!found) throw notFound(id);
     audit.project = found.appSet.project;
     requireOperator(caller, found.appSet.project, `${verb} rollouts of project "${found.appSet.project}"`);
     return found.rollout.id;
@@ -84,12 +86,13 @@ export class RolloutsResolver {
     @Args('supersede', { defaultValue: true }) supersede: boolean,
     @Args('project', { type: () => String, nullable: true, description: 'The project of the AppSet, when the caller sees two AppSets of that name.' }) project: string | null,
     @Args('strategy', { type: () => JsonObjectScalar, nullable: true, description: "Overrides the AppSet's spec.strategy for this rollout (same fields)." }) strategy?: Record<string, unknown>,
+    @Args('reason', { defaultValue: '', description: 'Why (one line, at most 1000 characters): kept as the rollout\'s startReason and in its STARTED event and the audit trail.' }) reason: string = '',
   ): Promise<RolloutModel> {
     const target = await this.appSets.getVisible(caller, appSet, project);
     audit.project = target.project;
     requireOperator(caller, target.project, `start rollouts of project "${target.project}"`);
-    const started = await this.rollouts.start(target, caller.actor, this.clock.now(), { supersede, strategy });
-    audit.message = `startRollout appSet=${JSON.stringify(appSet)} id=${started.id} revision=${started.appSetRevision}`;
+    const started = await this.rollouts.start(target, caller.actor, this.clock.now(), { supersede, strategy, reason });
+    audit.message = `startRollout appSet=${JSON.stringify(appSet)} id=${started.id} revision=${started.appSetRevision}${started.startReason ? ` reason=${JSON.stringify(started.startReason)}` : ''}`;
     return this.model(started);
   }
 
@@ -125,7 +128,7 @@ export class RolloutsResolver {
   }
 
   @Subscription(() => RolloutModel, {
-    description: 'Streams the rollout whenever its phase, wave, reason or counts change; ends after it finishes.',
+    description: 'Streams the rollout whenever its phase, wave, reason or counts change; ends after it finishes. An error NOT_FOUND when no rollout the caller may see has that id.',
     resolve: (payload: { rolloutProgress: RolloutModel }) => payload.rolloutProgress,
   })
   rolloutProgress(@Caller() caller: Principal, @Args('id', { type: () => ID }) id: string): AsyncIterableIterator<{ rolloutProgress: RolloutModel }> {
@@ -135,7 +138,8 @@ export class RolloutsResolver {
   /**
    * Polls the database rather than listening in memory, so that progress made by any hub replica is
    * seen. Bounded: ends when the rollout reaches a final phase, or after 24 h. Ends with UNAUTHENTICATED
-   * as soon as the subscriber's credential is revoked or expires (checked on every poll).
+   * as soon as the subscriber's credential is revoked or expires (checked on every poll), and with
+   * NOT_FOUND when the subscriber may not see the rollout (a missing one looks the same).
    */
   private async *progress(caller: Principal, id: string): AsyncIterableIterator<{ rolloutProgress: RolloutModel }> {
     const deadline = Date.now() + 24 * 3600 * 1000;
@@ -146,7 +150,10 @@ export class RolloutsResolver {
         throw new GraphQLError('The credential of this subscription was revoked or has expired.', { extensions: { code: 'UNAUTHENTICATED' } });
       }
       const found = (await this.visible(caller, id))?.rollout;
-      if (!found) return;
+      if (!found) {
+        const missing = notFound(id);
+        throw new GraphQLError(missing.message, { extensions: { code: missing.code } });
+      }
       const counts = await this.rollouts.counts(id);
       const key = JSON.stringify([found.phase, found.currentWave, found.reason, counts]);
       if (key !== last) {
@@ -191,6 +198,11 @@ export class RolloutsResolver {
   private async model(entity: RolloutEntity): Promise<RolloutModel> {
     return RolloutModel.from(entity, (await this.appSets.byId(entity.appSetId)).name);
   }
+}
+
+/** The one answer to an id the caller may not see, whether or not the rollout exists. */
+function notFound(id: string): FlotillaError {
+  return new FlotillaError('NOT_FOUND', `Rollout "${id.slice(0, 80)}" does not exist.`);
 }
 
 function countsModel(c: RolloutCounts): RolloutCountsModel {

@@ -71,7 +71,8 @@ export class RolloutsService {
    * the engine releases wave by wave. An active rollout of the same AppSet is superseded, or the call
    * is refused with `supersede: false`.
    */
-  async start(target: AppSetEntity, actor: string, now: Date, options: { supersede?: boolean; strategy?: unknown } = {}): Promise<RolloutEntity> {
+  async start(target: AppSetEntity, actor: string, now: Date, options: { supersede?: boolean; strategy?: unknown; reason?: string } = {}): Promise<RolloutEntity> {
+    const reason = checkStartReason(options.reason ?? '');
     const appSet = await this.appSets.byId(target.id);
     const override = strategyOverride(options.strategy);
     const rollout = await this.db.transaction(async (tx) => {
@@ -87,12 +88,18 @@ export class RolloutsService {
         await tx.query(`UPDATE rollouts SET phase = 'SUPERSEDED', finished_at = $2 WHERE app_set_id = $1 AND phase = ANY($3) RETURNING id`, [appSet.id, now, ACTIVE]),
       );
       const rollout = await tx.save(
-        Object.assign(new RolloutEntity(), { appSetId: appSet.id, appSetRevision: appSet.currentRevision, phase: 'PROGRESSING', startedBy: actor, startedAt: now, plan, approvedWaves: [], reason: '' }),
+        Object.assign(new RolloutEntity(), { appSetId: appSet.id, appSetRevision: appSet.currentRevision, phase: 'PROGRESSING', startedBy: actor, startedAt: now, plan, approvedWaves: [], reason: '', startReason: reason }),
       );
       for (const old of superseded) await this.audit(tx, old.id, actor, 'SUPERSEDED', `Superseded by rollout ${rollout.id}.`);
       await this.recordTargets(tx, rollout.id, appSet.id, plan);
       const summary = plan.waves.map((w) => `${w.name} (${w.clusters.length})`).join(', ');
-      await this.audit(tx, rollout.id, actor, 'STARTED', `Rolling out revision ${appSet.currentRevision} of ${appSet.name}: ${changes.length} App change(s) in waves ${summary || '(none)'}.`);
+      await this.audit(
+        tx,
+        rollout.id,
+        actor,
+        'STARTED',
+        `Rolling out revision ${appSet.currentRevision} of ${appSet.name}: ${changes.length} App change(s) in waves ${summary || '(none)'}.${reason ? ` Reason: ${reason}` : ''}`,
+      );
       if (changes.length === 0) {
         await tx.update(RolloutEntity, { id: rollout.id }, { phase: 'SUCCEEDED', finishedAt: now });
         await this.audit(tx, rollout.id, 'hub', 'SUCCEEDED', 'Nothing to release: every cluster already runs this revision.');
@@ -270,6 +277,17 @@ export class RolloutsService {
     await tx.insert(RolloutEventEntity, { rolloutId, actor, kind, message });
     await recordRolloutStep(tx, rolloutId, actor, kind, message);
   }
+}
+
+/** Longest reason startRollout takes, in characters. */
+export const MAX_START_REASON_CHARS = 1000;
+
+/** The reason given to startRollout, trimmed; INVALID_ARGUMENT when it is too long or spans lines. */
+function checkStartReason(reason: string): string {
+  const trimmed = reason.trim();
+  if (trimmed.length > MAX_START_REASON_CHARS) throw new FlotillaError('INVALID_ARGUMENT', `The reason is ${trimmed.length} characters; the limit is ${MAX_START_REASON_CHARS}.`);
+  if (/\p{Cc}/u.test(trimmed)) throw new FlotillaError('INVALID_ARGUMENT', 'The reason must be one line of text, without control characters.');
+  return trimmed;
 }
 
 /** Counts with every state at zero. */

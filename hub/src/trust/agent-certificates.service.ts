@@ -14,8 +14,9 @@ export interface AgentCertificate {
   /** The `agent_tokens` row of the certificate (live streams are re-checked against it). */
   readonly id: string;
   readonly certificatePem: string;
-  /** PEM of the CA certificate(s) that signed it (and the hub's server certificate). */
+  /** PEM of every CA certificate the agent must trust (the one that signed it, and the one that signs the hub's server certificate). */
   readonly caBundlePem: string;
+  readonly issuerFingerprint: string;
 }
 
 /** A stream authenticated by its client certificate. */
@@ -23,6 +24,8 @@ export interface CertificateIdentity {
   readonly clusterId: string;
   readonly clusterName: string;
   readonly credentialId: string;
+  /** The CA that signed the certificate (a rotation's retiring CA, or the signing one). */
+  readonly issuerFingerprint?: string;
 }
 
 const DENIED = 'The agent credential is not valid for this cluster.';
@@ -48,7 +51,7 @@ export class AgentCertificates {
       throw new FlotillaError('INVALID_ARGUMENT', `Unusable certificate request: ${error instanceof Error ? error.message : String(error)}.`);
     });
     const inserted = await tx.insert(AgentTokenEntity, { clusterId, kind: 'certificate', secretHash: issued.fingerprint, expiresAt: issued.notAfter });
-    return { id: String(inserted.identifiers[0]!['id']), certificatePem: issued.certificatePem, caBundlePem: ca.bundlePem };
+    return { id: String(inserted.identifiers[0]!['id']), certificatePem: issued.certificatePem, caBundlePem: (await this.ca.trust(now)).bundlePem, issuerFingerprint: ca.fingerprint };
   }
 
   /**
@@ -60,8 +63,8 @@ export class AgentCertificates {
    */
   async authenticate(der: Uint8Array, clusterName: string, now: Date): Promise<CertificateIdentity> {
     const denied = new FlotillaError('UNAUTHENTICATED', DENIED);
-    const ca = await this.ca.ensure();
-    const check = verifyClientCertificate(der, splitCertificates(ca.bundlePem), now);
+    const trust = await this.ca.trust(now);
+    const check = verifyClientCertificate(der, splitCertificates(trust.bundlePem), now);
     if (check.kind !== 'valid' || check.clusterName !== clusterName) throw denied;
     return this.db.transaction(async (tx) => {
       const row = await tx.findOne(AgentTokenEntity, { where: { secretHash: check.fingerprint, kind: 'certificate' }, relations: { cluster: true } });
@@ -75,8 +78,20 @@ export class AgentCertificates {
         ),
       );
       if (retired.length > 0) await announceCredentialRevocation(tx);
-      return { clusterId: row.clusterId, clusterName, credentialId: row.id };
+      return { clusterId: row.clusterId, clusterName, credentialId: row.id, issuerFingerprint: check.issuerFingerprint };
     });
+  }
+
+  /** Clusters holding an unrevoked, unexpired client certificate issued before `since` (by the CA a rotation retires). */
+  async countIssuedBefore(since: Date, now: Date): Promise<number> {
+    const [row] = returnedRows<{ count: string }>(
+      await this.db.query(
+        `SELECT count(DISTINCT cluster_id)::text AS count FROM agent_tokens
+         WHERE kind = 'certificate' AND revoked_at IS NULL AND expires_at > $2 AND created_at < $1`,
+        [since, now],
+      ),
+    );
+    return Number(row?.count ?? 0);
   }
 
   /**

@@ -94,7 +94,7 @@ export async function issueClientCertificate(ca: SigningCa, csrDer: Uint8Array, 
 
 /** The outcome of {@link verifyClientCertificate}: the cluster a certificate names, or why it is refused. */
 export type ClientCertificateCheck =
-  | { readonly kind: 'valid'; readonly clusterName: string; readonly fingerprint: string; readonly notAfter: Date }
+  | { readonly kind: 'valid'; readonly clusterName: string; readonly fingerprint: string; readonly notAfter: Date; readonly issuerFingerprint: string }
   | { readonly kind: 'refused'; readonly reason: string };
 
 /**
@@ -120,7 +120,7 @@ export function verifyClientCertificate(der: Uint8Array, caPems: readonly string
   if (!(certificate.keyUsage ?? []).includes(CLIENT_AUTH)) return { kind: 'refused', reason: 'not a client certificate' };
   const cn = /^CN=(.*)$/m.exec(certificate.subject)?.[1] ?? '';
   if (!CLUSTER_NAME.test(cn) || certificate.subjectAltName !== `URI:${clusterUri(cn)}`) return { kind: 'refused', reason: 'names no cluster' };
-  return { kind: 'valid', clusterName: cn, fingerprint: fingerprintOf(Buffer.from(der)), notAfter };
+  return { kind: 'valid', clusterName: cn, fingerprint: fingerprintOf(Buffer.from(der)), notAfter, issuerFingerprint: fingerprintOf(issuer.raw) };
 }
 
 /** sha256 of a certificate's DER, hex. */

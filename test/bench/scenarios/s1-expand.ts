@@ -4,7 +4,8 @@
  * Project: the hub's real `AppSetsService.apply` (hub/dist, constructed by hand without Nest, on a
  * TypeORM DataSource with the hub's own options and migrations, on a throwaway database of the real
  * PostgreSQL). The expander is the hub's `AppSetExpander`, subclassed only to time its pure
- * `expandAppSet` call, so compute = the expansion and persist = apply − expansion (cluster snapshot,
+ * `expandAppSet` call (in the hub's render pool: a worker thread, default settings, started once and
+ * kept warm like the hub's), so compute = the expansion and persist = apply − expansion (cluster snapshot,
  * transaction, advisory lock, conflict lookup, chunked inserts of bundles and Apps).
  * Baseline: compute = `JSON.stringify` + sha256 of the N precomputed final objects (taken from the
  * project's own expansion); persist = raw `pg` multi-row INSERTs (1000 rows per statement, one
@@ -17,7 +18,7 @@ import pg from 'pg';
 import { canonicalJson } from '@flotilla/proto';
 import { createTestDatabase } from '../../harness/database.js';
 import { onCleanup } from '../lib/cleanup.js';
-import { AppSetExpander, AppSetsService, ClustersService, ProjectsService, dataSourceOptions, expandAppSet, hubPrincipal, hubTypeorm, migrate, parseAppSet } from '../lib/hub-dist.js';
+import { AppSetExpander, AppSetsService, ClustersService, ProjectsService, RenderPool, dataSourceOptions, expandAppSet, hubPrincipal, hubTypeorm, loadRenderConfig, migrate, parseAppSet } from '../lib/hub-dist.js';
 import { alternate, summarise, type CaseResult, type Figures } from '../lib/pairs.js';
 import { processPeakRssMiB } from '../lib/proc.js';
 import type { Profile, Scenario } from './registry.js';
@@ -60,7 +61,7 @@ export const S1: Scenario = {
   id: 'S1',
   title: 'expand one AppSet (clusters generator) over N clusters and persist the Apps',
   notes: [
-    'project: AppSetsService.apply of the built hub on real PostgreSQL 15 (no Nest app; same services, DataSource options and migrations); compute = AppSetExpander.expand (pure expandAppSet), persist = apply − compute',
+    'project: AppSetsService.apply of the built hub on real PostgreSQL 15 (no Nest app; same services, DataSource options and migrations); compute = AppSetExpander.expand (pure expandAppSet in a render worker thread, with the hop there and back), persist = apply − compute',
     'baseline: JSON.stringify + sha256 of the N final objects; raw pg multi-row INSERT (1000 rows/statement, one transaction) of the same rows',
     'figures in ms except "peak RSS growth" (MiB, VmHWM reset per run) and rows/s',
   ],
@@ -98,7 +99,9 @@ async function runCase(n: number, profile: Profile): Promise<CaseResult> {
   const clusters = new ClustersService(dataSource, {} as ConstructorParameters<typeof ClustersService>[1], {} as ConstructorParameters<typeof ClustersService>[2]);
   const projects = new ProjectsService(dataSource);
   await projects.ensureDefault();
-  const service = new AppSetsService(dataSource, clusters, new TimedExpander(undefined as never, projects));
+  const renders = new RenderPool(loadRenderConfig({}, []));
+  onCleanup(() => renders.destroy());
+  const service = new AppSetsService(dataSource, clusters, new TimedExpander(undefined as never, projects, renders));
 
   const parsed = parseAppSet(APP_SET);
   if (!parsed.ok) throw new Error(`bench AppSet invalid: ${JSON.stringify(parsed.issues)}`);

@@ -6,10 +6,12 @@ import { INITIAL_HEAL_STATE } from '../../core/kube/heal.js';
 import { appOfObject, describeRef, objectKey, recordAt } from '../../core/kube/object-ref.js';
 import { describeKept, planPrune } from '../../core/kube/prune.js';
 import { checkScopes, describeScopeRefusals } from '../../core/kube/scope.js';
+import { redactValues } from '../../core/kube/secret-references.js';
 import type { AppSpec, DriverResult } from '../cluster-driver.js';
 import type { ResourceType } from './discovery.js';
 import { KubeApiError, messageOf } from './kube-client.js';
 import { applyObject, deleteObject, listAppObjects, readObject, releaseObject, waitForEstablished } from './object-operations.js';
+import { resolveSecretSources } from './secret-sources.js';
 import type { DriverContext, TrackedApp, TrackedObject } from './tracked-app.js';
 import { typeKey } from './watch-set.js';
 
@@ -22,7 +24,10 @@ import { typeKey } from './watch-set.js';
  */
 export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: AppSpec): Promise<DriverResult> {
   const { tuning } = ctx;
-  const fail = (message: string, retryAfterMs?: number): DriverResult => {
+  // Values of resolved secret references: no message that reaches the hub may carry one.
+  let secretValues: readonly string[] = [];
+  const fail = (raw: string, retryAfterMs?: number): DriverResult => {
+    const message = redactValues(raw, secretValues);
     app.phase = { kind: 'failed', message };
     app.complete = false;
     ctx.publish(app);
@@ -52,9 +57,15 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
     app.objects = new Map();
     return fail(describeScopeRefusals(refusals));
   }
+  const resolved = await resolveSecretSources(ctx, spec, prepared.objects);
+  if (resolved.kind === 'failed') {
+    app.objects = new Map();
+    return fail(resolved.message, resolved.retry === 'transient' ? tuning.transientRetryMs : tuning.fixableRetryMs);
+  }
+  secretValues = resolved.values;
 
   const previous = app.objects;
-  app.objects = new Map(orderForApply(prepared.objects).map((desired) => [objectKey(desired.ref), trackedOf(desired, previous.get(objectKey(desired.ref)))]));
+  app.objects = new Map(orderForApply(resolved.objects).map((desired) => [objectKey(desired.ref), trackedOf(desired, previous.get(objectKey(desired.ref)))]));
   app.phase = { kind: 'applying' };
   app.complete = false;
   app.note = '';
@@ -69,7 +80,8 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
   for (const tracked of app.objects.values()) {
     if (ctx.isClosed()) return { kind: 'failed', message: 'driver is closed' };
     const { ref, body, definedByCrd } = tracked.desired;
-    const failObject = (message: string): void => {
+    const failObject = (raw: string): void => {
+      const message = redactValues(raw, secretValues);
       tracked.state = { kind: 'failed', message };
       failures.push(`${describeRef(ref)}: ${message}`);
     };

@@ -91,7 +91,7 @@ export type ReportCheck =
 /**
  * Checks the form and range of a Report, as {@link checkAck} does. The observation time is the agent's
  * clock: unset, before the epoch, or more than {@link MAX_CLOCK_LEAD_MS} after `now`, it is replaced by
- * `now` (the hub shows it, nothing orders by it).
+ * `now` (the hub shows it, and orders the reports of one generation by it).
  */
 export function checkReport(report: IncomingReportHeader, now: Date): ReportCheck {
   if (!isIssuableGeneration(report.generation)) return { kind: 'ignore', reason: 'generation never issued' };

@@ -14,9 +14,31 @@ export interface AppSetDocument {
 export interface AppSetSpec {
   readonly generators: readonly GeneratorSpec[];
   readonly template: TemplateSpec;
+  /**
+   * Argo CD's `templatePatch`: a template of a YAML mapping rendered per App (outputs are values, never
+   * YAML text) and merged into the rendered template (see core/render/template-patch).
+   */
+  readonly templatePatch?: string;
   readonly syncPolicy?: SyncPolicySpec;
   /** How rollouts of this AppSet move across the fleet (see core/rollout). */
   readonly strategy?: RolloutStrategy;
+  /** Which parameters are secret, and whether literal secret values may be stored (see core/secrets). */
+  readonly secrets?: SecretsSpec;
+}
+
+/**
+ * Secret handling of an AppSet. Secret values belong in the target cluster and reach Apps as secret
+ * references (`((secret:<namespace>/<name>/<key>))`) that the agent resolves at apply time; the hub
+ * stores and shows only the reference.
+ */
+export interface SecretsSpec {
+  /** Parameter paths (dotted: `dbPassword`, `cluster.values.apiKey`) whose values are secret. */
+  readonly parameters?: readonly string[];
+  /**
+   * Accept literal Secret `data`/`stringData` and literal values of secret parameters: they are then
+   * stored in the hub's database (and redacted wherever the hub shows them). Default false: refused.
+   */
+  readonly allowInline?: boolean;
 }
 
 /**
@@ -39,11 +61,15 @@ export interface ListGeneratorSpec {
    * `cluster` has no target and is only useful inside `matrix` or `merge`.
    */
   readonly elements: readonly Readonly<Record<string, unknown>>[];
+  /** More elements as a YAML/JSON list of objects, appended; inside a matrix rendered over the earlier parameters first. */
+  readonly elementsYaml?: string;
+  readonly template?: GeneratorTemplateSpec;
 }
 
 /** Cartesian product of two or more child generators; later children may use earlier parameters. */
 export interface MatrixGeneratorSpec {
   readonly generators: readonly GeneratorSpec[];
+  readonly template?: GeneratorTemplateSpec;
 }
 
 /** The first generator is the base; later generators override base sets with equal merge-key values. */
@@ -51,6 +77,7 @@ export interface MergeGeneratorSpec {
   /** Parameter paths (dotted, like `cluster.name`) whose values must all be equal to merge two sets. */
   readonly mergeKeys: readonly string[];
   readonly generators: readonly GeneratorSpec[];
+  readonly template?: GeneratorTemplateSpec;
 }
 
 /**
@@ -69,6 +96,12 @@ export interface GitGeneratorSpec {
   readonly pathParamPrefix?: string;
   /** Extra parameters under `values`, rendered over each set's parameters. */
   readonly values?: Readonly<Record<string, string>>;
+  /**
+   * How globs match: `standard` (default; `*` stays within one segment, `**` crosses segments) or
+   * `legacy`, Argo CD's default (files: git pathspec, `*` crosses `/`; directories: Go `path.Match`).
+   */
+  readonly globbing?: 'standard' | 'legacy';
+  readonly template?: GeneratorTemplateSpec;
 }
 
 /** A glob over paths relative to the repository root (picomatch: `*` stays in one segment, `**` crosses). */
@@ -81,6 +114,7 @@ export interface ClustersGeneratorSpec {
   readonly selector?: LabelSelector;
   /** Extra parameters added to every ParamSet (may use `{{ }}` over the cluster's parameters). */
   readonly values?: Readonly<Record<string, string>>;
+  readonly template?: GeneratorTemplateSpec;
 }
 
 /** A Kubernetes-style label selector. An empty selector matches everything. */
@@ -105,6 +139,19 @@ export interface TemplateSpec {
   /** Manifests read from a Git repository instead, rendered exactly like inline ones. */
   readonly source?: ManifestSourceSpec;
   /** Per-cluster patches applied in order after rendering (see core/overrides). */
+  readonly overrides?: readonly OverrideSpec[];
+}
+
+/**
+ * Argo CD's generator `template`, on a top-level generator: the fields it sets replace those of
+ * `spec.template` for that generator's Apps. `source` is merged field by field with the spec's;
+ * `manifests` here drop the spec's `source`, and `source` here drops the spec's `manifests`.
+ */
+export interface GeneratorTemplateSpec {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly manifests?: readonly Readonly<Record<string, unknown>>[];
+  readonly source?: Partial<ManifestSourceSpec>;
   readonly overrides?: readonly OverrideSpec[];
 }
 

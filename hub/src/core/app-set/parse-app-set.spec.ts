@@ -68,6 +68,44 @@ describe('parseAppSet', () => {
     if (!result.ok) expect(result.issues).toContainEqual(expect.objectContaining({ code: 'SCHEMA', path }));
   });
 
+  it.each([
+    { name: 'an unclosed flow sequence is reported at the line and column where YAML gives up', text: 'a: [1, 2', line: 1, column: 9 },
+    { name: 'a key repeated on line 3 is reported there', text: `${valid.split('\n').slice(0, 3).join('\n')}\nkind: AppSet\n`, line: 4, column: 1 },
+    { name: 'a bad indentation deep in the document names its own line', text: valid.replace('        kind: ConfigMap', '        kind: ConfigMap\n       oops: [1'), line: 16, column: 1 },
+  ])('a YAML syntax error comes with its line and column: $name', ({ text, line, column }) => {
+    const result = parseAppSet(text);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues[0]).toMatchObject({ code: 'YAML_SYNTAX', line, column });
+    expect(result.issues[0]!.message).toContain(`(line ${line}, column ${column})`);
+  });
+
+  it.each([
+    { name: 'a wrong apiVersion says which one is expected', text: valid.replace('flotilla.dev/v1alpha1', 'flotilla.io/v1alpha1'), issue: { path: 'apiVersion', message: 'apiVersion must be "flotilla.dev/v1alpha1"', line: 2, column: 1 } },
+    { name: 'a wrong kind says which one is expected', text: valid.replace('kind: AppSet', 'kind: ApplicationSet'), issue: { path: 'kind', message: 'kind must be "AppSet"', line: 3, column: 1 } },
+    {
+      name: 'a bad selector operator lists the allowed operators',
+      text: valid.replace('matchLabels: { env: prod }', 'matchExpressions: [{ key: env, operator: Like }]'),
+      issue: { path: 'spec.generators[0].clusters.selector.matchExpressions[0].operator', message: 'spec.generators[0].clusters.selector.matchExpressions[0].operator must be one of: "In", "NotIn", "Exists", "DoesNotExist"', line: 10 },
+    },
+    {
+      name: 'an unknown generator kind names the kinds there are, once, instead of one "is required" per kind',
+      text: valid.replace('- clusters:', '- scm:'),
+      issue: { path: 'spec.generators[0]', message: 'spec.generators[0] must have exactly one of: list, clusters, matrix, merge, git', line: 8 },
+    },
+    { name: 'an unknown field points at the line that names it', text: valid.replace('    namespace: web', '    namespace: web\n    bogus: 1'), issue: { path: 'spec.template.bogus', message: 'spec.template.bogus is not a known field', line: 13, column: 5 } },
+    { name: 'a missing field points at the mapping that lacks it', text: valid.replace(/ {2}template:[\s\S]*/, ''), issue: { path: 'spec.template', message: 'spec.template is required', line: 6, column: 1 } },
+  ])('a schema issue says what is expected and where: $name', ({ text, issue }) => {
+    const result = parseAppSet(text);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues).toContainEqual(expect.objectContaining({ code: 'SCHEMA', ...issue }));
+  });
+
+  it('an unknown generator kind is refused with two issues, not one per kind it could have been', () => {
+    const result = parseAppSet(valid.replace('- clusters:', '- scm:'));
+    expect(result.ok ? [] : result.issues.map((i) => i.path)).toEqual(['spec.generators[0]', 'spec.generators[0].scm']);
+  });
+
   it('an alias bomb is refused', () => {
     const bomb = `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]`;
     const result = parseAppSet(bomb);

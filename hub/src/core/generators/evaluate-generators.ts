@@ -1,4 +1,4 @@
-import type { GeneratorSpec } from '../app-set/app-set-spec';
+import type { GeneratorSpec, GeneratorTemplateSpec } from '../app-set/app-set-spec';
 import { childPath, issue, type Issue } from '../issues';
 import type { TemplateRenderer } from '../render/template-renderer';
 import { evaluateClusters } from './clusters';
@@ -31,11 +31,17 @@ export function evaluateGenerators(generators: readonly GeneratorSpec[], context
   const issues: Issue[] = [];
   for (const [index, generator] of generators.entries()) {
     const path = childPath('spec.generators', index);
+    const nested = nestedTemplates(generator, path);
+    if (nested.length > 0) {
+      issues.push(...nested);
+      continue;
+    }
     const result = evaluateGenerator(generator, path, undefined, context);
+    const template = templateOf(generator);
     for (const set of result.sets) {
       if (set.clusterName === undefined) {
         issues.push(issue('NO_TARGET_CLUSTER', sourcePath(set.source), `The parameter set from ${set.source} names no target cluster.`));
-      } else sets.push(set);
+      } else sets.push(template ? { ...set, template: { spec: template, path: childPath(childPath(path, kindOf(generator)), 'template') } } : set);
     }
     issues.push(...result.issues);
     if (sets.length > maxParamSets) {
@@ -65,4 +71,38 @@ export function evaluateGenerator(
   else if ('matrix' in generator) result = evaluateMatrix(generator.matrix, childPath(path, 'matrix'), inherited, context.maxParamSets, child);
   else result = evaluateMerge(generator.merge, childPath(path, 'merge'), inherited, child);
   return { sets: filterBySelector(result.sets, generator.selector), issues: result.issues };
+}
+
+/** The kind key of a generator (`list`, `clusters`, `git`, `matrix`, `merge`). */
+function kindOf(generator: GeneratorSpec): 'list' | 'clusters' | 'git' | 'matrix' | 'merge' {
+  if ('list' in generator) return 'list';
+  if ('clusters' in generator) return 'clusters';
+  if ('git' in generator) return 'git';
+  if ('matrix' in generator) return 'matrix';
+  return 'merge';
+}
+
+/** A generator's own `template` (Argo CD's generator template), if it has one. */
+function templateOf(generator: GeneratorSpec): GeneratorTemplateSpec | undefined {
+  if ('list' in generator) return generator.list.template;
+  if ('clusters' in generator) return generator.clusters.template;
+  if ('git' in generator) return generator.git.template;
+  if ('matrix' in generator) return generator.matrix.template;
+  return generator.merge.template;
+}
+
+/**
+ * A `template` on a generator inside `matrix` or `merge` is an issue: Argo CD ignores it silently
+ * (its documented restriction); here it is said, so that a ported AppSet does not lose it unnoticed.
+ */
+function nestedTemplates(generator: GeneratorSpec, path: string): Issue[] {
+  const children = 'matrix' in generator ? generator.matrix.generators : 'merge' in generator ? generator.merge.generators : [];
+  const kind = kindOf(generator);
+  return children.flatMap((child, index) => {
+    const at = childPath(childPath(childPath(path, kind), 'generators'), index);
+    const own = templateOf(child)
+      ? [issue('NESTED_TEMPLATE_OVERRIDE', childPath(childPath(at, kindOf(child)), 'template'), 'A generator template is only applied on a top-level generator; move it to the top-level matrix or merge (Argo CD ignores it silently).')]
+      : [];
+    return [...own, ...nestedTemplates(child, at)];
+  });
 }

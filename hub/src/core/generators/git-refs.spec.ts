@@ -85,8 +85,12 @@ describe('normalizeRepoPath', () => {
 });
 
 describe('redactRepoUrl', () => {
-  it('masks the user and password of a URL', () => {
-    expect(redactRepoUrl('https://bot:s3cr3t@git.example.com/fleet.git')).toBe('https://***@git.example.com/fleet.git');
+  it('masks the password of a URL and keeps the user', () => {
+    expect(redactRepoUrl('https://bot:s3cr3t@git.example.com/fleet.git')).toBe('https://bot:***@git.example.com/fleet.git');
+  });
+
+  it('masks a token given as the user, and query values', () => {
+    expect(redactRepoUrl('https://ghp_t0ken@git.example.com/fleet.git?private_token=abc')).toBe('https://***@git.example.com/fleet.git?private_token=***');
   });
 
   it('leaves a URL without credentials alone', () => {

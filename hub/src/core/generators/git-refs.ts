@@ -1,3 +1,5 @@
+import { maskUrlCredentials, urlCredentials } from '../safety/mask-credentials';
+
 /**
  * Checks on what an AppSet may ask Git for. They run twice: here, so that a bad value is an issue with a
  * path into the document, and again in the service right before `git` runs, so that nothing unchecked
@@ -79,7 +81,7 @@ export function normalizeRepoPath(path: string): string | undefined {
   return parts.length === 0 ? '.' : parts.join('/');
 }
 
-/** A repository URL with any password or token in it replaced, for messages and logs. */
+/** A repository URL with any password or token in it (user info, query values) masked, for messages, logs and API answers. */
 export function redactRepoUrl(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/@]*@/, '$1***@');
+  return maskUrlCredentials(url, urlCredentials(url));
 }

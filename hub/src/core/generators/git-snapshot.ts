@@ -1,5 +1,6 @@
 import type { AppSetSpec, GeneratorSpec } from '../app-set/app-set-spec';
 import { issue, type Issue } from '../issues';
+import { maskUrlCredentials, urlCredentials } from '../safety/mask-credentials';
 import type { GitRef } from './param-set';
 
 /**
@@ -24,7 +25,17 @@ export interface GitFailure {
   readonly repoURL: string;
   readonly revision: string;
   readonly error: string;
+  /** The issue code: `GIT_REPO_NOT_ALLOWED` when the hub's configuration refuses the repository; default `GIT_UNAVAILABLE`. */
+  readonly code?: string;
 }
+
+/**
+ * Why a fetch failed, as an AppSet author reads it, whatever the reason: a refused connection, an
+ * unreachable or unknown host, a timeout, a missing repository, denied credentials and an unknown
+ * revision all read the same, so that AppSets cannot be used to probe hosts, ports or paths. The
+ * reason is in the hub's log.
+ */
+export const GIT_NOT_REACHABLE = "the repository is not reachable or not found, access was denied, or the revision is not in it (the reason is in the hub's log)";
 
 /** Something the evaluation needed and the snapshot did not hold: the service reads it and evaluates again. */
 export type GitNeed =
@@ -94,7 +105,10 @@ export class GitInputs {
       this.missing.set(`tree\u0000${key}`, { kind: 'tree', repoURL, revision });
       return 'pending';
     }
-    if (isGitFailure(found)) return issue('GIT_UNAVAILABLE', path, `Git revision "${revision}" of ${found.repoURL} could not be read: ${found.error}`);
+    if (isGitFailure(found)) {
+      const shown = maskUrlCredentials(found.repoURL, urlCredentials(found.repoURL));
+      return issue(found.code ?? 'GIT_UNAVAILABLE', path, maskUrlCredentials(`Git revision "${revision}" of ${shown} could not be read: ${found.error}`, urlCredentials(found.repoURL)));
+    }
     return found;
   }
 
@@ -124,11 +138,18 @@ export class GitInputs {
   }
 }
 
-/** True when expanding `spec` reads Git: a `git` generator at any depth, or manifests from a `source`. */
+/**
+ * True when expanding `spec` reads Git: a `git` generator at any depth, or manifests from a `source`
+ * (of `spec.template` or of a generator's own `template`).
+ */
 export function readsGit(spec: AppSetSpec): boolean {
   const visit = (generator: GeneratorSpec): boolean =>
     'git' in generator || ('matrix' in generator && generator.matrix.generators.some(visit)) || ('merge' in generator && generator.merge.generators.some(visit));
-  return spec.template.source !== undefined || spec.generators.some(visit);
+  const ownSource = (generator: GeneratorSpec): boolean => {
+    const own = 'list' in generator ? generator.list : 'clusters' in generator ? generator.clusters : 'matrix' in generator ? generator.matrix : 'merge' in generator ? generator.merge : undefined;
+    return own?.template?.source !== undefined;
+  };
+  return spec.template.source !== undefined || spec.generators.some((g) => visit(g) || ownSource(g));
 }
 
 /** One repository at one revision, with every file's text: input of {@link completeGitSnapshot}. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppSetDocument, GeneratorSpec, GitGeneratorSpec } from '../app-set/app-set-spec';
 import { DEFAULT_EXPANSION_LIMITS, expandAppSet, type ExpansionLimits } from '../expand-app-set';
 import { completeGitSnapshot, EMPTY_GIT_SNAPSHOT, gitFileKey, type GitRepoContents, type GitSnapshot } from './git-snapshot';
-import { normalizeName } from './git';
+import { normalizeName } from '../render/filters';
 import type { ClusterSnapshot } from './param-set';
 
 const REPO = 'https://git.example.com/fleet.git';
@@ -206,5 +206,75 @@ describe('normalizeName (Argo CD SanitizeName)', () => {
     ['..', ''],
   ])('%j → %j', (name, want) => {
     expect(normalizeName(name)).toBe(want);
+  });
+});
+
+describe('git generator: globbing', () => {
+  // One layout read both ways, as in Argo CD's globbing documentation: a chart with a subchart.
+  const files = {
+    'charts/c1/web/values.yaml': 'app: web',
+    'charts/c1/web/charts/sub/values.yaml': 'app: sub',
+    'charts/c1/api/values.json': '{"app": "api"}',
+    'charts/c1/.draft/values.yaml': 'app: draft',
+    'charts/top.yaml': 'app: top',
+  };
+  const filesOf = (spec: Pick<GitGeneratorSpec, 'files' | 'globbing'>) => {
+    const result = expand(appSet([{ git: { repoURL: REPO, revision: 'main', ...spec } }], { f: '{{ path.filename }}' }, '{{ app }}'), completeGitSnapshot([repo(files)]));
+    // No file names a cluster: every set is NO_TARGET_CLUSTER, whose source names the file read.
+    return result.issues.map((i) => i.message.replace(/^The parameter set from spec\.generators\[0\]\.git\[(.*)\] names no target cluster\.$/, '$1')).sort();
+  };
+
+  it.each<{ name: string; spec: Pick<GitGeneratorSpec, 'files' | 'globbing'>; want: string[] }>([
+    { name: 'standard (the default): * stays within one segment', spec: { files: [{ path: 'charts/*/*/values.yaml' }] }, want: ['charts/c1/web/values.yaml'] },
+    {
+      name: 'legacy: * crosses /, so the subchart and hidden folders match too',
+      spec: { files: [{ path: 'charts/*/*/values.yaml' }], globbing: 'legacy' },
+      want: ['charts/c1/.draft/values.yaml', 'charts/c1/web/charts/sub/values.yaml', 'charts/c1/web/values.yaml'],
+    },
+    { name: 'standard: *.yaml under a folder is that folder only', spec: { files: [{ path: 'charts/*.yaml' }] }, want: ['charts/top.yaml'] },
+    {
+      name: 'legacy: *.yaml under a folder is any depth',
+      spec: { files: [{ path: 'charts/*.yaml' }], globbing: 'legacy' },
+      want: ['charts/c1/.draft/values.yaml', 'charts/c1/web/charts/sub/values.yaml', 'charts/c1/web/values.yaml', 'charts/top.yaml'],
+    },
+    { name: 'standard: {a,b} alternatives', spec: { files: [{ path: 'charts/c1/*/values.{yaml,json}' }] }, want: ['charts/c1/api/values.json', 'charts/c1/web/values.yaml'] },
+    { name: 'legacy: no {a,b} alternatives, as in git', spec: { files: [{ path: 'charts/c1/*/values.{yaml,json}' }], globbing: 'legacy' }, want: [] },
+    {
+      name: 'legacy: a folder without wildcards is every file under it',
+      spec: { files: [{ path: 'charts/c1/web' }, { path: 'charts/c1/web/charts', exclude: true }], globbing: 'legacy' },
+      want: ['charts/c1/web/values.yaml'],
+    },
+  ])('$name', ({ spec, want }) => {
+    expect(filesOf(spec)).toEqual(want);
+  });
+
+  it.each<{ name: string; globbing?: 'standard' | 'legacy'; want: string[] }>([
+    { name: 'standard: ** crosses segments (and matches its own folder)', want: ['charts', 'charts/c1', 'charts/c1/api', 'charts/c1/web', 'charts/c1/web/charts', 'charts/c1/web/charts/sub'] },
+    { name: 'legacy: Go path.Match, where ** is * and hidden folders are never listed', globbing: 'legacy', want: ['charts/c1'] },
+  ])('directories, $name', ({ globbing, want }) => {
+    const doc = appSet([{ git: { repoURL: REPO, revision: 'main', directories: [{ path: 'charts/**' }], ...(globbing ? { globbing } : {}) } }], { p: '{{ path.path }}' });
+    const result = expand(doc, completeGitSnapshot([repo(files)]));
+    expect(result.issues.map((i) => i.message.replace(/^The parameter set from spec\.generators\[0\]\.git\[(.*)\] names no target cluster\.$/, '$1')).sort()).toEqual(want);
+  });
+});
+
+describe('git generator: empty files', () => {
+  it.each([
+    ['an empty file', ''],
+    ['a file of comments only', '# nothing yet\n'],
+    ['a file of empty documents', '---\n---\n'],
+  ])('%s yields one set with the path parameters only, as in Argo CD', (_name, text) => {
+    const doc = appSet(timesClusters({ repoURL: REPO, revision: 'main', files: [{ path: 'envs/*/config.yaml' }] }), { dir: '{{ path.basename }}', file: '{{ path.filename }}' }, '{{ path.basename }}-{{ cluster.name }}');
+    const result = expand(doc, completeGitSnapshot([repo({ 'envs/dev/config.yaml': text })]));
+    expect(result.issues).toEqual([]);
+    expect(result.apps.map((a) => [a.appName, data(a)])).toEqual([
+      ['dev-eu-1', { dir: 'dev', file: 'config.yaml' }],
+      ['dev-us-1', { dir: 'dev', file: 'config.yaml' }],
+    ]);
+  });
+
+  it('an empty list yields no set', () => {
+    const doc = appSet(timesClusters({ repoURL: REPO, revision: 'main', files: [{ path: 'envs/*/config.yaml' }] }), { dir: '{{ path.basename }}' }, '{{ path.basename }}-{{ cluster.name }}');
+    expect(expand(doc, completeGitSnapshot([repo({ 'envs/dev/config.yaml': '[]\n' })]))).toEqual({ apps: [], issues: [], needs: [] });
   });
 });

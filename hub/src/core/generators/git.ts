@@ -1,7 +1,8 @@
 import picomatch from 'picomatch';
-import { isMap, isSeq, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml';
 import type { GitGeneratorSpec, GitPathSpec } from '../app-set/app-set-spec';
 import { childPath, issue, type Issue } from '../issues';
+import { normalizeName } from '../render/filters';
 import type { TemplateRenderer } from '../render/template-renderer';
 import { checkRepoUrl, checkRevision, normalizeRepoPath, redactRepoUrl } from './git-refs';
 import type { GitInputs, GitTree } from './git-snapshot';
@@ -49,7 +50,7 @@ export function evaluateGit(spec: GitGeneratorSpec, path: string, inherited: Rea
   const revisionProblem = checkRevision(revision);
   if (revisionProblem) return failed(issue('INVALID_REVISION', childPath(path, 'revision'), `revision "${revision.slice(0, 80)}" ${revisionProblem}.`));
   const kind = effective.files ? 'files' : 'directories';
-  const globs = compileGlobs(effective.files ?? effective.directories ?? [], childPath(path, kind));
+  const globs = compileGlobs(effective.files ?? effective.directories ?? [], childPath(path, kind), kind, spec.globbing ?? 'standard');
   if ('issues' in globs) return { sets: [], issues: globs.issues };
 
   const tree = context.git.tree(spec.repoURL, revision, path);
@@ -57,9 +58,11 @@ export function evaluateGit(spec: GitGeneratorSpec, path: string, inherited: Rea
   if ('code' in tree) return failed(tree);
   const ref: GitRef = { repoURL: redactRepoUrl(tree.repoURL), revision, commit: tree.commit };
   const selected = (candidates: Iterable<string>) => [...candidates].filter((p) => globs.include(p) && !globs.exclude(p)).sort(compare);
+  // Argo CD lists no hidden directory (nor anything under one) to its directory generator.
+  const directories = spec.globbing === 'legacy' ? tree.directories.filter((d) => !d.split('/').some((s) => s.startsWith('.'))) : tree.directories;
   return kind === 'files'
     ? evaluateFiles(effective, selected(tree.files.keys()), tree, ref, path, inherited, context)
-    : evaluateDirectories(effective, selected(tree.directories), ref, path, inherited, context);
+    : evaluateDirectories(effective, selected(directories), ref, path, inherited, context);
 }
 
 function evaluateDirectories(
@@ -106,6 +109,9 @@ function evaluateFiles(
       issues.push(objects);
       continue;
     }
+    // As in Argo CD, a file with nothing in it (empty, comments, empty documents) is one set holding
+    // only the path parameters. An empty list (`[]`) is no set.
+    if (objects.length === 0 && isBlank(text)) objects.push({});
     const slash = file.lastIndexOf('/');
     const directory = slash === -1 ? '.' : file.slice(0, slash);
     const filename = file.slice(slash + 1);
@@ -168,18 +174,6 @@ function withPathParams(params: Readonly<Record<string, unknown>>, prefix: strin
   return prefix ? { ...params, [prefix]: { path: pathObject } } : { ...params, path: pathObject };
 }
 
-/**
- * Argo CD's `SanitizeName`: lowercase, every character outside `[-a-z0-9.]` becomes `-`, at most 253
- * characters, no leading or trailing `-` or `.` (`directory_2` → `directory-2`).
- */
-export function normalizeName(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/[^-a-z0-9.]/g, '-')
-    .slice(0, 253)
-    .replace(/^[-.]+|[-.]+$/g, '');
-}
-
 /** The objects of a JSON/YAML file: every document, a list document contributing each of its items. */
 function parseObjects(text: string, file: string, at: string): Record<string, unknown>[] | Issue {
   const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false }) as Document[] | { empty: true };
@@ -208,12 +202,27 @@ function parseObjects(text: string, file: string, at: string): Record<string, un
   return out;
 }
 
+/** True when the YAML text holds no value at all: empty, blank, comments or empty documents only. */
+function isBlank(text: string): boolean {
+  const docs = parseAllDocuments(text) as Document[] | { empty: true };
+  return !Array.isArray(docs) || docs.every((doc) => doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null));
+}
+
 interface CompiledGlobs {
   include: (path: string) => boolean;
   exclude: (path: string) => boolean;
 }
 
-function compileGlobs(entries: readonly GitPathSpec[], path: string): CompiledGlobs | { issues: Issue[] } {
+/**
+ * The include and exclude matchers of a generator's globs.
+ * - `standard`: picomatch; `*` stays within one segment, `**` crosses, `{a,b}` alternatives, names
+ *   starting with `.` only when the glob spells the dot (Argo CD's "new" doublestar globbing, except dots).
+ * - `legacy`, files: Argo CD's default, a git pathspec (`git ls-files -- <glob>`): `*` and `**` cross
+ *   `/`, no `{a,b}`, dots match, and a glob without wildcards also matches every file under it.
+ * - `legacy`, directories: Argo CD's Go `path.Match`: `*` stays within one segment, `**` is `*`, no
+ *   `{a,b}` (hidden directories are dropped by the caller, as Argo CD never lists them).
+ */
+function compileGlobs(entries: readonly GitPathSpec[], path: string, kind: 'files' | 'directories', globbing: 'standard' | 'legacy'): CompiledGlobs | { issues: Issue[] } {
   const include: string[] = [];
   const exclude: string[] = [];
   const issues: Issue[] = [];
@@ -226,7 +235,14 @@ function compileGlobs(entries: readonly GitPathSpec[], path: string): CompiledGl
     (entry.exclude ? exclude : include).push(normalized);
   });
   if (issues.length > 0) return { issues };
-  const matcher = (globs: string[]) => (globs.length === 0 ? () => false : picomatch(globs, { dot: false }));
+  const matcher = (globs: string[]): ((p: string) => boolean) => {
+    if (globs.length === 0) return () => false;
+    if (globbing === 'standard') return picomatch(globs, { dot: false });
+    if (kind === 'directories') return picomatch(globs, { dot: true, noglobstar: true, nobrace: true, noextglob: true });
+    const wild = picomatch(globs, { dot: true, bash: true, nobrace: true, noextglob: true });
+    const prefixes = globs.filter((g) => !/[*?[]/.test(g)).map((g) => (g === '.' ? '' : `${g}/`));
+    return (p) => wild(p) || prefixes.some((prefix) => p.startsWith(prefix));
+  };
   return { include: matcher(include), exclude: matcher(exclude) };
 }
 

@@ -9,9 +9,11 @@ export type EvaluateChild = (generator: GeneratorSpec, path: string, inherited: 
  * `matrix` generator: the Cartesian product of its children's ParamSets, in child order (the first
  * child varies slowest). Each later child is evaluated once per combination of the earlier ones, with
  * their merged parameters as `inherited`, so its spec may use them (`matchLabels: { region: "{{ region }}" }`).
- * Parameters merge left to right (later keys win) except `cluster`, which comes from whichever child
- * targets a cluster; two children targeting different clusters is the issue `CONFLICTING_TARGET`.
- * More than `maxParamSets` combinations is `TOO_MANY_PARAM_SETS` and yields no sets.
+ * Parameters are deep-merged as Argo CD does in goTemplate mode (see {@link mergeParams}): nested
+ * objects from every child survive, and on a conflicting leaf the earlier child wins. `cluster` is the
+ * exception: it comes from whichever child targets a cluster; two children targeting different clusters
+ * is the issue `CONFLICTING_TARGET`. More than `maxParamSets` combinations is `TOO_MANY_PARAM_SETS` and
+ * yields no sets.
  */
 export function evaluateMatrix(
   spec: MatrixGeneratorSpec,
@@ -26,7 +28,8 @@ export function evaluateMatrix(
   for (const [index, child] of spec.generators.entries()) {
     const next: ParamSet[] = [];
     for (const combo of combos) {
-      const result = evaluate(child, childPath(generatorsPath, index), index === 0 ? inherited : { ...inherited, ...combo.params });
+      // Parameters of an outer matrix's earlier children come first, so they win as they will when it joins.
+      const result = evaluate(child, childPath(generatorsPath, index), index === 0 ? inherited : mergeParams(inherited ?? {}, combo.params));
       issues.push(...result.issues);
       for (const set of result.sets) {
         const joined = joinSets(combo, set);
@@ -51,11 +54,32 @@ function joinSets(combo: ParamSet, set: ParamSet): ParamSet | string {
   if (combo.clusterName !== undefined && set.clusterName !== undefined && combo.clusterName !== set.clusterName) {
     return `${combo.source} targets cluster ${combo.clusterName} but ${set.source} targets cluster ${set.clusterName}.`;
   }
-  const params: Record<string, unknown> = { ...combo.params, ...set.params };
+  const params = mergeParams(combo.params, set.params);
   const clusterName = combo.clusterName ?? set.clusterName;
   if (combo.clusterName !== undefined) params['cluster'] = combo.params['cluster'];
-  else if (set.clusterName === undefined) delete params['cluster'];
+  else if (set.clusterName !== undefined) params['cluster'] = set.params['cluster'];
+  else delete params['cluster'];
   const source = combo.source === '' ? set.source : `${combo.source}${SOURCE_SEPARATOR}${set.source}`;
   const origins = [...combo.origins, ...set.origins];
   return clusterName === undefined ? { params, source, origins } : { clusterName, params, source, origins };
+}
+
+/**
+ * Argo CD's matrix merge in goTemplate mode: a deep merge of two parameter objects in which `first`
+ * wins. Keys of either side are kept; where both hold a plain object the two are merged the same way,
+ * recursively; anywhere else (a string, a number, a list) the value of `first` is kept. Unlike Argo CD
+ * (mergo, which lets an empty value be overwritten), an empty string, `0` or `false` of `first` wins
+ * too: "the first child wins" holds for every value. Returns a new object; never mutates either side.
+ */
+export function mergeParams(first: Readonly<Record<string, unknown>>, later: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...later };
+  for (const [key, value] of Object.entries(first)) {
+    const other = out[key];
+    out[key] = isPlainObject(value) && isPlainObject(other) ? mergeParams(value, other) : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

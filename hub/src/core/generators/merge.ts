@@ -1,14 +1,14 @@
 import { canonicalJson } from '@flotilla/proto';
 import type { MergeGeneratorSpec } from '../app-set/app-set-spec';
 import { childPath, issue, type Issue } from '../issues';
-import type { EvaluateChild } from './matrix';
+import { mergeParams, type EvaluateChild } from './matrix';
 import type { Evaluated, ParamSet } from './param-set';
 
 /**
  * `merge` generator (Argo CD semantics): the first child is the base. For each set of a later child,
  * the base sets whose values at every merge key are equal (keys are dotted parameter paths such as
- * `cluster.name` or `env`, compared by canonical JSON) take its parameters: later keys win, and a key
- * holding an object on both sides is merged one level deep. Later sets matching no base set are
+ * `cluster.name` or `env`, compared by canonical JSON) take its parameters, deep-merged as Argo CD
+ * does: objects on both sides are merged at every depth, and on a conflicting leaf the later set wins. Later sets matching no base set are
  * dropped; base sets matching none stay unchanged; base sets lacking a merge key never match. Two
  * sets of one child with equal merge-key values is `DUPLICATE_MERGE_KEY`. Merging sets that target
  * different clusters is `CONFLICTING_TARGET`. Output keeps the base order and the base sources.
@@ -71,12 +71,9 @@ function mergeSets(base: ParamSet, set: ParamSet): ParamSet | string {
   if (base.clusterName !== undefined && set.clusterName !== undefined && base.clusterName !== set.clusterName) {
     return `${base.source} targets cluster ${base.clusterName} but ${set.source} targets cluster ${set.clusterName}.`;
   }
-  const params: Record<string, unknown> = { ...base.params };
-  for (const [key, value] of Object.entries(set.params)) {
-    if (key === 'cluster' && base.clusterName !== undefined) continue;
-    const previous = params[key];
-    params[key] = isPlainObject(previous) && isPlainObject(value) ? { ...previous, ...value } : value;
-  }
+  // Argo CD merges with mergo's override: deep, the later set winning.
+  const params = mergeParams(set.params, base.params);
+  if (base.clusterName !== undefined) params['cluster'] = base.params['cluster'];
   const clusterName = base.clusterName ?? set.clusterName;
   // The base source names the set in issues; explain lists every element that contributed.
   const origins = [...base.origins, ...set.origins];

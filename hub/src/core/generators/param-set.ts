@@ -1,4 +1,6 @@
+import type { GeneratorTemplateSpec } from '../app-set/app-set-spec';
 import type { Issue } from '../issues';
+import { normalizeName } from '../render/filters';
 
 /** A registered cluster as generators see it: resolved by a service, passed in as plain data. */
 export interface ClusterSnapshot {
@@ -27,6 +29,11 @@ export interface ParamSet {
    * child for a matrix combination, the base and each merged-in set for `merge`. What `explain` shows.
    */
   readonly origins: readonly ParamOrigin[];
+  /**
+   * The `template` of the top-level generator that produced the set (Argo CD's generator template),
+   * with its path in the document: it overrides fields of `spec.template` for this set's App.
+   */
+  readonly template?: { readonly spec: GeneratorTemplateSpec; readonly path: string };
 }
 
 /** One generator element behind a ParamSet. */
@@ -47,9 +54,9 @@ export interface GitRef {
   readonly commit: string;
 }
 
-/** The `cluster` parameter object of a ParamSet. */
+/** The `cluster` parameter object of a ParamSet: `name`, `nameNormalized` (Argo CD's), `labels`, `values`. */
 export function clusterParam(cluster: ClusterSnapshot): Record<string, unknown> {
-  return { name: cluster.name, labels: { ...cluster.labels }, values: { ...cluster.values } };
+  return { name: cluster.name, nameNormalized: normalizeName(cluster.name), labels: { ...cluster.labels }, values: { ...cluster.values } };
 }
 
 /** The outcome of evaluating one generator. */

@@ -1,6 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import type { AppExplain, RenderedApp } from '../expand-app-set';
+import { redactCounterparts, redactManifests, type Marker } from '../secrets/redaction';
 
 /** An App as it is staged now, with its manifests. */
 export interface StagedApp {
@@ -36,8 +37,16 @@ export interface AppSetPreview {
  * Compares what is staged now with a new expansion: per cluster, the Apps added, removed and changed,
  * each with a unified diff of the manifests as YAML. Clusters with no change are left out. Sorted by
  * cluster, then App.
+ *
+ * With `mark`, both sides are redacted before they are diffed (see core/secrets): Secret data and the
+ * values of parameters marked secret show as their markers, so a changed secret is a changed line that
+ * reveals nothing. The old values of secret parameters are not known: a staged leaf whose counterpart
+ * in the new App holds a secret value is marked whole. Revisions stay the hashes of the real manifests.
  */
-export function previewAppSet(staged: readonly StagedApp[], rendered: readonly RenderedApp[]): AppSetPreview {
+export function previewAppSet(staged: readonly StagedApp[], rendered: readonly RenderedApp[], mark?: Marker): AppSetPreview {
+  const secrets = [...new Set(rendered.flatMap((r) => r.secretValues ?? []))];
+  const shown = (manifests: readonly unknown[], counterpart: readonly unknown[] = []) =>
+    mark ? redactManifests(redactCounterparts(manifests, counterpart, secrets, mark), secrets, mark) : manifests;
   const key = (cluster: string, app: string) => `${cluster}\u0000${app}`;
   const before = new Map(staged.map((s) => [key(s.clusterName, s.appName), s]));
   const after = new Map(rendered.map((r) => [key(r.clusterName, r.appName), r]));
@@ -50,13 +59,13 @@ export function previewAppSet(staged: readonly StagedApp[], rendered: readonly R
   let unchanged = 0;
   for (const [k, next] of after) {
     const prev = before.get(k);
-    if (!prev) bucket(next.clusterName).added.push({ ...change(next.appName, null, next.revision, [], next.manifests), explain: next.explain });
+    if (!prev) bucket(next.clusterName).added.push({ ...change(next.appName, null, next.revision, [], shown(next.manifests)), explain: next.explain });
     else if (prev.revision !== next.revision) {
-      bucket(next.clusterName).changed.push({ ...change(next.appName, prev.revision, next.revision, prev.manifests, next.manifests), explain: next.explain });
+      bucket(next.clusterName).changed.push({ ...change(next.appName, prev.revision, next.revision, shown(prev.manifests, next.manifests), shown(next.manifests)), explain: next.explain });
     } else unchanged++;
   }
   for (const [k, prev] of before) {
-    if (!after.has(k)) bucket(prev.clusterName).removed.push(change(prev.appName, prev.revision, null, prev.manifests, []));
+    if (!after.has(k)) bucket(prev.clusterName).removed.push(change(prev.appName, prev.revision, null, shown(prev.manifests), []));
   }
   const byName = (a: AppChange, b: AppChange) => (a.appName < b.appName ? -1 : a.appName > b.appName ? 1 : 0);
   const clusters = [...byCluster.entries()]

@@ -8,9 +8,17 @@ describe('redactParameters', () => {
     ['a whole subtree under a token key', { apiToken: { value: 'abc', ttl: 5 } }, { apiToken: REDACTED }],
     ['a credential', { cloudCredential: 'x' }, { cloudCredential: REDACTED }],
     ['a key', { sshKey: 'ssh-ed25519 AAAA' }, { sshKey: REDACTED }],
+    ['snake and kebab case', { db_password: 'x', 'api-token': 'y', private_key: 'z' }, { db_password: REDACTED, 'api-token': REDACTED, private_key: REDACTED }],
     ['nothing secret', { replicas: 3, image: 'web:1' }, { replicas: 3, image: 'web:1' }],
+    ['not a key whose last word is not a secret', { 'argocd.argoproj.io/secret-type': 'cluster', tokenTtl: '1h', passwordPolicy: 'strict' }, { 'argocd.argoproj.io/secret-type': 'cluster', tokenTtl: '1h', passwordPolicy: 'strict' }],
+    ["not a selector's key", { matchExpressions: [{ key: 'region', operator: 'In', values: ['eu'] }] }, { matchExpressions: [{ key: 'region', operator: 'In', values: ['eu'] }] }],
   ])('redacts %s', (_name, params, want) => {
     expect(redactParameters(params)).toEqual(want);
+  });
+
+  it("redacts only the values of secret keys: Argo's cluster-secret label leaves every other `cluster` alone", () => {
+    const params = { labels: { 'argocd.argoproj.io/secret-type': 'cluster', addons: 'cluster-addons' }, values: { dbPassword: 'hunter22' }, name: 'cluster-addons' };
+    expect(redactParameters(params)).toEqual({ labels: { 'argocd.argoproj.io/secret-type': 'cluster', addons: 'cluster-addons' }, values: { dbPassword: REDACTED }, name: 'cluster-addons' });
   });
 
   it('a secret value copied under another key is redacted there too, even inside a longer string', () => {
@@ -24,6 +32,11 @@ describe('redactParameters', () => {
 
   it('values the hub knows are secret are redacted wherever they appear', () => {
     expect(redactParameters({ a: 'abc-known-value-xyz', b: ['known-value'] }, ['known-value'])).toEqual({ a: `abc-${REDACTED}-xyz`, b: [REDACTED] });
+  });
+
+  it('a reference to a Secret in the cluster is shown as written, even under a secret key', () => {
+    const reference = '((secret:shop/db-source/password))';
+    expect(redactParameters({ dbPassword: reference, url: `postgres://app:${reference}@db` })).toEqual({ dbPassword: reference, url: `postgres://app:${reference}@db` });
   });
 
   it('hub-issued tokens are redacted by their shape', () => {
