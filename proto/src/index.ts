@@ -8,4 +8,13 @@ export { canonicalJson } from './canonical-json.js';
 export { revisionOf, sha256Hex, shortRevision } from './revision.js';
 export { LIMITS, truncateText, utf8Bytes } from './limits.js';
 export { PROTOCOL_VERSION } from './version.js';
+export {
+  SECRET_REFERENCE_OPENING,
+  findSecretReferences,
+  hasMalformedSecretReference,
+  hasSecretReference,
+  isWholeSecretReference,
+  replaceSecretReferences,
+  type SecretReference,
+} from './secret-reference.js';
 export { create, fromBinary, toBinary, toJson, fromJson } from '@bufbuild/protobuf';

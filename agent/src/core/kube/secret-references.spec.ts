@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findSecretReferences, redactValues, referencedSecrets, referencesOutsideScope, resolveSecretReferences, type SecretSources } from './secret-references.js';
+import { findSecretReferences } from '@flotilla/proto';
+import { redactValues, referencedSecrets, referencesOutsideScope, resolveSecretReferences, type SecretSources } from './secret-references.js';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const PASSWORD = 'canary-pa55word';

@@ -1,3 +1,4 @@
+import { SECRET_REFERENCE_OPENING, findSecretReferences, isWholeSecretReference, replaceSecretReferences, type SecretReference } from '@flotilla/proto';
 import type { ScopeSpec } from '../desired-state.js';
 import { isRecord, type KubeObject } from './object-ref.js';
 import { isNamespaceAllowed } from './scope.js';
@@ -5,7 +6,7 @@ import { isNamespaceAllowed } from './scope.js';
 /**
  * Secret references: `((secret:<namespace>/<name>/<key>))` inside any string of a manifest, replaced at
  * apply time by a value of a Secret in this cluster, so that the hub never holds it. The grammar is the
- * hub's (hub/src/core/secrets/secret-reference.ts): the two packages share only the wire package.
+ * wire contract's (@flotilla/proto).
  *
  * - In a core Secret's `data` (base64), a value must be exactly one reference and becomes the source's
  *   base64 value unchanged (binary data survives).
@@ -15,28 +16,6 @@ import { isNamespaceAllowed } from './scope.js';
  *   the objects it applies; with neither scope, only the App's namespace).
  * Problems are value-free: they name the reference, never what it resolves to.
  */
-
-/** One reference found in a string. */
-export interface SecretReference {
-  /** As written: `((secret:ns/name/key))`. */
-  readonly text: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly key: string;
-}
-
-const NAMESPACE = '[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?';
-const NAME = '[a-z0-9](?:[-.a-z0-9]{0,251}[a-z0-9])?';
-const KEY = '[-._a-zA-Z0-9]{1,253}';
-const REFERENCE = new RegExp(`\\(\\(secret:(${NAMESPACE})/(${NAME})/(${KEY})\\)\\)`, 'g');
-const WHOLE = new RegExp(`^\\(\\(secret:(${NAMESPACE})/(${NAME})/(${KEY})\\)\\)$`);
-const OPENING = '((secret:';
-
-/** The references in `text`, in order of appearance. */
-export function findSecretReferences(text: string): SecretReference[] {
-  if (!text.includes(OPENING)) return [];
-  return [...text.matchAll(REFERENCE)].map((m) => ({ text: m[0], namespace: m[1]!, name: m[2]!, key: m[3]! }));
-}
 
 /** `namespace/name` of a referenced Secret: the key of a {@link SecretSources} map. */
 export function sourceKey(reference: Pick<SecretReference, 'namespace' | 'name'>): string {
@@ -106,15 +85,15 @@ export function resolveSecretReferences(bodies: readonly KubeObject[], sources: 
     values.add(shown);
     return shown;
   };
-  const replaceIn = (text: string): string => (text.includes(OPENING) ? text.replace(REFERENCE, (...m: string[]) => valueOf({ text: m[0]!, namespace: m[1]!, name: m[2]!, key: m[3]! }, false)) : text);
+  const replaceIn = (text: string): string => replaceSecretReferences(text, (reference) => valueOf(reference, false));
   const out = bodies.map((body) => {
     if (!hasReference(body)) return body;
     const resolved = mapStrings(body, replaceIn) as Record<string, unknown>;
     if (isCoreSecret(body) && isRecord(body['data'])) {
       const data: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(body['data'])) {
-        if (typeof value !== 'string' || !value.includes(OPENING)) data[key] = value;
-        else if (WHOLE.test(value)) data[key] = valueOf(findSecretReferences(value)[0]!, true);
+        if (typeof value !== 'string' || !value.includes(SECRET_REFERENCE_OPENING)) data[key] = value;
+        else if (isWholeSecretReference(value)) data[key] = valueOf(findSecretReferences(value)[0]!, true);
         else problems.add(`Secret ${String((body['metadata'] as Record<string, unknown> | undefined)?.['name'])} data.${key}: a secret reference in data must be the whole value`);
       }
       resolved['data'] = data;
@@ -142,7 +121,7 @@ function isCoreSecret(body: KubeObject): boolean {
 function hasReference(body: KubeObject): boolean {
   let found = false;
   forEachString(body, (text) => {
-    found ||= text.includes(OPENING);
+    found ||= text.includes(SECRET_REFERENCE_OPENING);
   });
   return found;
 }
