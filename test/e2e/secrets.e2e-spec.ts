@@ -279,8 +279,8 @@ describe('secrets never leak: a canary through every path, then the database, th
       const appSet = await appView('payments');
       return appSet.apps[0]?.health === 'HEALTHY' ? appSet : undefined;
     }, { what: `payments HEALTHY\n${agent.tail(20)}` });
-    // Explain hides values under password-like keys anyway; what matters is that nothing resolved comes back.
-    expect(view.apps[0]!.explain).toMatchObject({ parameters: { dbPassword: '[redacted]', replicas: '1' } });
+    // A reference is not secret: explain shows it as written, even under a password-like key; nothing resolved comes back.
+    expect(view.apps[0]!.explain).toMatchObject({ parameters: { dbPassword: '((secret:shop/db-source/password))', replicas: '1' } });
     expect(view.apps[0]!.resources.map((r) => r.kind).sort()).toEqual(['ConfigMap', 'Secret']);
 
     const { appSet } = await must<{ appSet: { revisions: { number: number; yaml: string }[] } }>(`{ appSet(name: "payments") { revisions { number yaml } } }`);
