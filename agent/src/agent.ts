@@ -8,6 +8,7 @@ import type { HubTlsConfig } from './core/hub-tls-config.js';
 import type { ClusterDriver } from './driver/cluster-driver.js';
 import { createStateStore, needsKubeAccess, openKubeAccess, type KubeAccess } from './driver/kube/kube-access.js';
 import { KubeDriver } from './driver/kube/kube-driver.js';
+import { CapabilitiesSource } from './hub-link/capabilities-source.js';
 import { GrpcHubLink, type GrpcLinkSecurity } from './hub-link/grpc-hub-link.js';
 import { resolveLinkSecurity } from './hub-link/link-security.js';
 import type { ClientIdentity } from './hub-link/client-identity.js';
@@ -123,6 +124,11 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
   const linkLog = log.child({ component: 'hub-link' });
   const reconnect = { baseMs: Math.min(options.link?.reconnectBaseMs ?? RECONNECT_BASE_MS, config.reconnectMaxMs), maxMs: config.reconnectMaxMs };
   const agentVersion = options.agentVersion ?? '0.0.0-dev';
+  // The cluster's capabilities go in every Hello: discovered once before the first (bounded), then before each.
+  const discover = driver.capabilities?.bind(driver);
+  const capabilitiesSource = discover && new CapabilitiesSource(discover, clock, log.child({ component: 'capabilities' }));
+  await capabilitiesSource?.refresh();
+  const capabilities = capabilitiesSource && (() => capabilitiesSource.forHello());
   const link: HubLink =
     config.transport.kind === 'nats'
       ? new NatsHubLink({
@@ -131,6 +137,7 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
           kvBucket: config.transport.kvBucket,
           clusterName: config.clusterName,
           agentVersion,
+          capabilities,
           handler: reconciler,
           clock,
           random01,
@@ -146,6 +153,7 @@ export async function startAgent(config: AgentConfig, options: AgentOptions = {}
           security,
           clusterName: config.clusterName,
           agentVersion,
+          capabilities,
           storedCredential,
           bootstrapToken: config.bootstrapToken,
           credentials,
@@ -228,7 +236,7 @@ export interface DriverDependencies {
 export async function createDriver(config: DriverConfig, dependencies: DriverDependencies): Promise<ClusterDriver> {
   switch (config.kind) {
     case 'sim':
-      return new SimDriver({ healthyAfterMs: config.healthyAfterMs, failApps: config.failApps, clock: dependencies.clock });
+      return new SimDriver({ healthyAfterMs: config.healthyAfterMs, failApps: config.failApps, kubernetesVersion: config.kubernetesVersion, clock: dependencies.clock });
     case 'kube': {
       if (dependencies.kube === undefined) throw new Error('the kube driver needs a Kubernetes connection');
       // The agent closes the shared connection itself, after the driver (the Secret store may use it).

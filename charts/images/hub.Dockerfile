@@ -27,7 +27,18 @@ COPY test/package.json test/
 RUN npm ci --omit=dev --workspace=hub --ignore-scripts --no-audit --no-fund \
  && rm -rf /root/.npm
 
+# helm and kubectl (for `kubectl kustomize`), pinned by scripts/setup-tools.sh exactly as in CI: the hub
+# renders Helm charts and Kustomize sources with the real binaries, as Argo CD's repo-server does.
+FROM node:20-bookworm-slim AS tools
+RUN apt-get update && apt-get install -y --no-install-recommends unzip ca-certificates && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY scripts/setup-tools.sh scripts/
+RUN bash scripts/setup-tools.sh
+
 FROM node:20-bookworm-slim
+# git for the git generator, Git manifests and Kustomize sources.
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates openssh-client && rm -rf /var/lib/apt/lists/*
+COPY --from=tools /app/.tools/bin/helm /app/.tools/bin/kubectl /usr/local/bin/
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=production-dependencies --chown=root:root /app ./

@@ -20,7 +20,7 @@ metadata: { name: "{{ name }}" }
 data: { color: "{{ color }}", cluster: "{{ cluster.name }}" }
 `;
 
-/** Matrix of the repository's app files × the prod clusters; manifests from the repository's deploy/ directory. */
+/** Matrix of the repository's app files × the prod clusters; manifests from the repository's deploy/ directory, templated (opted in). */
 const appSetYaml = (repo: string, revision: string) => `
 apiVersion: flotilla.dev/v1alpha1
 kind: AppSet
@@ -37,7 +37,7 @@ spec:
   template:
     name: "{{ name }}"
     namespace: shop
-    source: { repoURL: ${repo}, revision: ${revision}, path: deploy }
+    source: { repoURL: ${repo}, revision: ${revision}, path: deploy, templated: true }
 `;
 
 interface ExplainView {

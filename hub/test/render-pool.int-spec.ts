@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '@flotilla/proto';
 import type { RenderConfig } from '../src/config/render-config';
+import type { AppSizeConfig } from '../src/config/app-size-config';
 import { parseAppSet } from '../src/core/app-set/parse-app-set';
 import { expandAppSet } from '../src/core/expand-app-set';
 import { EMPTY_GIT_SNAPSHOT } from '../src/core/generators/git-snapshot';
@@ -45,15 +46,15 @@ const input = (document: ReturnType<typeof appSet>, n = 3): RenderInput => ({ do
 const NORMAL = appSet('web', '{ region: "{{ cluster.labels.region }}", cluster: "{{ cluster.name }}" }');
 /** Every leaf loops 350 000 times: LiquidJS stops each after its own 100 ms, so 40 leaves take 4 s per App. */
 const LOOPING = appSet('hostile', `{ ${Array.from({ length: 40 }, (_, i) => `k${i}: "{% for i in (1..350000) %}x{% endfor %}"`).join(', ')} }`);
-/** About 0.9 MB per App (under the 1 MiB App cap), so that many Apps outgrow a small heap. */
+/** About 0.9 MB per App, so that many Apps outgrow a small heap. */
 const BULKY = appSet('bulky', `{ blob: "{% for i in (1..900) %}${'y'.repeat(1000)}{% endfor %}" }`);
 
-const settings = (overrides: Partial<RenderConfig> = {}): RenderConfig => ({ timeoutMs: 10_000, memoryMb: 256, workers: 1, maxOutputBytes: 256 * 2 ** 20, ...overrides });
+const settings = (overrides: Partial<RenderConfig & AppSizeConfig> = {}): RenderConfig & Partial<AppSizeConfig> => ({ timeoutMs: 10_000, memoryMb: 256, workers: 1, maxOutputBytes: 256 * 2 ** 20, ...overrides });
 
 // Each worker compiles the sources it runs when it starts (see render-worker.dev.cjs): slow on a busy machine.
 describe('the render pool', { timeout: 90_000 }, () => {
   const pools: RenderPool[] = [];
-  const pool = (overrides: Partial<RenderConfig> = {}) => {
+  const pool = (overrides: Partial<RenderConfig & AppSizeConfig> = {}) => {
     const made = new RenderPool(settings(overrides));
     pools.push(made);
     return made;
@@ -103,6 +104,13 @@ describe('the render pool', { timeout: 90_000 }, () => {
     expect(outcome.issues[0]!.message).toMatch(/renders 4 Apps of 4 MiB .*the limit is 2 MiB \(FLOTILLA_RENDER_MAX_OUTPUT_MB\)/);
   });
 
+  it('refuses an App over the configured App cap (FLOTILLA_MAX_APP_MB) in the worker', async () => {
+    const outcome = await pool({ maxAppBytes: 512 * 1024 }).expand(input(BULKY, 1));
+    expect(outcome.apps).toEqual([]);
+    expect(outcome.issues.map((i) => i.code)).toEqual(['APP_TOO_LARGE']);
+    expect(outcome.issues[0]!.message).toMatch(/renders to \d+ bytes; the limit is 524288/);
+  });
+
   const parse = (yaml: string) => {
     const parsed = parseAppSet(yaml);
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
@@ -116,7 +124,13 @@ describe('the render pool', { timeout: 90_000 }, () => {
       generators: `[{ matrix: { generators: [{ clusters: {} }, ${list('a', 60)}, ${list('b', 60)}, ${list('c', 10)}] } }]`,
       data: '{ x: "{{ a }}-{{ b }}-{{ c }}" }',
     },
-    { cap: 'bytes of one App', code: 'APP_TOO_LARGE', generators: '[{ clusters: {} }]', data: `{ blob: "{% for i in (1..1100) %}${'z'.repeat(1000)}{% endfor %}" }` },
+    {
+      // 16 strings of 1.1 MB: over the default 16 MiB cap (FLOTILLA_MAX_APP_MB).
+      cap: 'bytes of one App',
+      code: 'APP_TOO_LARGE',
+      generators: '[{ clusters: {} }]',
+      data: `{ ${Array.from({ length: 16 }, (_, i) => `blob${i}: "{% for i in (1..1100) %}${'z'.repeat(1000)}{% endfor %}"`).join(', ')} }`,
+    },
     { cap: 'render time of one template string', code: 'RENDER_TIME_LIMIT', generators: '[{ clusters: {} }]', data: '{ slow: "{% for i in (1..350000) %}x{% endfor %}" }' },
     { cap: "LiquidJS's memory of one template string", code: 'RENDER_MEMORY_LIMIT', generators: '[{ clusters: {} }]', data: '{ wide: "{% for i in (1..5000000) %}x{% endfor %}" }' },
   ])('keeps the core cap on $cap inside the worker ($code), and stages nothing', async ({ code, generators, data }) => {

@@ -8,6 +8,7 @@ export { canonicalJson } from './canonical-json.js';
 export { revisionOf, sha256Hex, shortRevision } from './revision.js';
 export { LIMITS, truncateText, utf8Bytes } from './limits.js';
 export { PROTOCOL_VERSION } from './version.js';
+export { CAPABILITY_LIMITS, checkCapabilities, type Capabilities, type CapabilitiesCheck } from './capabilities.js';
 export {
   SECRET_REFERENCE_OPENING,
   findSecretReferences,
@@ -18,3 +19,4 @@ export {
   type SecretReference,
 } from './secret-reference.js';
 export { create, fromBinary, toBinary, toJson, fromJson } from '@bufbuild/protobuf';
+export { DEFAULT_REASSEMBLY_LIMITS, ManifestReassembler, deliveryMessages, type ReassemblyEvent, type ReassemblyLimits } from './chunks.js';

@@ -5,8 +5,18 @@
 export const LIMITS = {
   /** Largest gRPC message either side accepts, in bytes (grpc.max_receive_message_length). */
   maxMessageBytes: 4 * 1024 * 1024,
-  /** Largest canonical manifests JSON of one App, in bytes. Larger Apps are refused when staged. */
-  maxAppManifestBytes: 1024 * 1024,
+  /**
+   * Largest canonical manifests JSON of one App, in bytes, that either side accepts: the highest cap a
+   * hub may be configured with (FLOTILLA_MAX_APP_MB). Apps over the hub's cap are refused when staged.
+   */
+  maxAppManifestBytes: 64 * 1024 * 1024,
+  /** The hub's default App cap (canonical manifests JSON of one App, in bytes). */
+  defaultAppManifestBytes: 16 * 1024 * 1024,
+  /**
+   * Manifests of a DesiredApp above this many bytes travel over gRPC as a DesiredAppHeader and
+   * ManifestChunks of at most this many bytes each, so that every message stays far below maxMessageBytes.
+   */
+  manifestChunkBytes: 1024 * 1024,
   /** Most resources listed in one Report; the rest are counted as truncated. */
   maxResourcesPerReport: 256,
   /** Longest free-text field (messages, errors), in characters. */

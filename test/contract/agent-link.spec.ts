@@ -262,21 +262,24 @@ describe.each(['grpc', 'nats'] as const)('the agent link contract over %s', (tra
     await eventually(async () => (await rollout(id)).phase === 'SUCCEEDED', { what: 'rollout SUCCEEDED after the reconnect' });
   });
 
-  it('refuses an App over the manifest cap before anything is released, and delivers one just under it whole', async () => {
+  it('refuses an App over the 16 MiB cap before anything is released, and delivers a 12 MiB App in chunks, verified and accepted once', async () => {
     const agent = new TestAgent();
     await connected(agent);
 
-    // An App rendering to more than 1 MiB of manifests is refused when the AppSet is applied
-    const issues = await apply(bigAppSet('huge', 4, 300_000));
+    // An App rendering to more than 16 MiB of manifests (35 × 510 000 bytes) is refused when the AppSet is applied
+    const issues = await apply(bigAppSet('huge', 35, 510_000));
     expect(issues).toEqual([expect.objectContaining({ code: 'APP_TOO_LARGE' })]);
-    expect(issues[0]!.message).toMatch(/App "huge" on cluster edge-1 renders to \d+ bytes; the limit is 1048576/);
+    expect(issues[0]!.message).toMatch(/App "huge" on cluster edge-1 renders to \d+ bytes; the limit is 16777216/);
     expect((await api.gql<{ appSet: unknown }>(`{ appSet(name: "huge") { name } }`)).data?.appSet ?? null).toBeNull();
 
-    // One just under the cap is delivered whole (over NATS it is larger than one message: split and joined)
-    const { id, revision } = await release(agent, bigAppSet('large', 3, 330_000), 'large');
+    // A 12 MiB App (26 × 500 000 bytes), three times the largest gRPC message: sent as a header and
+    // chunks over gRPC, as chunk keys over NATS, joined by the agent's link and verified by its revision
+    const { id, revision } = await release(agent, bigAppSet('large', 26, 500_000), 'large');
     const held = agent.held.get('large');
     expect(held).toMatchObject({ kind: 'app', revision });
-    expect(held?.kind === 'app' && held.manifestsJson.length).toBeGreaterThan(990_000);
+    expect(held?.kind === 'app' && held.manifestsJson.length).toBeGreaterThan(12 * 2 ** 20);
+    expect(agent.deliveries.filter((d) => d.kind === 'desiredApp' && d.message.appName === 'large')).toHaveLength(1);
+    expect(agent.acks.filter((a) => a.appName === 'large')).toEqual([expect.objectContaining({ revision, accepted: true })]);
     agent.report('large', Health.HEALTHY);
     await eventually(async () => (await rollout(id)).phase === 'SUCCEEDED', { what: 'rollout of the large App SUCCEEDED' });
   });

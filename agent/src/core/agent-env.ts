@@ -11,6 +11,7 @@ export const AGENT_ENV = {
   driver: 'FLOTILLA_DRIVER',
   simHealthyAfterMs: 'FLOTILLA_SIM_HEALTHY_AFTER_MS',
   simFailApps: 'FLOTILLA_SIM_FAIL_APPS',
+  simKubernetesVersion: 'FLOTILLA_SIM_KUBERNETES_VERSION',
   logLevel: 'FLOTILLA_LOG_LEVEL',
   probePort: 'FLOTILLA_PROBE_PORT',
   reconnectMaxMs: 'FLOTILLA_RECONNECT_MAX_MS',

@@ -1,3 +1,4 @@
+import { checkCapabilities } from '@flotilla/proto';
 import { isAppPattern } from './app-pattern.js';
 import { AGENT_ENV } from './agent-env.js';
 import { DNS_NAME, quote, type RaiseIssue, type ReadVariable } from './config-reading.js';
@@ -22,6 +23,8 @@ export interface SimDriverConfig {
   readonly healthyAfterMs: number;
   /** App names or `*` globs the simulated cluster judges DEGRADED. */
   readonly failApps: readonly string[];
+  /** The Kubernetes version the simulated cluster reports in Hello (FLOTILLA_SIM_KUBERNETES_VERSION); the driver's default when unset. */
+  readonly kubernetesVersion?: string;
 }
 
 /** Settings of the Kubernetes driver (credentials come from {@link KubeAccessConfig}). */
@@ -207,6 +210,11 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
     );
   }
 
+  const simKubernetesVersion = read(AGENT_ENV.simKubernetesVersion);
+  if (simKubernetesVersion !== undefined && !checkCapabilities(simKubernetesVersion, []).ok) {
+    issue('invalid', AGENT_ENV.simKubernetesVersion, `${AGENT_ENV.simKubernetesVersion} must be a Kubernetes version like v1.35.0; got ${quote(simKubernetesVersion)}`);
+  }
+
   const logLevelText = read(AGENT_ENV.logLevel) ?? CONFIG_DEFAULTS.logLevel;
   const logLevel = LOG_LEVELS.find((level) => level === logLevelText);
   if (logLevel === undefined) {
@@ -236,7 +244,7 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
       clusterName,
       bootstrapToken,
       stateDir: read(AGENT_ENV.stateDir) ?? `./.flotilla/agent-${clusterName}`,
-      driver: driverName === 'kube' ? { kind: 'kube' } : { kind: 'sim', healthyAfterMs, failApps: [...new Set(failApps)].sort() },
+      driver: driverName === 'kube' ? { kind: 'kube' } : { kind: 'sim', healthyAfterMs, failApps: [...new Set(failApps)].sort(), ...(simKubernetesVersion !== undefined ? { kubernetesVersion: simKubernetesVersion } : {}) },
       kube,
       cacheStore,
       logLevel,

@@ -44,6 +44,18 @@ export type DriverResult =
  */
 export type AppStatus = ReportInput;
 
+/**
+ * What the cluster's API server serves, for Hello (the wire's ClusterCapabilities): its version and
+ * the group/versions and group/version/kinds, as `helm template --api-versions` takes them. When
+ * discovery fails, or finds more than the protocol's caps, `discoveryError` says why and the lists are
+ * empty.
+ */
+export interface DriverCapabilities {
+  readonly kubernetesVersion: string;
+  readonly apiVersions: readonly string[];
+  readonly discoveryError: string;
+}
+
 /** Called with the new status of an App whenever the driver's judgement of it changes. */
 export type StatusListener = (status: AppStatus) => void;
 
@@ -63,5 +75,7 @@ export interface ClusterDriver {
   status(appName: string): AppStatus | undefined;
   /** Registers a listener; returns the function that unregisters it. */
   onStatusChange(listener: StatusListener): () => void;
+  /** The cluster's capabilities from discovery; never throws (a failure is `discoveryError`). Optional: a driver without it reports none. */
+  capabilities?(): Promise<DriverCapabilities>;
   close(): Promise<void>;
 }

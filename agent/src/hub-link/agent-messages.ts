@@ -1,6 +1,7 @@
 import { AckSchema, HeartbeatSchema, HelloSchema, InventorySchema, PROTOCOL_VERSION, ReportSchema, create, type ConnectRequest } from '@flotilla/proto';
 import type { AckContent } from '../core/desired-state.js';
 import type { ReportContent } from '../core/health/index.js';
+import type { DriverCapabilities } from '../driver/cluster-driver.js';
 import type { HubLinkHandler } from './hub-link.js';
 
 /**
@@ -12,11 +13,24 @@ import type { HubLinkHandler } from './hub-link.js';
 export type RequestMessage = Exclude<ConnectRequest['message'], { case: undefined }>;
 
 /**
- * Hello naming the agent; with the Apps it holds unless `withInventory` is false (NATS: too large to
+ * Hello naming the agent and, when known, its cluster's capabilities (see CapabilitiesSource); with the Apps it holds unless `withInventory` is false (NATS: too large to
  * send), and with a CSR when it enrolls a client certificate.
  */
-export function helloMessage(clusterName: string, agentVersion: string, handler: HubLinkHandler, withInventory = true, csrDer: Uint8Array = new Uint8Array()): RequestMessage {
-  const fields = { protocolVersion: PROTOCOL_VERSION, clusterName, agentVersion, csrDer };
+export function helloMessage(
+  clusterName: string,
+  agentVersion: string,
+  handler: HubLinkHandler,
+  withInventory = true,
+  csrDer: Uint8Array = new Uint8Array(),
+  capabilities?: DriverCapabilities,
+): RequestMessage {
+  const fields = {
+    protocolVersion: PROTOCOL_VERSION,
+    clusterName,
+    agentVersion,
+    csrDer,
+    ...(capabilities ? { capabilities: { kubernetesVersion: capabilities.kubernetesVersion, apiVersions: [...capabilities.apiVersions], discoveryError: capabilities.discoveryError } } : {}),
+  };
   return { case: 'hello', value: create(HelloSchema, withInventory ? { ...fields, inventory: { apps: inventoryOf(handler) } } : fields) };
 }
 

@@ -1,3 +1,4 @@
+import type { DriverCapabilities } from '../driver/cluster-driver.js';
 import * as grpc from '@grpc/grpc-js';
 import type { CertificateRenewed, Welcome } from '@flotilla/proto';
 import { AgentServiceClient, GRPC_CHANNEL_OPTIONS } from '@flotilla/proto/grpc';
@@ -40,6 +41,8 @@ export interface GrpcHubLinkOptions {
   readonly security: GrpcLinkSecurity;
   readonly clusterName: string;
   readonly agentVersion: string;
+  /** The cluster's capabilities for Hello, as last discovered (undefined: none known yet). */
+  readonly capabilities?: (() => DriverCapabilities | undefined) | undefined;
   /** The credential stored by an earlier Welcome, used in preference to the bootstrap token. */
   readonly storedCredential: string | undefined;
   readonly bootstrapToken: string | undefined;
@@ -289,6 +292,7 @@ export class GrpcHubLink implements HubLink {
       log: this.#options.log,
       clusterName: this.#options.clusterName,
       agentVersion: this.#options.agentVersion,
+      capabilities: this.#options.capabilities,
       welcomeTimeoutMs: this.#options.welcomeTimeoutMs ?? 15_000,
       defaultHeartbeatMs: this.#options.defaultHeartbeatMs ?? 10_000,
       defaultInventoryMs: this.#options.defaultInventoryMs ?? 60_000,

@@ -1,6 +1,9 @@
+import type { DriverCapabilities } from '../driver/cluster-driver.js';
 import * as grpc from '@grpc/grpc-js';
 import {
   ConnectRequestSchema,
+  DEFAULT_REASSEMBLY_LIMITS,
+  ManifestReassembler,
   PROTOCOL_VERSION,
   RenewCertificateSchema,
   create,
@@ -8,6 +11,8 @@ import {
   type ConnectRequest,
   type CertificateRenewed,
   type ConnectResponse,
+  type DesiredApp,
+  type ReassemblyEvent,
   type Refusal,
   type TrustUpdate,
   type Welcome,
@@ -33,6 +38,8 @@ export interface GrpcSessionOptions {
   readonly log: Logger;
   readonly clusterName: string;
   readonly agentVersion: string;
+  /** The cluster's capabilities for Hello, as last discovered (undefined: none known yet). */
+  readonly capabilities?: (() => DriverCapabilities | undefined) | undefined;
   /** How long to wait for Welcome before giving up on this stream. */
   readonly welcomeTimeoutMs: number;
   /** Intervals used when Welcome leaves them at 0. */
@@ -92,6 +99,8 @@ export class GrpcSession {
   #refusal: Refusal | undefined;
   #renewed = false;
   #unsubscribeReports: (() => void) | undefined;
+  /** Joins big DesiredApps sent in chunks: one App in flight, bounded in bytes and time. */
+  readonly #reassembler = new ManifestReassembler(DEFAULT_REASSEMBLY_LIMITS);
 
   constructor(options: GrpcSessionOptions) {
     this.#options = options;
@@ -117,7 +126,7 @@ export class GrpcSession {
       call.on('error', (error: grpc.ServiceError) => this.#finish(`stream failed: ${grpc.status[error.code] ?? error.code} ${error.details}`));
       call.on('status', (status: grpc.StatusObject) => this.#finish(`stream closed: ${grpc.status[status.code] ?? status.code} ${status.details}`));
       this.#after(this.#options.welcomeTimeoutMs, () => this.close(`no Welcome within ${this.#options.welcomeTimeoutMs} ms`));
-      this.#send(helloMessage(this.#options.clusterName, this.#options.agentVersion, handler, true, this.#options.csrDer));
+      this.#send(helloMessage(this.#options.clusterName, this.#options.agentVersion, handler, true, this.#options.csrDer, this.#options.capabilities?.()));
     });
   }
 
@@ -162,7 +171,14 @@ export class GrpcSession {
       case 'welcome':
         return this.#onWelcome(inner.value);
       case 'desiredApp':
-        return handler.handleDesiredApp(inner.value, (ack) => this.#send(ackMessage(ack)));
+        return this.#onDesiredApp(inner.value);
+      case 'desiredAppHeader':
+        this.#afterReassembly(this.#reassembler.header(inner.value, this.#options.clock.now()));
+        // Checked once the timeout has passed, in case the rest never comes (a later chunk checks too).
+        this.#after(DEFAULT_REASSEMBLY_LIMITS.timeoutMs + 1, () => this.#afterReassembly(this.#reassembler.expire(this.#options.clock.now())));
+        return;
+      case 'manifestChunk':
+        return this.#afterReassembly(this.#reassembler.chunk(inner.value, this.#options.clock.now()));
       case 'removeApp':
         return handler.handleRemoveApp(inner.value, (ack) => this.#send(ackMessage(ack)));
       case 'certificateRenewed':
@@ -181,6 +197,29 @@ export class GrpcSession {
       case undefined:
         log.warn('ignoring a hub message of an unknown kind (is the hub newer than this agent?)');
         return;
+    }
+  }
+
+  #onDesiredApp(app: DesiredApp): Promise<void> {
+    return this.#options.handler.handleDesiredApp(app, (ack) => this.#send(ackMessage(ack)));
+  }
+
+  /**
+   * A complete chunked App is handled like any DesiredApp (which verifies it by its revision). A dropped
+   * one is only logged: the hub sends it again after the next Inventory or reconnect.
+   */
+  #afterReassembly(event: ReassemblyEvent | undefined): Promise<void> | undefined {
+    if (event === undefined) return undefined;
+    const log = this.#options.log;
+    switch (event.kind) {
+      case 'complete':
+        return this.#onDesiredApp(event.app);
+      case 'pending':
+        if (event.abandoned !== undefined) log.warn('dropped an App whose chunks were cut short by the next App', { app: truncateText(event.abandoned, 63) });
+        return undefined;
+      case 'dropped':
+        log.warn('dropped a chunked App', { app: truncateText(event.appName, 63), reason: truncateText(event.reason, 512) });
+        return undefined;
     }
   }
 
@@ -300,6 +339,7 @@ export class GrpcSession {
     this.#ended = true;
     this.#clearTimers();
     this.#unsubscribeReports?.();
+    this.#reassembler.reset();
     this.#call?.cancel();
     this.#resolve?.({
       welcomed: this.#welcomed,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConnectResponseSchema, create, toBinary, type ConnectResponse } from '@flotilla/proto';
 import { describe, expect, it } from 'vitest';
-import { DesiredEntries, KV_HEADER, type KvEntryInput } from './nats-desired-entries.js';
+import { DesiredEntries, KV_HEADER, MAX_JOINED_BYTES, type KvEntryInput } from './nats-desired-entries.js';
 
 const BUCKET = 'flotilla-desired';
 const PREFIX = `$KV.${BUCKET}.edge-1.`;
@@ -88,6 +88,19 @@ describe('DesiredEntries', () => {
     expect(entries.bufferedBytes).toBeLessThanOrEqual(1000);
   });
 
+  it('drops chunks that no App key joined within the timeout, and keeps them until then', () => {
+    const message = desiredApp('web', 5n, JSON.stringify(['t'.repeat(3000)]));
+    const kept = new DesiredEntries(BUCKET, 'edge-1', 1e6, 1000);
+    const { chunks, main } = split('web', 5n, message, 2);
+    chunks.forEach((c) => kept.accept(c, 100));
+    expect(kept.accept(main, 1100)).toMatchObject({ kind: 'desiredApp', message: { generation: 5n } });
+
+    const expired = new DesiredEntries(BUCKET, 'edge-1', 1e6, 1000);
+    chunks.forEach((c) => expired.accept(c, 100));
+    expect(expired.accept(main, 1101)).toEqual({ kind: 'pending' });
+    expect(expired.bufferedBytes).toBe(0);
+  });
+
   it.each([
     { name: 'a KV delete of an App key', key: 'web', operation: 'DEL' },
     { name: 'a KV purge of an App key', key: 'web', operation: 'PURGE' },
@@ -104,7 +117,7 @@ describe('DesiredEntries', () => {
     { name: 'a reserved key it does not know', input: entry('_future', new Uint8Array()), reason: 'unknown reserved key' },
     {
       name: 'a split value announcing more than the size cap',
-      input: entry('web', new Uint8Array(), { [KV_HEADER.chunks]: '2', [KV_HEADER.size]: String(64 * 1024 * 1024), [KV_HEADER.sha256]: 'a'.repeat(64), [KV_HEADER.generation]: '1' }),
+      input: entry('web', new Uint8Array(), { [KV_HEADER.chunks]: '2', [KV_HEADER.size]: String(MAX_JOINED_BYTES + 1), [KV_HEADER.sha256]: 'a'.repeat(64), [KV_HEADER.generation]: '1' }),
       reason: 'split value of App web has invalid or oversized headers',
     },
   ])('ignores $name', ({ input, reason }) => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConnectResponseSchema, fromBinary, type ConnectResponse, type RemoveApp, type DesiredApp } from '@flotilla/proto';
+import { ConnectResponseSchema, LIMITS, fromBinary, type ConnectResponse, type RemoveApp, type DesiredApp } from '@flotilla/proto';
 
 /**
  * Reads the entries of the hub's desired-state KV bucket for one cluster (the hub writes them; see
@@ -22,11 +22,23 @@ const KV_OPERATION_HEADER = 'KV-Operation';
 const WELCOME_TOKEN = '_welcome';
 const CHUNK_TOKEN = '_chunk';
 
-/** Largest joined value accepted (the gRPC message cap), and most chunks per value. */
-export const MAX_JOINED_BYTES = 4 * 1024 * 1024;
-const MAX_CHUNKS = 1024;
-/** Chunk bytes held while waiting for the rest of a value; beyond this the buffer is dropped. */
-export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest joined value accepted (the largest App, LIMITS.maxAppManifestBytes, and room for the rest of
+ * its DesiredApp; the hub's MAX_VALUE_BYTES), and most chunks per value.
+ */
+export const MAX_JOINED_BYTES = LIMITS.maxAppManifestBytes + 1024 * 1024;
+const MAX_CHUNKS = 4096;
+/**
+ * Chunk bytes held while waiting for the rest of a value; beyond this the buffer is dropped (one value
+ * of the largest size, and as much again of others in flight).
+ */
+export const MAX_BUFFERED_BYTES = 2 * MAX_JOINED_BYTES;
+/**
+ * Chunks of a value whose App key has not joined them this long after the first of them arrived are
+ * dropped (the hub writes every chunk, then the key, within one write; a value left half-written by a
+ * hub that stopped is rewritten whole by the next write, under a new generation).
+ */
+export const CHUNK_TIMEOUT_MS = 10 * 60_000;
 
 /** One KV entry as delivered by the watch. */
 export interface KvEntryInput {
@@ -64,11 +76,15 @@ export class DesiredEntries {
   readonly #chunks = new Map<string, Uint8Array>();
   /** Split values announced by an App key, waiting for chunks. */
   readonly #waiting = new Map<string, SplitValue>();
+  /** When the first chunk of each `app \0 generation` arrived (ms of the `nowMs` given to accept). */
+  readonly #firstChunkAt = new Map<string, number>();
+  readonly #chunkTimeoutMs: number;
   #bufferedBytes = 0;
 
-  constructor(bucket: string, cluster: string, maxBufferedBytes: number = MAX_BUFFERED_BYTES) {
+  constructor(bucket: string, cluster: string, maxBufferedBytes: number = MAX_BUFFERED_BYTES, chunkTimeoutMs: number = CHUNK_TIMEOUT_MS) {
     this.#prefix = `$KV.${bucket}.${cluster}.`;
     this.#maxBufferedBytes = maxBufferedBytes;
+    this.#chunkTimeoutMs = chunkTimeoutMs;
   }
 
   /** The subject filter that covers every entry of the cluster. */
@@ -81,7 +97,9 @@ export class DesiredEntries {
     return this.#bufferedBytes;
   }
 
-  accept(entry: KvEntryInput): EntryEvent {
+  /** Reads one entry; `nowMs` (the agent's clock) times out chunks that were never joined. */
+  accept(entry: KvEntryInput, nowMs?: number): EntryEvent {
+    if (nowMs !== undefined) this.#expire(nowMs);
     if (!entry.subject.startsWith(this.#prefix)) return { kind: 'ignored', reason: 'entry of another cluster' };
     const key = entry.subject.slice(this.#prefix.length);
     const tokens = key.split('.');
@@ -99,6 +117,7 @@ export class DesiredEntries {
       if (!/^\d+$/.test(generation) || !/^\d+$/.test(index)) return { kind: 'ignored', reason: 'malformed chunk key' };
       if (deleted) return { kind: 'deleted' };
       this.#store(`${app}\u0000${generation}\u0000${Number(index)}`, entry.data);
+      if (nowMs !== undefined && !this.#firstChunkAt.has(`${app}\u0000${generation}`)) this.#firstChunkAt.set(`${app}\u0000${generation}`, nowMs);
       return this.#join(app);
     }
     if (tokens.some((token) => token.startsWith('_'))) return { kind: 'ignored', reason: 'unknown reserved key' };
@@ -151,11 +170,28 @@ export class DesiredEntries {
     if (this.#bufferedBytes + data.length > this.#maxBufferedBytes) {
       // Bounded memory over completeness: a dropped value comes back with the next session's watch.
       this.#chunks.clear();
+      this.#firstChunkAt.clear();
       this.#bufferedBytes = 0;
     }
     const previous = this.#chunks.get(key);
     this.#bufferedBytes += data.length - (previous?.length ?? 0);
     this.#chunks.set(key, data);
+  }
+
+  /** Drops the chunks (and the waiting value) of every group whose first chunk came too long ago. */
+  #expire(nowMs: number): void {
+    for (const [group, firstAt] of this.#firstChunkAt) {
+      if (nowMs - firstAt <= this.#chunkTimeoutMs) continue;
+      this.#firstChunkAt.delete(group);
+      const [app, generation] = group.split('\u0000') as [string, string];
+      for (const [key, data] of this.#chunks) {
+        if (key.startsWith(`${group}\u0000`)) {
+          this.#chunks.delete(key);
+          this.#bufferedBytes -= data.length;
+        }
+      }
+      if (this.#waiting.get(app)?.generation === generation) this.#waiting.delete(app);
+    }
   }
 
   /** Forgets the chunks of `app` up to and including `generation`. */
@@ -166,6 +202,7 @@ export class DesiredEntries {
       const chunkGeneration = BigInt(key.slice(prefix.length, key.indexOf('\u0000', prefix.length)));
       if (chunkGeneration <= generation) {
         this.#chunks.delete(key);
+        this.#firstChunkAt.delete(`${app}\u0000${chunkGeneration}`);
         this.#bufferedBytes -= data.length;
       }
     }

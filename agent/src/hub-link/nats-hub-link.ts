@@ -1,3 +1,4 @@
+import type { DriverCapabilities } from '../driver/cluster-driver.js';
 import type { Clock, Timer } from '../clock.js';
 import { nextBackoffMs, type BackoffOptions } from '../core/backoff.js';
 import type { NatsAuthConfig } from '../core/config.js';
@@ -15,6 +16,8 @@ export interface NatsHubLinkOptions {
   readonly kvBucket: string;
   readonly clusterName: string;
   readonly agentVersion: string;
+  /** The cluster's capabilities for Hello, as last discovered (undefined: none known yet). */
+  readonly capabilities?: (() => DriverCapabilities | undefined) | undefined;
   readonly handler: HubLinkHandler;
   readonly clock: Clock;
   readonly random01: () => number;
@@ -115,6 +118,7 @@ export class NatsHubLink implements HubLink {
       kvBucket: options.kvBucket,
       clusterName: options.clusterName,
       agentVersion: options.agentVersion,
+      capabilities: options.capabilities,
       handler: options.handler,
       clock: options.clock,
       log: options.log,

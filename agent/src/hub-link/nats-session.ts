@@ -1,3 +1,4 @@
+import type { DriverCapabilities } from '../driver/cluster-driver.js';
 import { readFile } from 'node:fs/promises';
 import {
   ConnectRequestSchema,
@@ -29,6 +30,8 @@ export interface NatsSessionOptions {
   readonly kvBucket: string;
   readonly clusterName: string;
   readonly agentVersion: string;
+  /** The cluster's capabilities for Hello, as last discovered (undefined: none known yet). */
+  readonly capabilities?: (() => DriverCapabilities | undefined) | undefined;
   readonly handler: HubLinkHandler;
   readonly clock: Clock;
   readonly log: Logger;
@@ -189,7 +192,7 @@ export class NatsSession {
 
   async #handle(entries: DesiredEntries, entry: { subject: string; headers: { get(name: string): string } | undefined; data: Uint8Array }): Promise<void> {
     const { handler, log } = this.#options;
-    const event = entries.accept(entry);
+    const event = entries.accept(entry, this.#options.clock.now());
     const sendAck = (ack: AckContent) => this.#send(ackMessage(ack));
     switch (event.kind) {
       case 'desiredApp':
@@ -240,11 +243,12 @@ export class NatsSession {
 
   #sendHello(): void {
     const { clusterName, agentVersion, handler, log } = this.#options;
-    const hello = helloMessage(clusterName, agentVersion, handler);
+    const capabilities = this.#options.capabilities?.();
+    const hello = helloMessage(clusterName, agentVersion, handler, true, undefined, capabilities);
     if (this.#fits(hello)) return this.#send(hello);
     // Without an inventory the hub skips the resync; the watch has delivered every key anyway.
     log.error('the inventory is larger than one NATS message; Hello goes without it and anti-entropy is off', { maxPayload: this.#maxPayload });
-    this.#send(helloMessage(clusterName, agentVersion, handler, false));
+    this.#send(helloMessage(clusterName, agentVersion, handler, false, undefined, capabilities));
   }
 
   #sendInventory(): void {

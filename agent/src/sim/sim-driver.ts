@@ -1,4 +1,4 @@
-import { Health, SyncMode, SyncStatus } from '@flotilla/proto';
+import { Health, SyncMode, SyncStatus, checkCapabilities } from '@flotilla/proto';
 import type { Clock, Timer } from '../clock.js';
 import { findMatchingPattern } from '../core/app-pattern.js';
 import type { Manifest } from '../core/desired-state.js';
@@ -6,7 +6,7 @@ import { aggregateHealth, compareResources, type ResourceHealth } from '../core/
 import { parseApiVersion } from '../core/kube/object-ref.js';
 import { checkScopes, describeScopeRefusals, type Scoped } from '../core/kube/scope.js';
 import { referencedSecrets, referencesOutsideScope, resolveSecretReferences, sourceKey, type SecretSources } from '../core/kube/secret-references.js';
-import type { AppSpec, AppStatus, ClusterDriver, DriverResult, RemoveOptions, StatusListener } from '../driver/cluster-driver.js';
+import type { AppSpec, AppStatus, ClusterDriver, DriverCapabilities, DriverResult, RemoveOptions, StatusListener } from '../driver/cluster-driver.js';
 
 /** Settings of {@link SimDriver}. */
 export interface SimDriverOptions {
@@ -15,7 +15,31 @@ export interface SimDriverOptions {
   /** App names or `*` globs that settle DEGRADED instead of HEALTHY. */
   readonly failApps: readonly string[];
   readonly clock: Clock;
+  /** The Kubernetes version the simulated cluster reports (default {@link SIM_KUBERNETES_VERSION}). */
+  readonly kubernetesVersion?: string;
 }
+
+/** The version a simulated cluster reports unless told otherwise. */
+export const SIM_KUBERNETES_VERSION = 'v1.35.0';
+
+/** What a simulated cluster serves: the core built-in group/versions and kinds charts commonly test for. */
+const SIM_API_RESOURCES: Readonly<Record<string, readonly string[]>> = {
+  v1: ['ConfigMap', 'Endpoints', 'Event', 'LimitRange', 'Namespace', 'Node', 'PersistentVolume', 'PersistentVolumeClaim', 'Pod', 'PodTemplate', 'ReplicationController', 'ResourceQuota', 'Secret', 'Service', 'ServiceAccount'],
+  'admissionregistration.k8s.io/v1': ['MutatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingWebhookConfiguration'],
+  'apiextensions.k8s.io/v1': ['CustomResourceDefinition'],
+  'apps/v1': ['ControllerRevision', 'DaemonSet', 'Deployment', 'ReplicaSet', 'StatefulSet'],
+  'autoscaling/v1': ['HorizontalPodAutoscaler'],
+  'autoscaling/v2': ['HorizontalPodAutoscaler'],
+  'batch/v1': ['CronJob', 'Job'],
+  'coordination.k8s.io/v1': ['Lease'],
+  'discovery.k8s.io/v1': ['EndpointSlice'],
+  'networking.k8s.io/v1': ['IngressClass', 'Ingress', 'NetworkPolicy'],
+  'node.k8s.io/v1': ['RuntimeClass'],
+  'policy/v1': ['PodDisruptionBudget'],
+  'rbac.authorization.k8s.io/v1': ['ClusterRoleBinding', 'ClusterRole', 'RoleBinding', 'Role'],
+  'scheduling.k8s.io/v1': ['PriorityClass'],
+  'storage.k8s.io/v1': ['CSIDriver', 'CSINode', 'CSIStorageCapacity', 'StorageClass', 'VolumeAttachment'],
+};
 
 /** One object held by the simulated cluster. */
 export interface SimObject {
@@ -126,6 +150,13 @@ export class SimDriver implements ClusterDriver {
   onStatusChange(listener: StatusListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** The configured version and a fixed list of built-in kinds (a simulated cluster has no discovery). */
+  async capabilities(): Promise<DriverCapabilities> {
+    const apiVersions = Object.entries(SIM_API_RESOURCES).flatMap(([groupVersion, kinds]) => [groupVersion, ...kinds.map((kind) => `${groupVersion}/${kind}`)]);
+    const check = checkCapabilities(this.#options.kubernetesVersion ?? SIM_KUBERNETES_VERSION, apiVersions);
+    return check.ok ? { ...check.capabilities, discoveryError: '' } : { kubernetesVersion: '', apiVersions: [], discoveryError: check.problem };
   }
 
   async close(): Promise<void> {

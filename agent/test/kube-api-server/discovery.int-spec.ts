@@ -26,14 +26,32 @@ describe('discovery', () => {
     expect(core.versions).toEqual(['v1']);
     const groups = await clients.config.makeApiClient(k8s.ApisApi).getAPIVersions();
     expect(groups.groups.map((group) => `${group.name} ${group.preferredVersion?.groupVersion}`).sort()).toEqual([
+      'admissionregistration.k8s.io admissionregistration.k8s.io/v1',
       'apiextensions.k8s.io apiextensions.k8s.io/v1',
+      'apiregistration.k8s.io apiregistration.k8s.io/v1',
       'apps apps/v1',
+      'authentication.k8s.io authentication.k8s.io/v1',
+      'authorization.k8s.io authorization.k8s.io/v1',
+      'autoscaling autoscaling/v2',
       'batch batch/v1',
+      'certificates.k8s.io certificates.k8s.io/v1',
+      'coordination.k8s.io coordination.k8s.io/v1',
+      'discovery.k8s.io discovery.k8s.io/v1',
+      'events.k8s.io events.k8s.io/v1',
+      'flowcontrol.apiserver.k8s.io flowcontrol.apiserver.k8s.io/v1',
       'networking.k8s.io networking.k8s.io/v1',
+      'node.k8s.io node.k8s.io/v1',
+      'policy policy/v1',
       'rbac.authorization.k8s.io rbac.authorization.k8s.io/v1',
+      'resource.k8s.io resource.k8s.io/v1',
+      'scheduling.k8s.io scheduling.k8s.io/v1',
+      'storage.k8s.io storage.k8s.io/v1',
     ]);
   });
 
+  const ALL = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+  // Namespaces and Services cannot be deleted as a collection on a real server either.
+  const NO_COLLECTION = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
   it.each([
     ['v1', 'Namespace', 'namespaces', false, ['ns']],
     ['v1', 'ConfigMap', 'configmaps', true, ['cm']],
@@ -57,7 +75,7 @@ describe('discovery', () => {
     ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'clusterrolebindings', false, []],
   ] as const)('serves %s %s as %s (namespaced: %s)', async (apiVersion, kind, plural, namespaced, shortNames) => {
     const resource = await discoveredResource(server, apiVersion, kind);
-    expect(resource).toMatchObject({ name: plural, kind, namespaced, verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] });
+    expect(resource).toMatchObject({ name: plural, kind, namespaced, verbs: kind === 'Namespace' || kind === 'Service' ? NO_COLLECTION : ALL });
     expect(resource?.shortNames ?? []).toEqual(shortNames);
   });
 
@@ -65,13 +83,13 @@ describe('discovery', () => {
     const apps = await clients.apps.getAPIResources();
     const subresources = apps.resources.filter((resource) => resource.name.includes('/')).map((resource) => `${resource.name} ${resource.kind} ${resource.verbs.join(',')}`);
     expect(subresources).toEqual([
-      'deployments/status Deployment get,patch,update',
-      'deployments/scale Scale get,patch,update',
-      'statefulsets/status StatefulSet get,patch,update',
-      'statefulsets/scale Scale get,patch,update',
       'daemonsets/status DaemonSet get,patch,update',
-      'replicasets/status ReplicaSet get,patch,update',
+      'deployments/scale Scale get,patch,update',
+      'deployments/status Deployment get,patch,update',
       'replicasets/scale Scale get,patch,update',
+      'replicasets/status ReplicaSet get,patch,update',
+      'statefulsets/scale Scale get,patch,update',
+      'statefulsets/status StatefulSet get,patch,update',
     ]);
   });
 

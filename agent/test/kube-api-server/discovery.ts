@@ -27,6 +27,21 @@ export const SERVER_VERSION = {
 const storageVersionHash = (type: ResourceType): string =>
   createHash('sha256').update(`${type.group}/${type.version}/${type.kind}`).digest('base64').slice(0, 11);
 
+/** Subresources as kube-apiserver 1.35 lists them: the kind they take (when not the parent's) and verbs. */
+const SUBRESOURCES: Readonly<Record<string, { group?: string; version?: string; kind?: string; verbs: readonly string[] }>> = {
+  status: { verbs: ['get', 'patch', 'update'] },
+  scale: { group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] },
+  binding: { kind: 'Binding', verbs: ['create'] },
+  eviction: { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
+  log: { verbs: ['get'] },
+  proxy: { verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+  token: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] },
+  finalize: { verbs: ['update'] },
+  ephemeralcontainers: { verbs: ['get', 'patch', 'update'] },
+  resize: { verbs: ['get', 'patch', 'update'] },
+  approval: { verbs: ['get', 'patch', 'update'] },
+};
+
 function resourceEntries(type: ResourceType): Record<string, unknown>[] {
   const entries: Record<string, unknown>[] = [
     {
@@ -40,9 +55,10 @@ function resourceEntries(type: ResourceType): Record<string, unknown>[] {
       storageVersionHash: storageVersionHash(type),
     },
   ];
-  if (type.statusSubresource) entries.push({ name: `${type.plural}/status`, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: ['get', 'patch', 'update'] });
-  if (type.scaleSubresource) {
-    entries.push({ name: `${type.plural}/scale`, singularName: '', namespaced: type.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+  const subresources = type.subresources ?? [...(type.statusSubresource ? ['status'] : []), ...(type.scaleSubresource ? ['scale'] : [])];
+  for (const subresource of [...subresources].sort()) {
+    const shape = SUBRESOURCES[subresource] ?? { verbs: ['get', 'patch', 'update'] };
+    entries.push({ name: `${type.plural}/${subresource}`, singularName: '', namespaced: type.namespaced, ...(shape.group === undefined ? {} : { group: shape.group, version: shape.version }), kind: subresource === 'proxy' ? `${type.kind}ProxyOptions` : (shape.kind ?? type.kind), verbs: shape.verbs });
   }
   return entries;
 }

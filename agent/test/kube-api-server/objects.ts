@@ -21,6 +21,7 @@ import {
   type FieldError,
 } from './status.js';
 import type { KubeObject } from './types.js';
+import { validateUpdate } from './immutability.js';
 import { validateName, validateObject } from './validation.js';
 
 /**
@@ -372,6 +373,7 @@ export class ObjectApi {
     if (before === undefined && type.namespaced && object.metadata.namespace !== undefined) {
       errors.push(...validateName(NAMESPACES, object.metadata.namespace, 'metadata.namespace'));
     }
+    if (before !== undefined && request.scope !== 'status') errors.push(...validateUpdate(type, before, object));
     if (before?.metadata.deletionTimestamp !== undefined) {
       const had = new Set(before.metadata.finalizers ?? []);
       if ((object.metadata.finalizers ?? []).some((finalizer) => !had.has(finalizer))) {

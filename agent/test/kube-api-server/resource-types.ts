@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * The resource types the server knows: a fixed set of built-in kinds, and the kinds that
  * CustomResourceDefinitions add while the server runs (see registry.ts).
@@ -19,6 +21,8 @@ export interface ResourceType {
   readonly statusSubresource: boolean;
   /** Has a `/scale` subresource (discovery entry; GET and PUT of an autoscaling/v1 Scale). */
   readonly scaleSubresource: boolean;
+  /** Every subresource discovery lists (`status`, `scale`, `eviction`...); only status and scale are served. */
+  readonly subresources?: readonly string[];
   /** For custom resources: the version's `openAPIV3Schema`, which names list types for field ownership. */
   readonly schema?: Readonly<Record<string, unknown>>;
   /** True for kinds added by a CustomResourceDefinition. */
@@ -42,63 +46,46 @@ export function splitApiVersion(apiVersion: string): { group: string; version: s
 /** Objects of all versions of one group/resource share storage under this key. */
 export const storageKeyOf = (type: Pick<ResourceType, 'group' | 'plural'>): string => `${type.group}/${type.plural}`;
 
-interface BuiltIn {
+/** One entry of built-in-resources.generated.json (see generate-built-in-resources.mjs). */
+export interface GeneratedResource {
   readonly group: string;
   readonly version: string;
   readonly kind: string;
   readonly plural: string;
+  readonly singular: string;
   readonly namespaced: boolean;
-  readonly shortNames?: readonly string[];
-  readonly categories?: readonly string[];
-  readonly status?: boolean;
-  readonly scale?: boolean;
+  readonly verbs: readonly string[];
+  readonly subresources: readonly string[];
+  readonly shortNames: readonly string[];
+  readonly categories: readonly string[];
+  /** Associative lists (`{ keys, defaults? }`) and sets (`'set'`) by dot-joined field path. */
+  readonly lists: Readonly<Record<string, { readonly keys: readonly string[]; readonly defaults?: Readonly<Record<string, unknown>> } | 'set'>>;
+  /** Field paths of maps (or list items) owned and replaced as a whole. */
+  readonly atomicMaps: readonly string[];
 }
 
-const BUILT_INS: readonly BuiltIn[] = [
-  { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], status: true },
-  { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'] },
-  { group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
-  { group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'], status: true },
-  { group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'], status: true },
-  { group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'] },
-  { group: '', version: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true, shortNames: ['pvc'], status: true },
-  { group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'] },
-  { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true, shortNames: ['deploy'], categories: ['all'], status: true, scale: true },
-  { group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true, shortNames: ['sts'], categories: ['all'], status: true, scale: true },
-  { group: 'apps', version: 'v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true, shortNames: ['ds'], categories: ['all'], status: true },
-  { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, shortNames: ['rs'], categories: ['all'], status: true, scale: true },
-  { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', namespaced: true, categories: ['all'], status: true },
-  { group: 'batch', version: 'v1', kind: 'CronJob', plural: 'cronjobs', namespaced: true, shortNames: ['cj'], categories: ['all'], status: true },
-  { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses', namespaced: true, shortNames: ['ing'], status: true },
-  {
-    group: 'apiextensions.k8s.io',
-    version: 'v1',
-    kind: 'CustomResourceDefinition',
-    plural: 'customresourcedefinitions',
-    namespaced: false,
-    shortNames: ['crd', 'crds'],
-    categories: ['api-extensions'],
-    status: true,
-  },
-  { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true },
-  { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true },
-  { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false },
-  { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false },
-];
+/**
+ * Every resource a Kubernetes 1.35 API server serves by default, generated from k8s.io/client-go
+ * v0.35 (typed clients for discovery, the structured-merge-diff schema for list and map shapes).
+ */
+export const GENERATED_RESOURCES: readonly GeneratedResource[] = (
+  JSON.parse(readFileSync(new URL('./built-in-resources.generated.json', import.meta.url), 'utf8')) as { resources: GeneratedResource[] }
+).resources;
 
-export const BUILT_IN_TYPES: readonly ResourceType[] = BUILT_INS.map((entry) => ({
+export const BUILT_IN_TYPES: readonly ResourceType[] = GENERATED_RESOURCES.map((entry) => ({
   group: entry.group,
   version: entry.version,
   kind: entry.kind,
   listKind: `${entry.kind}List`,
   plural: entry.plural,
-  singular: entry.kind.toLowerCase(),
+  singular: entry.singular,
   namespaced: entry.namespaced,
-  shortNames: entry.shortNames ?? [],
-  categories: entry.categories ?? [],
-  verbs: ALL_VERBS,
-  statusSubresource: entry.status ?? false,
-  scaleSubresource: entry.scale ?? false,
+  shortNames: entry.shortNames,
+  categories: entry.categories,
+  verbs: entry.verbs,
+  statusSubresource: entry.subresources.includes('status'),
+  scaleSubresource: entry.subresources.includes('scale'),
+  subresources: entry.subresources,
   custom: false,
   served: true,
 }));

@@ -1,4 +1,4 @@
-import type { ResourceType } from './resource-types.js';
+import { GENERATED_RESOURCES, type ResourceType } from './resource-types.js';
 
 /**
  * How lists and maps merge and are owned, as structured-merge-diff reads it from the OpenAPI schema
@@ -25,51 +25,40 @@ const ATOMIC: ListShape = { kind: 'atomic' };
 const SET: ListShape = { kind: 'set' };
 const byKeys = (keys: readonly string[], defaults: Record<string, unknown> = {}): ListShape => ({ kind: 'map', keys, defaults });
 
-const POD_SPEC_LISTS: Readonly<Record<string, ListShape>> = {
-  containers: byKeys(['name']),
-  initContainers: byKeys(['name']),
-  ephemeralContainers: byKeys(['name']),
-  volumes: byKeys(['name']),
-  imagePullSecrets: byKeys(['name']),
-  hostAliases: byKeys(['ip']),
-  topologySpreadConstraints: byKeys(['topologyKey', 'whenUnsatisfiable']),
-  resourceClaims: byKeys(['name']),
-  schedulingGates: byKeys(['name']),
-};
-
-const CONTAINER_LISTS: Readonly<Record<string, ListShape>> = {
-  env: byKeys(['name']),
-  volumeMounts: byKeys(['mountPath']),
-  volumeDevices: byKeys(['devicePath']),
-  ports: byKeys(['containerPort', 'protocol'], { protocol: 'TCP' }),
-};
-
-const CONTAINER_FIELDS = new Set(['containers', 'initContainers', 'ephemeralContainers']);
-
-/** Shapes shared by every kind: object metadata and status conditions. */
+/** Shapes shared by every kind: object metadata. */
 function commonListShape(fieldPath: readonly string[]): ListShape | undefined {
   const last = fieldPath[fieldPath.length - 1];
   if (fieldPath.length === 2 && fieldPath[0] === 'metadata') {
     if (last === 'finalizers') return SET;
     if (last === 'ownerReferences') return byKeys(['uid']);
   }
-  if (fieldPath[0] === 'status' && last === 'conditions') return byKeys(['type']);
   return undefined;
 }
 
-function builtInListShape(fieldPath: readonly string[], kind: string): ListShape {
+/** Per group/kind: the generated list shapes and atomic maps (identical across a kind's versions' paths). */
+const BUILT_IN_SHAPES = new Map(
+  GENERATED_RESOURCES.map((resource) => [
+    `${resource.group}/${resource.version}/${resource.kind}`,
+    {
+      lists: new Map(Object.entries(resource.lists).map(([path, shape]) => [path, shape === 'set' ? SET : byKeys(shape.keys, shape.defaults ?? {})])),
+      atomicMaps: new Set(resource.atomicMaps),
+    },
+  ]),
+);
+
+/** `spec.versions` of a CRD (its schema is not in client-go's, which covers k8s.io/api only). */
+const CRD_LISTS = new Map<string, ListShape>([
+  ['spec.versions', byKeys(['name'])],
+  ['status.conditions', byKeys(['type'])],
+]);
+
+function builtInListShape(fieldPath: readonly string[], type: ResourceType): ListShape {
   const common = commonListShape(fieldPath);
   if (common !== undefined) return common;
-  const last = fieldPath[fieldPath.length - 1] ?? '';
-  const parent = fieldPath[fieldPath.length - 2] ?? '';
-  if (CONTAINER_FIELDS.has(parent) && CONTAINER_LISTS[last] !== undefined) return CONTAINER_LISTS[last];
-  if (POD_SPEC_LISTS[last] !== undefined && parent === 'spec') return POD_SPEC_LISTS[last];
-  if (kind === 'Service' && fieldPath.join('.') === 'spec.ports') return byKeys(['port', 'protocol'], { protocol: 'TCP' });
-  if (kind === 'CustomResourceDefinition' && fieldPath.join('.') === 'spec.versions') return byKeys(['name']);
-  return ATOMIC;
+  const path = fieldPath.join('.');
+  if (type.kind === 'CustomResourceDefinition') return CRD_LISTS.get(path) ?? ATOMIC;
+  return BUILT_IN_SHAPES.get(`${type.group}/${type.version}/${type.kind}`)?.lists.get(path) ?? ATOMIC;
 }
-
-const BUILT_IN_ATOMIC_MAPS = new Set(['selector']);
 
 type SchemaNode = Readonly<Record<string, unknown>>;
 const asNode = (value: unknown): SchemaNode | undefined =>
@@ -90,6 +79,8 @@ function schemaAt(root: SchemaNode | undefined, fieldPath: readonly string[]): S
 function customListShape(root: SchemaNode | undefined, fieldPath: readonly string[]): ListShape {
   const common = commonListShape(fieldPath);
   if (common !== undefined) return common;
+  // Status conditions merge by type, which is what controllers of custom resources expect.
+  if (fieldPath[0] === 'status' && fieldPath[fieldPath.length - 1] === 'conditions' && schemaAt(root, fieldPath)?.['x-kubernetes-list-type'] === undefined) return byKeys(['type']);
   const node = schemaAt(root, fieldPath);
   switch (node?.['x-kubernetes-list-type']) {
     case 'set':
@@ -115,7 +106,7 @@ export function schemaOf(type: ResourceType): ObjectSchema {
     };
   }
   return {
-    listShape: (fieldPath) => builtInListShape(fieldPath, type.kind),
-    isAtomicMap: (fieldPath) => fieldPath[0] === 'spec' && BUILT_IN_ATOMIC_MAPS.has(fieldPath[fieldPath.length - 1] ?? ''),
+    listShape: (fieldPath) => builtInListShape(fieldPath, type),
+    isAtomicMap: (fieldPath) => BUILT_IN_SHAPES.get(`${type.group}/${type.version}/${type.kind}`)?.atomicMaps.has(fieldPath.join('.')) ?? false,
   };
 }

@@ -93,6 +93,9 @@ export class WorkloadSimulator {
       Service: (object, failing) => this.loadBalancer(object, failing, mapOf(object['spec'])['type'] === 'LoadBalancer'),
       Ingress: (object, failing) => this.loadBalancer(object, failing, true),
       Pod: (object, failing) => this.pod(object, failing),
+      HorizontalPodAutoscaler: (object, failing) => this.autoscaler(object, failing),
+      PodDisruptionBudget: (object, failing) => this.disruptionBudget(object, failing),
+      PersistentVolume: (object, failing) => ({ ...mapOf(object['status']), phase: failing ? 'Failed' : mapOf(object['spec'])['claimRef'] === undefined ? 'Available' : 'Bound' }),
     };
     for (const [kind, step] of Object.entries(steps)) {
       const type = this.types.get(kind)!;
@@ -147,6 +150,28 @@ export class WorkloadSimulator {
       reason,
       message,
     };
+  }
+
+  /** An autoscaler that can scale and has metrics, at its minimum; a failing one cannot get its target's scale. */
+  private autoscaler(object: KubeObject, failing: boolean): Status {
+    const previous = object['status'];
+    const replicas = typeof mapOf(object['spec'])['minReplicas'] === 'number' ? (mapOf(object['spec'])['minReplicas'] as number) : 1;
+    const conditions = failing
+      ? [this.condition(previous, 'AbleToScale', 'False', 'FailedGetScale', 'the HPA controller was unable to get the target\'s current scale'), this.condition(previous, 'ScalingActive', 'False', 'FailedGetScale', 'the HPA controller was unable to get the target\'s current scale')]
+      : [this.condition(previous, 'AbleToScale', 'True', 'ReadyForNewScale', 'recommended size matches current size'), this.condition(previous, 'ScalingActive', 'True', 'ValidMetricFound', 'the HPA was able to successfully calculate a replica count')];
+    return { observedGeneration: object.metadata.generation, currentReplicas: replicas, desiredReplicas: replicas, conditions };
+  }
+
+  /** A budget over {@link SIMULATED_NODES} pretend pods (all healthy, none when failing). */
+  private disruptionBudget(object: KubeObject, failing: boolean): Status {
+    const spec = mapOf(object['spec']);
+    const expected = SIMULATED_NODES;
+    const amount = (value: unknown): number => (typeof value === 'number' ? value : typeof value === 'string' && value.endsWith('%') ? Math.ceil((expected * Number(value.slice(0, -1))) / 100) : 0);
+    const desired = spec['minAvailable'] !== undefined ? amount(spec['minAvailable']) : spec['maxUnavailable'] !== undefined ? Math.max(0, expected - amount(spec['maxUnavailable'])) : expected;
+    const current = failing ? 0 : expected;
+    const allowed = Math.max(0, current - desired);
+    const condition = allowed > 0 ? this.condition(object['status'], 'DisruptionAllowed', 'True', 'SufficientPods', '') : this.condition(object['status'], 'DisruptionAllowed', 'False', 'InsufficientPods', '');
+    return { observedGeneration: object.metadata.generation, currentHealthy: current, desiredHealthy: desired, disruptionsAllowed: allowed, expectedPods: expected, conditions: [{ ...condition, observedGeneration: object.metadata.generation }] };
   }
 
   private deployment(object: KubeObject, failing: boolean): Status | undefined {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   ConnectResponseSchema,
   LIMITS,
@@ -12,6 +12,7 @@ import {
   type Refusal,
   type Report,
 } from '@flotilla/proto';
+import { ClusterCapabilitiesService, CapabilityRestagingService } from '../clusters/cluster-capabilities.service';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { planResync, type HeldApp, type IgnoredApp } from '../core/agent-sync/plan-resync';
 import { ReportsService, type AckOutcome } from '../reports/reports.service';
@@ -40,7 +41,25 @@ export class AgentMessages {
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     private readonly reports: ReportsService,
     private readonly desired: DesiredStateService,
+    private readonly capabilities: ClusterCapabilitiesService,
+    private readonly restaging: CapabilityRestagingService,
   ) {}
+
+  private readonly log = new Logger('AgentLink');
+
+  /**
+   * Records the capabilities a Hello reports (checked and capped; see ClusterCapabilitiesService) and, when
+   * they changed, re-stages the AppSets in the background. Handled for that cluster alone: a refused
+   * report is logged and shown on the cluster, and the agent is served as usual.
+   */
+  async recordCapabilities(clusterId: string, clusterName: string, hello: Hello, now: Date): Promise<void> {
+    const outcome = await this.capabilities.record(clusterId, hello.capabilities, now);
+    if (outcome.problem) this.log.warn(`capabilities of ${clusterName} left as they were: ${outcome.problem}`);
+    if (outcome.changed) {
+      this.log.log(`capabilities of ${clusterName} changed (${hello.capabilities?.kubernetesVersion ?? ''}): re-staging`);
+      this.restaging.request();
+    }
+  }
 
   /** Why a Hello cannot be served (another protocol version), or undefined when it can. */
   helloRefusal(hello: Hello): Omit<Refusal, '$typeName'> | undefined {

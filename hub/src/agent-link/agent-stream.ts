@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { type ConnectRequest, type ConnectResponse, type Hello, type Inventory } from '@flotilla/proto';
+import { deliveryMessages, type ConnectRequest, type ConnectResponse, type Hello, type Inventory } from '@flotilla/proto';
 import type { Logger } from '@nestjs/common';
 import type { AgentIdentity, ClustersService } from '../clusters/clusters.service';
 import type { HubConfig } from '../config/hub-config';
@@ -59,10 +59,14 @@ export class AgentStream implements AgentSession {
     call.on('cancelled', () => this.close('stream cancelled'));
   }
 
+  /**
+   * Writes a message; a DesiredApp with manifests over LIMITS.manifestChunkBytes goes as a header and
+   * chunks, written back to back (nothing can come in between: the writes happen in one turn).
+   */
   send(message: ConnectResponse): boolean {
     if (this.state === 'closed') return false;
     try {
-      this.call.write(message);
+      for (const part of deliveryMessages(message)) this.call.write(part);
       return true;
     } catch {
       // The peer went away between our check and the write; its next Hello resyncs it.
@@ -157,6 +161,7 @@ export class AgentStream implements AgentSession {
     // Deregistered between authentication and here: its credential is gone too.
     if (!(await this.deps.clusters.markConnected(this.clusterId, hello.agentVersion, now))) return this.revoke('the cluster is no longer registered');
     this.lastSeenWrite = now.getTime();
+    await this.deps.messages.recordCapabilities(this.clusterId, this.clusterName, hello, now);
     const trust = await this.deps.ca?.trust(now);
     this.send(
       this.deps.messages.welcome(

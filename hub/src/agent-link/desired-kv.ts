@@ -5,6 +5,7 @@ import { Empty, headers } from '@nats-io/transport-node';
 import {
   KV_HEADER,
   KV_OPERATION_HEADER,
+  MAX_CHUNKS,
   MAX_VALUE_BYTES,
   appKey,
   appOf,
@@ -77,6 +78,9 @@ export class DesiredKv {
       throw new Error(`The desired state of App "${app.appName}" on cluster ${cluster} is ${bytes.length} bytes, over the ${MAX_VALUE_BYTES}-byte cap; it is not stored.`);
     }
     const pieces = splitValue(bytes, this.chunkBytes);
+    if (pieces.length > MAX_CHUNKS) {
+      throw new Error(`The desired state of App "${app.appName}" on cluster ${cluster} needs ${pieces.length} chunks of ${this.chunkBytes} bytes, over the ${MAX_CHUNKS}-chunk cap (raise the NATS server's max_payload); it is not stored.`);
+    }
     let chunksWritten = false;
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const remembered = attempt === 0 ? this.known.get(key) : undefined;

@@ -9,6 +9,7 @@ import {
 import { DataSource, type EntityManager } from 'typeorm';
 import type { SyncPolicy } from '../core/app-set/app-set-spec';
 import type { ReleasedApp } from '../core/agent-sync/plan-resync';
+import { bundleColumns, decodeBundles, type StoredBundleColumns } from '../app-sets/manifest-bundles';
 
 interface ReleasedRow {
   name: string;
@@ -17,7 +18,6 @@ interface ReleasedRow {
   released_generation: string;
   released_namespace: string;
   released_sync_policy: SyncPolicy | null;
-  manifests_json: string | null;
 }
 
 const SYNC_MODE: Record<SyncPolicy['mode'], SyncMode> = {
@@ -65,9 +65,9 @@ export class DesiredStateService {
     }
     const byCluster = new Map<string, ConnectResponse[]>();
     if (clusterIds.length === 0) return byCluster;
-    const rows: (ReleasedRow & { cluster_id: string })[] = await manager.query(
+    const rows: (ReleasedRow & Partial<StoredBundleColumns> & { cluster_id: string })[] = await manager.query(
       `SELECT a.cluster_id, a.name, s.name AS app_set, a.released_revision, a.released_generation, a.released_namespace,
-              a.released_sync_policy, b.manifests_json
+              a.released_sync_policy, ${bundleColumns('b')}
        FROM unnest($1::uuid[], $2::text[]) AS w(cluster_id, name)
        JOIN apps a ON a.cluster_id = w.cluster_id AND a.name = w.name
        JOIN app_sets s ON s.id = a.app_set_id
@@ -76,9 +76,11 @@ export class DesiredStateService {
        ORDER BY a.cluster_id, a.name`,
       [clusterIds, appNames],
     );
+    // Each revision is decompressed once, however many clusters it is released to.
+    const manifests = await decodeBundles(rows, (row) => row.released_revision);
     for (const row of rows) {
       const list = byCluster.get(row.cluster_id) ?? [];
-      list.push(toMessage(row));
+      list.push(toMessage(row, manifests.get(row.released_revision?.trim() ?? '')));
       byCluster.set(row.cluster_id, list);
     }
     return byCluster;
@@ -123,7 +125,7 @@ export function removalOfUnknown(appName: string, generation: bigint): ConnectRe
   return create(ConnectResponseSchema, { message: { case: 'removeApp', value: { appName, generation, preserveResources: false } } });
 }
 
-function toMessage(row: ReleasedRow): ConnectResponse {
+function toMessage(row: ReleasedRow, manifestsJson: string | undefined): ConnectResponse {
   const generation = BigInt(row.released_generation);
   if (row.released_revision === null) {
     return create(ConnectResponseSchema, {
@@ -143,7 +145,7 @@ function toMessage(row: ReleasedRow): ConnectResponse {
         revision: row.released_revision.trim(),
         generation,
         namespace: row.released_namespace,
-        manifestsJson: row.manifests_json ?? '[]',
+        manifestsJson: manifestsJson ?? '[]',
         syncPolicy: {
           mode: policy ? SYNC_MODE[policy.mode] : SyncMode.SYNC,
           drift: policy ? DRIFT[policy.drift] : DriftPolicy.REPORT,

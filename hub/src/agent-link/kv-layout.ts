@@ -1,4 +1,4 @@
-import type { ConnectResponse } from '@flotilla/proto';
+import { LIMITS, type ConnectResponse } from '@flotilla/proto';
 
 /**
  * How desired state is laid out in the JetStream KV bucket, and how agent messages are addressed.
@@ -31,8 +31,13 @@ export const KV_OPERATION_HEADER = 'KV-Operation';
 export const WELCOME_TOKEN = '_welcome';
 export const CHUNK_TOKEN = '_chunk';
 
-/** Largest value the hub writes for one App, split or not (the gRPC message cap). */
-export const MAX_VALUE_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest value the hub writes for one App, split or not: the largest App (LIMITS.maxAppManifestBytes)
+ * and room for the rest of its DesiredApp. Each chunk key stays within one NATS message.
+ */
+export const MAX_VALUE_BYTES = LIMITS.maxAppManifestBytes + 1024 * 1024;
+/** Most chunk keys of one value (the agent refuses more). */
+export const MAX_CHUNKS = 4096;
 /** Largest chunk, whatever the server allows: smaller chunks keep slow consumers' buffers small. */
 const MAX_CHUNK_BYTES = 512 * 1024;
 /** Room left in a NATS message for headers and protocol overhead. */

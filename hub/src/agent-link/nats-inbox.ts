@@ -115,6 +115,7 @@ export class NatsInbox {
     }
     if ((await this.markSeen(clusterId, sentAt, hello.agentVersion)) === undefined) return this.forget(cluster); // deregistered meanwhile
     this.lastSeenWrite.set(cluster, this.clock.now().getTime());
+    await this.messages.recordCapabilities(clusterId, cluster, hello, this.clock.now());
     await kv.putWelcome(cluster, this.messages.welcome(cluster));
     this.log.log(`agent ${cluster} connected over NATS (${hello.agentVersion || 'unknown version'})`);
     // Without an inventory (it did not fit in one message) the hub cannot tell what differs; the

@@ -1,6 +1,7 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 import type { AppExplain } from '../core/expand-app-set';
 import type { GitRef, ParamOrigin } from '../core/generators/param-set';
+import type { ResolvedChart } from '../core/helm/helm-source';
 import { JsonObjectScalar } from '../graphql/json-object.scalar';
 
 @ObjectType('GitCommit', { description: 'A revision of a Git repository and the commit it resolved to when the App was expanded.' })
@@ -11,6 +12,19 @@ export class GitCommitModel {
 
   static from(ref: GitRef): GitCommitModel {
     return Object.assign(new GitCommitModel(), { repoURL: ref.repoURL, revision: ref.revision, commit: ref.commit });
+  }
+}
+
+@ObjectType('HelmChartPin', { description: 'The Helm chart version an App was rendered from: pinned once per apply, the same on every cluster.' })
+export class HelmChartPinModel {
+  @Field({ description: 'The chart repository (https://, http:// or oci://).' }) repoURL: string;
+  @Field() chart: string;
+  @Field({ description: 'The exact version a version or range resolved to.' }) version: string;
+  @Field({ description: 'sha256 of the packaged chart the hub rendered (sha256:<hex>).' }) digest: string;
+  @Field(() => String, { nullable: true, description: "OCI only: the registry's manifest digest of the version." }) ociDigest: string | null;
+
+  static from(chart: ResolvedChart): HelmChartPinModel {
+    return Object.assign(new HelmChartPinModel(), { repoURL: chart.repoURL, chart: chart.chart, version: chart.version, digest: chart.digest, ociDigest: chart.ociDigest ?? null });
   }
 }
 
@@ -37,11 +51,15 @@ export class AppExplainModel {
   @Field(() => [GitCommitModel], { description: 'Every Git commit the App was built from (generators and manifest source).' })
   git: GitCommitModel[];
 
+  @Field(() => HelmChartPinModel, { nullable: true, description: 'For a helm template: the chart pinned for this apply.' })
+  helm: HelmChartPinModel | null;
+
   static from(explain: AppExplain): AppExplainModel {
     return Object.assign(new AppExplainModel(), {
       sources: explain.sources.map(AppParameterSourceModel.from),
       parameters: { ...explain.parameters },
       git: explain.git.map(GitCommitModel.from),
+      helm: explain.helm ? HelmChartPinModel.from(explain.helm) : null,
     });
   }
 }

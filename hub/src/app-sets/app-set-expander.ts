@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import { ClusterEntity } from '../clusters/cluster.entity';
+import type { HelmChartNeed, HelmChartPin, HelmRenderNeed, HelmRenderOutput } from '../core/helm/helm-render';
+import type { KubeCapabilities } from '../core/helm/helm-source';
+import { HelmRenderer } from '../helm/helm-renderer';
 import type { AppSetDocument } from '../core/app-set/app-set-spec';
 import { EMPTY_GIT_SNAPSHOT, type GitNeed, type GitSnapshot } from '../core/generators/git-snapshot';
 import type { ClusterSnapshot } from '../core/generators/param-set';
@@ -8,6 +12,7 @@ import { issue, type Issue } from '../core/issues';
 import type { AppSetPreview } from '../core/preview/preview-app-set';
 import { DEFAULT_PROJECT, type ProjectRule } from '../core/projects/project-rule';
 import { GitRepositories } from '../git/git-repositories';
+import { KustomizeRenderer } from '../kustomize/kustomize-renderer';
 import { ProjectsService } from '../projects/projects.service';
 import { RenderPool } from '../render-pool/render-pool';
 import type { PackedExpansion, RenderInput, StagedManifests } from '../render-pool/render-task';
@@ -18,6 +23,8 @@ import type { PackedExpansion, RenderInput, StagedManifests } from '../render-po
  * that used their parameters), so real AppSets settle in two or three.
  */
 const MAX_ROUNDS = 8;
+/** Most distinct helm renders one round may ask for; each is a helm process (two run at once). */
+const MAX_HELM_RENDERS_PER_ROUND = 1_000;
 
 /** An expansion and the Git snapshot it was made from (reuse it to expand again over the same commits). */
 export interface ResolvedExpansion {
@@ -44,6 +51,9 @@ export class AppSetExpander {
     private readonly git: GitRepositories,
     private readonly projects: ProjectsService,
     private readonly renders: RenderPool,
+    private readonly kustomize: KustomizeRenderer,
+    private readonly helm: HelmRenderer,
+    private readonly db: DataSource,
   ) {}
 
   /**
@@ -74,6 +84,52 @@ export class AppSetExpander {
     return this.projects.rule(document.metadata.project ?? DEFAULT_PROJECT, tx);
   }
 
+  /**
+   * `snapshot` plus the pin of every `helm-chart` need (each chart resolved once: a pin already in the
+   * snapshot is never resolved again, so every cluster of the expansion renders the same version and
+   * bytes) and the output of every `helm` need, rendered with the target cluster's reported capabilities.
+   * Failures become outputs with helm's message (the expansion reports them as issues).
+   */
+  private async renderHelm(snapshot: GitSnapshot, needs: readonly GitNeed[], tx: EntityManager | undefined): Promise<GitSnapshot> {
+    const charts = new Map<string, HelmChartPin>(snapshot.helm?.charts ?? []);
+    const renders = new Map<string, HelmRenderOutput>(snapshot.helm?.renders ?? []);
+    const pins = [...new Map(needs.filter((n): n is HelmChartNeed => n.kind === 'helm-chart' && !charts.has(n.key)).map((n) => [n.key, n])).values()];
+    const wanted = [...new Map(needs.filter((n): n is HelmRenderNeed => n.kind === 'helm' && !renders.has(n.key)).map((n) => [n.key, n])).values()];
+    if (pins.length === 0 && wanted.length === 0) return snapshot;
+    for (const need of pins) {
+      const pinned = await this.helm.resolve(need.ref);
+      charts.set(need.key, pinned.ok ? pinned.value : { code: pinned.code, message: pinned.message });
+    }
+    for (const need of wanted.slice(MAX_HELM_RENDERS_PER_ROUND)) {
+      renders.set(need.key, { code: 'HELM_TOO_MANY_RENDERS', message: `The AppSet needs more than ${MAX_HELM_RENDERS_PER_ROUND} distinct helm renders.` });
+    }
+    const queue = wanted.slice(0, MAX_HELM_RENDERS_PER_ROUND);
+    const capabilities = queue.length > 0 ? await this.capabilities([...new Set(queue.map((n) => n.clusterName))], tx) : new Map<string, KubeCapabilities>();
+    // HelmRenderer runs at most two helm processes at once; the others wait in it.
+    await Promise.all(
+      queue.map(async (need) => {
+        const known = capabilities.get(need.clusterName);
+        const rendered = await this.helm.render(need.chart, { ...need.request, ...(known ? { capabilities: known } : {}) });
+        renders.set(need.key, rendered.ok ? { manifests: rendered.value.manifests } : { code: rendered.code, message: rendered.message });
+      }),
+    );
+    return { ...snapshot, helm: { charts, renders } };
+  }
+
+  /**
+   * The capabilities each named cluster's agent reported (Kubernetes version, served API versions);
+   * clusters that reported none are absent and render with helm's defaults. The single place the
+   * Helm renders read capabilities from.
+   */
+  private async capabilities(names: readonly string[], tx: EntityManager | undefined): Promise<Map<string, KubeCapabilities>> {
+    const rows = await (tx ?? this.db.manager).find(ClusterEntity, { where: { name: In([...names]) }, select: { id: true, name: true, kubernetesVersion: true, apiVersions: true } });
+    const out = new Map<string, KubeCapabilities>();
+    for (const row of rows) {
+      if (row.kubernetesVersion !== null && row.apiVersions !== null) out.set(row.name, { kubeVersion: row.kubernetesVersion, apiVersions: row.apiVersions });
+    }
+    return out;
+  }
+
   private async resolve<T extends { readonly issues: readonly Issue[]; readonly needs: readonly GitNeed[] }>(
     document: AppSetDocument,
     clusters: readonly ClusterSnapshot[],
@@ -94,7 +150,10 @@ export class AppSetExpander {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const result = await render({ document, clusters: owned, git: snapshot, project });
       if (result.needs.length === 0) return { result, git: snapshot };
-      snapshot = await this.git.read(snapshot, result.needs);
+      // Git first: a kustomize render reads the trees this round resolved; git.read keeps only Git reads.
+      const read = await this.git.read(snapshot, result.needs);
+      snapshot = await this.kustomize.render({ ...read, kustomize: snapshot.kustomize, helm: snapshot.helm }, result.needs);
+      snapshot = await this.renderHelm(snapshot, result.needs, tx);
     }
     const unresolved = issue('GIT_INPUT_UNRESOLVED', 'spec', `The Git inputs of this AppSet did not settle after ${MAX_ROUNDS} reads; simplify how its Git paths depend on each other.`);
     return { result: refused([unresolved]), git: snapshot };

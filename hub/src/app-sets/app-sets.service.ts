@@ -23,7 +23,7 @@ import { AppSetExpander, type ResolvedExpansion } from './app-set-expander';
 import { AppSetRevisionEntity } from './app-set-revision.entity';
 import { AppSetEntity } from './app-set.entity';
 import { AppEntity } from './app.entity';
-import { ManifestBundleEntity } from './manifest-bundle.entity';
+import { bundleColumns, decodeBundles, storeBundles, type StoredBundleColumns } from './manifest-bundles';
 
 export interface ApplyAppSetOutcome {
   readonly appSet: AppSetEntity | null;
@@ -138,14 +138,15 @@ export class AppSetsService {
 
   /** The Apps of an AppSet as staged now, manifests as stored (the render worker parses them). */
   private async stagedApps(project: string, appSetName: string): Promise<StagedManifests[]> {
-    const rows: { cluster_name: string; name: string; staged_revision: string; manifests_json: string }[] = await this.db.query(
-      `SELECT c.name AS cluster_name, a.name, a.staged_revision, b.manifests_json
+    const rows: ({ cluster_name: string; name: string; staged_revision: string } & StoredBundleColumns)[] = await this.db.query(
+      `SELECT c.name AS cluster_name, a.name, a.staged_revision, ${bundleColumns('b')}
        FROM apps a JOIN app_sets s ON s.id = a.app_set_id JOIN clusters c ON c.id = a.cluster_id
        JOIN manifest_bundles b ON b.revision = a.staged_revision
        WHERE s.project = $1 AND s.name = $2 AND a.staged_revision IS NOT NULL`,
       [project, appSetName],
     );
-    return rows.map((r) => ({ clusterName: r.cluster_name, appName: r.name, revision: r.staged_revision.trim(), manifestsJson: r.manifests_json }));
+    const manifests = await decodeBundles(rows, (r) => r.staged_revision);
+    return rows.map((r) => ({ clusterName: r.cluster_name, appName: r.name, revision: r.staged_revision.trim(), manifestsJson: manifests.get(r.staged_revision.trim())! }));
   }
 
   /**
@@ -329,13 +330,7 @@ export class AppSetsService {
 
     for (let i = 0; i < apps.length; i += CHUNK) {
       const chunk = apps.slice(i, i + CHUNK);
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .into(ManifestBundleEntity)
-        .values(dedupeByRevision(chunk).map((a) => ({ revision: a.revision, manifestsJson: a.manifestsJson, sizeBytes: a.manifestBytes })))
-        .orIgnore()
-        .execute();
+      await storeBundles(tx, dedupeByRevision(chunk));
       await tx
         .createQueryBuilder()
         .insert()

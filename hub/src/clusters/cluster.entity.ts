@@ -30,4 +30,19 @@ export class ClusterEntity {
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   agentVersion: string | null;
+
+  /** The API server's version as the agent last reported it; null until known (see ClusterCapabilitiesService). */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  kubernetesVersion: string | null;
+
+  /** The group/versions and group/version/kinds it serves, sorted; null until known. Capped by CAPABILITY_LIMITS. */
+  @Column({ type: 'jsonb', nullable: true })
+  apiVersions: string[] | null;
+
+  /** Why the last report left the capabilities unknown (discovery failed, or over a cap); null otherwise. */
+  @Column({ type: 'varchar', length: 512, nullable: true })
+  capabilitiesProblem: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  capabilitiesReportedAt: Date | null;
 }

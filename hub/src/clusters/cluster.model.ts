@@ -24,6 +24,28 @@ export class ClusterModel {
   @Field(() => String, { nullable: true })
   agentVersion: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: "The cluster's Kubernetes version (the API server's gitVersion, e.g. v1.35.0) as its agent reported it at connect; null until known. Charts render against it (helm --kube-version).",
+  })
+  kubernetesVersion: string | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'The group/versions and group/version/kinds the cluster serves (v1, apps/v1, apps/v1/Deployment, monitoring.coreos.com/v1, ...), sorted, as its agent reported them at connect; null until known. Charts render against them (helm --api-versions).',
+  })
+  apiVersions: string[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "Why the agent's last report of capabilities was not taken (its discovery failed, or the report is over a cap); the capabilities known before stay. Null when it was taken.",
+  })
+  capabilitiesProblem: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the agent last reported capabilities.' })
+  capabilitiesReportedAt: Date | null;
+
   @Field()
   createdAt: Date;
 
@@ -39,6 +61,10 @@ export class ClusterModel {
       connected,
       lastSeen: entity.lastSeenAt,
       agentVersion: entity.agentVersion,
+      kubernetesVersion: entity.kubernetesVersion,
+      apiVersions: entity.apiVersions,
+      capabilitiesProblem: entity.capabilitiesProblem,
+      capabilitiesReportedAt: entity.capabilitiesReportedAt,
       createdAt: entity.createdAt,
     });
   }

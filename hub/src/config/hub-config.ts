@@ -9,6 +9,9 @@ import { loadSecretsConfig, type SecretsConfig } from './secrets-config';
 import { loadLocalAccessConfig, type LocalAccessConfig } from './local-access-config';
 import { loadGraphqlLimitsConfig, type GraphqlLimitsConfig } from './graphql-limits-config';
 import { loadRenderConfig, type RenderConfig } from './render-config';
+import { loadAppSizeConfig, type AppSizeConfig } from './app-size-config';
+import { loadKustomizeConfig, type KustomizeConfig } from './kustomize-config';
+import { loadHelmConfig, type HelmConfig } from './helm-config';
 import { loadLogConfig, type LogConfig } from './log-config';
 
 /** The hub's configuration, validated once at boot. Nothing else in the hub reads `process.env`. */
@@ -59,6 +62,12 @@ export interface HubConfig {
   readonly graphqlLimits: GraphqlLimitsConfig;
   /** Time, memory and size limits of AppSet renders and the worker threads they run in (see render-config.ts). */
   readonly render: RenderConfig;
+  /** How large one App may be: FLOTILLA_MAX_APP_MB (see app-size-config.ts). */
+  readonly appSize: AppSizeConfig;
+  /** How `spec.template.kustomize` is rendered: binary, time and size limits (see kustomize-config.ts). */
+  readonly kustomize: KustomizeConfig;
+  /** The helm binary, chart repositories and the limits of Helm renders (see helm-config.ts). */
+  readonly helm: HelmConfig;
 }
 
 /** TLS of the gRPC agent link and the CA behind it. The encryption key stays in this object and is never logged. */
@@ -235,6 +244,9 @@ export function loadHubConfig(env: Record<string, string | undefined>, argv: rea
     localAccess: loadLocalAccessConfig(env, problems, argv),
     graphqlLimits: loadGraphqlLimitsConfig(env, problems, demoFlag),
     render: loadRenderConfig(env, problems),
+    appSize: loadAppSizeConfig(env, problems),
+    kustomize: loadKustomizeConfig(env, problems),
+    helm: loadHelmConfig(env, problems),
   };
   if (config.replicaId === NATS_PRESENCE) problems.push(`FLOTILLA_REPLICA_ID must not be "${NATS_PRESENCE}" (it marks clusters connected over NATS)`);
   if (problems.length > 0) throw new HubConfigError(problems);

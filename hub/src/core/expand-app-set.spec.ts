@@ -287,14 +287,25 @@ describe('expandAppSet', () => {
     };
     const commit = 'd'.repeat(40);
 
-    it('asks for the tree, then for the files, then renders them like inline manifests', () => {
-      expect(expandAppSet(doc, clusters, undefined, { git: EMPTY_GIT_SNAPSHOT }).needs).toEqual([{ kind: 'tree', repoURL: source.repoURL, revision: 'main' }]);
+    it('applies manifests from Git as read, {{ }} included, unless the source opts in', () => {
+      const result = expandAppSet(doc, clusters, undefined, { git: completeGitSnapshot([{ ...source, commit, files }]) });
+      expect(result.issues).toEqual([]);
+      expect(result.apps[0]!.manifests.map((m) => [m['kind'], (m['metadata'] as { name: string }).name, m['data']])).toEqual([
+        ['ConfigMap', 'a', { c: '{{ cluster.name }}' }],
+        ['Service', 'b', undefined],
+        ['ConfigMap', 'b', undefined],
+      ]);
+    });
+
+    it('asks for the tree, then for the files, then with templated renders them like inline manifests', () => {
+      const templated: AppSetDocument = { ...doc, spec: { ...doc.spec, template: { source: { ...source, templated: true } } } };
+      expect(expandAppSet(templated, clusters, undefined, { git: EMPTY_GIT_SNAPSHOT }).needs).toEqual([{ kind: 'tree', repoURL: source.repoURL, revision: 'main' }]);
       const complete = completeGitSnapshot([{ ...source, commit, files }]);
-      expect(expandAppSet(doc, clusters, undefined, { git: { trees: complete.trees, files: new Map() } }).needs.map((n) => (n.kind === 'file' ? n.path : ''))).toEqual([
+      expect(expandAppSet(templated, clusters, undefined, { git: { trees: complete.trees, files: new Map() } }).needs.map((n) => (n.kind === 'file' ? n.path : ''))).toEqual([
         'deploy/a.yaml',
         'deploy/b.yml',
       ]);
-      const result = expandAppSet(doc, clusters, undefined, { git: complete });
+      const result = expandAppSet(templated, clusters, undefined, { git: complete });
       expect(result.issues).toEqual([]);
       expect(result.apps[0]!.manifests.map((m) => [m['kind'], (m['metadata'] as { name: string }).name, m['data']])).toEqual([
         ['ConfigMap', 'a', { c: 'eu-1' }],

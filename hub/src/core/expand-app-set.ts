@@ -1,7 +1,10 @@
-import { canonicalJson, revisionOf } from '@flotilla/proto';
+import { LIMITS, canonicalJson, revisionOf } from '@flotilla/proto';
 import { resolveSyncPolicy, type AppSetDocument, type SyncPolicy } from './app-set/app-set-spec';
 import { evaluateGenerators } from './generators/evaluate-generators';
 import { groupIssues } from './group-issues';
+import { KustomizeSources } from './kustomize/kustomize-source';
+import { HelmSources } from './helm/helm-render';
+import type { ResolvedChart } from './helm/helm-source';
 import { DEFAULT_GIT_LIMITS, EMPTY_GIT_SNAPSHOT, GitInputs, type GitLimits, type GitNeed, type GitSnapshot } from './generators/git-snapshot';
 import { sourcePath, type ClusterSnapshot, type GitRef, type ParamOrigin, type ParamSet } from './generators/param-set';
 import { childPath, issue, type Issue } from './issues';
@@ -29,7 +32,7 @@ export const DEFAULT_EXPANSION_LIMITS: ExpansionLimits = {
   ...DEFAULT_RENDER_LIMITS,
   ...DEFAULT_GIT_LIMITS,
   maxParamSets: 100_000,
-  maxAppBytes: 1024 * 1024,
+  maxAppBytes: LIMITS.defaultAppManifestBytes,
   maxExpansionMs: 30_000,
 };
 
@@ -64,6 +67,8 @@ export interface AppExplain {
   readonly parameters: Readonly<Record<string, unknown>>;
   /** Every Git commit the App was built from (generators and manifest source), without duplicates. */
   readonly git: readonly GitRef[];
+  /** For a `helm` template: the chart pinned for this apply (the same on every cluster). */
+  readonly helm?: ResolvedChart;
 }
 
 /** One rendered App for one cluster. */
@@ -125,6 +130,8 @@ export function expandAppSet(
   // One loader per source path in the document (spec.template.source, a generator template's source).
   const loaders = new Map<string, ManifestSources>();
   const sources = (at: string) => loaders.get(at) ?? loaders.set(at, new ManifestSources(git, at)).get(at)!;
+  const kustomize = new KustomizeSources(git, inputs.git?.kustomize);
+  const helm = new HelmSources(inputs.git?.helm);
   const apps = new Map<string, RenderedApp>();
   const started = inputs.clock?.();
   // Values of parameters marked secret, of every set: no issue message may echo one.
@@ -137,7 +144,7 @@ export function expandAppSet(
     }
     for (const marked of secretParameterValues(set.params, document.spec.secrets?.parameters ?? [])) secretValues.add(marked.value);
     inputs.progress?.app?.({ clusterName: set.clusterName ?? '', source: set.source, index, total: generated.sets.length });
-    const app = renderApp(document, set, byName, renderer, sources, syncPolicy, limits, inputs.secrets ?? []);
+    const app = renderApp(document, set, byName, renderer, sources, syncPolicy, limits, inputs.secrets ?? [], kustomize, helm);
     if (app === 'pending') continue;
     if (!('appName' in app)) {
       issues.push(...app.issues);
@@ -153,7 +160,7 @@ export function expandAppSet(
     }
     apps.set(key, app);
   }
-  if (git.needs.length > 0) return { apps: [], issues: [], needs: git.needs };
+  if (git.needs.length > 0 || kustomize.needs.length > 0 || helm.needs.length > 0) return { apps: [], issues: [], needs: [...git.needs, ...kustomize.needs, ...helm.needs] };
   if (issues.length > 0) return { apps: [], issues: groupIssues(issues.map((i) => ({ ...i, message: redactText(i.message, [...secretValues], PLAIN_MARKER) }))), needs: [] };
   const sorted = [...apps.values()].sort((a, b) => compare(a.clusterName, b.clusterName) || compare(a.appName, b.appName));
   return { apps: sorted, issues: [], needs: [] };
@@ -169,6 +176,8 @@ function renderApp(
   syncPolicy: SyncPolicy,
   limits: ExpansionLimits,
   secrets: readonly string[],
+  kustomize: KustomizeSources,
+  helm: HelmSources,
 ): RenderedApp | { issues: Issue[] } | 'pending' {
   // evaluateGenerators only returns sets with a target.
   const clusterName = set.clusterName ?? '';
@@ -192,11 +201,36 @@ function renderApp(
     if ('code' in result) return { issues: [...found, result] };
     loaded = result;
     for (const sourced of result.manifests) {
+      // Manifests from Git are applied as read unless the source opts in: their `{{ }}` usually
+      // belongs to another tool (Prometheus rules, Grafana dashboards, Argo Workflows).
+      if (source.templated !== true) {
+        value.manifests.push(structuredClone(sourced.manifest) as Record<string, unknown>);
+        continue;
+      }
       const manifest = renderer.renderTree(sourced.manifest, set.params, sourced.path);
       found.push(...where(manifest.issues));
       value.manifests.push(manifest.value as Record<string, unknown>);
     }
     paths = result.manifests.map((m) => m.path);
+  }
+  if (template.kustomize) {
+    const result = kustomize.load(template.kustomize, set.params, renderer);
+    if (result === 'pending') return 'pending';
+    if ('issues' in result) return { issues: [...found, ...where(result.issues)] };
+    loaded = { manifests: [], git: result.git };
+    // kustomize's output is applied as rendered: the template language never runs over it.
+    value.manifests.push(...result.manifests);
+    paths = result.manifests.map((_, index) => `spec.template.kustomize[${index}]`);
+  }
+  let chart: ResolvedChart | undefined;
+  if (template.helm) {
+    const result = helm.load(template.helm, { name: String(value.name), namespace: String(value.namespace), clusterName, params: set.params }, renderer);
+    if (result === 'pending') return 'pending';
+    if ('issues' in result) return { issues: [...found, ...where(result.issues)] };
+    chart = result.chart;
+    // helm's output is applied as rendered (hooks marked as phases): the template language never runs over it.
+    value.manifests.push(...result.manifests);
+    paths = result.manifests.map((_, index) => `spec.template.helm[${index}]`);
   }
   if (found.length === 0 && document.spec.templatePatch !== undefined) {
     const patched = applyTemplatePatch(value, document.spec.templatePatch, set.params, renderer);
@@ -222,7 +256,7 @@ function renderApp(
   const json = canonicalJson(value.manifests);
   const manifestBytes = Buffer.byteLength(json, 'utf8');
   if (manifestBytes > limits.maxAppBytes) {
-    const at = template.source ? pathOf('source') : pathOf('manifests');
+    const at = template.source ? pathOf('source') : template.kustomize ? 'spec.template.kustomize' : template.helm ? 'spec.template.helm' : pathOf('manifests');
     return { issues: [issue('APP_TOO_LARGE', at, `App "${appName}" on cluster ${clusterName} renders to ${manifestBytes} bytes; the limit is ${limits.maxAppBytes}.`)] };
   }
   const refs = [...set.origins.flatMap((o) => (o.git ? [o.git] : [])), ...(loaded ? [loaded.git] : [])];
@@ -236,7 +270,7 @@ function renderApp(
     manifestBytes,
     syncPolicy,
     source: set.source,
-    explain: { sources: set.origins, parameters: redactParameters(set.params, [...secrets, ...marked.map((m) => m.value)]), git },
+    explain: { sources: set.origins, parameters: redactParameters(set.params, [...secrets, ...marked.map((m) => m.value)]), git, ...(chart ? { helm: chart } : {}) },
     secretValues: [...new Set(marked.map((m) => m.value))],
   };
 }

@@ -1,4 +1,6 @@
 import type { MigrationInterface } from 'typeorm';
+import { CompressManifestBundles1796533671193 } from './migrations/1796533671193-compress-manifest-bundles';
+import { AddClusterCapabilities1796533422416 } from './migrations/1796533422416-add-cluster-capabilities';
 import { AddRolloutStartReason1796531461100 } from './migrations/1796531461100-add-rollout-start-reason';
 import { AddCaRetirement1796529986187 } from './migrations/1796529986187-add-ca-retirement';
 import { CreateNatsIdentities1796524193349 } from './migrations/1796524193349-create-nats-identities';
@@ -24,4 +26,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateNatsIdentities1796524193349,
   AddCaRetirement1796529986187,
   AddRolloutStartReason1796531461100,
+  AddClusterCapabilities1796533422416,
+  CompressManifestBundles1796533671193,
 ];

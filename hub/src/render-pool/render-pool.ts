@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { Piscina } from 'piscina';
+import type { AppSizeConfig } from '../config/app-size-config';
 import type { RenderConfig } from '../config/render-config';
+import { DEFAULT_EXPANSION_LIMITS } from '../core/expand-app-set';
 import { issue, type Issue } from '../core/issues';
 import { FlotillaError } from '../errors';
 import { ProgressBoard, type Progress } from './progress-board';
@@ -42,7 +44,7 @@ export class RenderPool implements OnApplicationShutdown {
   private inFlight = 0;
 
   constructor(
-    private readonly config: RenderConfig,
+    private readonly config: RenderConfig & Partial<AppSizeConfig>,
     filename: string = renderWorkerFile(),
   ) {
     this.pool = new Piscina({
@@ -123,7 +125,7 @@ export class RenderPool implements OnApplicationShutdown {
       } else if (message.kind === 'apps') onApps(message);
       else finish(message);
     });
-    const limits = { maxOutputBytes: this.config.maxOutputBytes, maxOutputSetting: 'FLOTILLA_RENDER_MAX_OUTPUT_MB' };
+    const limits = { maxOutputBytes: this.config.maxOutputBytes, maxOutputSetting: 'FLOTILLA_RENDER_MAX_OUTPUT_MB', maxAppBytes: this.config.maxAppBytes ?? DEFAULT_EXPANSION_LIMITS.maxAppBytes };
     const posted: RenderTask = { ...task, limits, port: port2, progress: board.buffer };
     try {
       await this.pool.run(posted, { signal: abort.signal, transferList: [port2] });

@@ -73,6 +73,8 @@ export interface WorkerLimits {
   readonly maxOutputBytes: number;
   /** For messages: the name of the setting behind `maxOutputBytes`. */
   readonly maxOutputSetting: string;
+  /** Largest canonical manifests JSON of one App (FLOTILLA_MAX_APP_MB); larger is APP_TOO_LARGE. */
+  readonly maxAppBytes: number;
 }
 
 /** One task as posted to a worker. `port` and `progress` connect it back to the pool. */

@@ -41,7 +41,7 @@ export default function render(task: RenderTask): void {
 function expand(input: RenderInput, board: ProgressBoard, limits: WorkerLimits): Expansion {
   board.phase('generators');
   // No clock: the pool's wall-clock limit is the one time limit (RENDER_TIMEOUT), whatever the phase.
-  const expansion = expandAppSet(input.document, input.clusters, DEFAULT_EXPANSION_LIMITS, {
+  const expansion = expandAppSet(input.document, input.clusters, { ...DEFAULT_EXPANSION_LIMITS, maxAppBytes: limits.maxAppBytes }, {
     git: input.git,
     progress: { app: (at) => board.app(at.index, at.total, at.clusterName, at.source), leaf: (path) => board.leaf(path) },
   });

@@ -54,8 +54,13 @@ export class FakeAgent {
     this.client = new AgentServiceClient(`127.0.0.1:${hub.grpcPort}`, credentials, GRPC_CHANNEL_OPTIONS);
   }
 
-  /** Opens the stream and sends Hello with the given inventory. */
-  connect(inventory: { appName: string; revision: string; generation: bigint }[] = [], protocolVersion = PROTOCOL_VERSION, csrDer: Uint8Array = new Uint8Array()): void {
+  /** Opens the stream and sends Hello with the given inventory (and, when given, the cluster's capabilities). */
+  connect(
+    inventory: { appName: string; revision: string; generation: bigint }[] = [],
+    protocolVersion = PROTOCOL_VERSION,
+    csrDer: Uint8Array = new Uint8Array(),
+    capabilities?: { kubernetesVersion: string; apiVersions: string[]; discoveryError?: string },
+  ): void {
     const metadata = new grpc.Metadata();
     if (this.secret) metadata.set('authorization', `Bearer ${this.secret}`);
     const stream = this.client.connect(metadata);
@@ -66,7 +71,7 @@ export class FakeAgent {
     });
     stream.on('error', () => undefined);
     this.stream = stream;
-    this.send({ case: 'hello', value: { protocolVersion, clusterName: this.clusterName, agentVersion: 'fake', inventory: { apps: inventory }, csrDer } });
+    this.send({ case: 'hello', value: { protocolVersion, clusterName: this.clusterName, agentVersion: 'fake', inventory: { apps: inventory }, csrDer, capabilities } });
   }
 
   send(message: NonNullable<MessageInitShape<typeof ConnectRequestSchema>['message']>): void {

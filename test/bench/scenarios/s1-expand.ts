@@ -95,13 +95,13 @@ async function runCase(n: number, profile: Profile): Promise<CaseResult> {
       return result;
     }
   }
-  // No Git is read by this AppSet: the expander's Git reader and the cluster service's config stay unused.
+  // No Git is read by this AppSet: the expander's Git reader, kustomize and helm renderers and the cluster service's config stay unused.
   const clusters = new ClustersService(dataSource, {} as ConstructorParameters<typeof ClustersService>[1], {} as ConstructorParameters<typeof ClustersService>[2]);
   const projects = new ProjectsService(dataSource);
   await projects.ensureDefault();
   const renders = new RenderPool(loadRenderConfig({}, []));
   onCleanup(() => renders.destroy());
-  const service = new AppSetsService(dataSource, clusters, new TimedExpander(undefined as never, projects, renders));
+  const service = new AppSetsService(dataSource, clusters, new TimedExpander(undefined as never, projects, renders, undefined as never, undefined as never, dataSource));
 
   const parsed = parseAppSet(APP_SET);
   if (!parsed.ok) throw new Error(`bench AppSet invalid: ${JSON.stringify(parsed.issues)}`);

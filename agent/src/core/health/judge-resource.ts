@@ -1,4 +1,6 @@
 import { Health } from '@flotilla/proto';
+import { judgeWebhookConfiguration, type RelatedObjects } from './admission.js';
+import { judgeHorizontalPodAutoscaler } from './autoscaling.js';
 import { judgeCronJob, judgeJob } from './batch.js';
 import { judgeByConditions } from './conditions.js';
 import { judgeCustomResourceDefinition } from './crd.js';
@@ -6,12 +8,13 @@ import { formatDuration, judged, type ResourceJudgement } from './judgement.js';
 import { judgeNamespace } from './namespaces.js';
 import { judgeIngress, judgeService } from './network.js';
 import { judgePod } from './pods.js';
+import { judgePodDisruptionBudget } from './policy.js';
 import { field, groupKindOf, listOf, numberOf, recordOf, textOf, timeOf, type LiveObject } from './read.js';
 import { judgePersistentVolume, judgePersistentVolumeClaim } from './storage.js';
 import { judgeDaemonSet, judgeDeployment, judgeReplicaSet, judgeStatefulSet } from './workloads.js';
 
 /** A rule for one kind. `now` is in ms since the epoch. */
-type KindRule = (object: LiveObject, now: number) => ResourceJudgement;
+type KindRule = (object: LiveObject, now: number, related: RelatedObjects | undefined) => ResourceJudgement;
 
 // Keyed by group-kind (`Deployment.apps`, `Pod`), so that a custom resource that happens to be called
 // `Deployment` in another group is judged by its conditions, not by the apps/v1 rules.
@@ -30,6 +33,10 @@ const RULES: ReadonlyMap<string, KindRule> = new Map<string, KindRule>([
   ['PersistentVolume', judgePersistentVolume],
   ['Namespace', judgeNamespace],
   ['CustomResourceDefinition.apiextensions.k8s.io', judgeCustomResourceDefinition],
+  ['HorizontalPodAutoscaler.autoscaling', judgeHorizontalPodAutoscaler],
+  ['PodDisruptionBudget.policy', judgePodDisruptionBudget],
+  ['MutatingWebhookConfiguration.admissionregistration.k8s.io', (object, _now, related) => judgeWebhookConfiguration(object, related)],
+  ['ValidatingWebhookConfiguration.admissionregistration.k8s.io', (object, _now, related) => judgeWebhookConfiguration(object, related)],
 ]);
 
 // Controllers of these always write `status.observedGeneration`; until they have, their status is
@@ -49,10 +56,13 @@ const ROLLOUT_KINDS = new Set(['Deployment.apps', 'StatefulSet.apps', 'DaemonSet
  * 4. The rule of the object's group-kind (see the README of this folder), or the generic
  *    conditions rule for every other kind.
  *
+ * `related` answers what a rule needs besides the object (a webhook's service endpoints); without it,
+ * those rules judge on the object alone.
+ *
  * Total and pure: never throws, never mutates `object`; the message is one line of at most
  * `MAX_JUDGEMENT_CHARS` characters.
  */
-export function judgeResource(object: Readonly<Record<string, unknown>>, now: number): ResourceJudgement {
+export function judgeResource(object: Readonly<Record<string, unknown>>, now: number, related?: RelatedObjects): ResourceJudgement {
   if (recordOf(object) === undefined) return judged(Health.UNKNOWN, 'not a Kubernetes object');
   const kind = textOf(object['kind']);
   const apiVersion = textOf(object['apiVersion']);
@@ -64,7 +74,7 @@ export function judgeResource(object: Readonly<Record<string, unknown>>, now: nu
   if (deletedAt !== undefined && groupKind !== 'Namespace') return beingDeleted(object, deletedAt, now);
   const unobserved = unobservedGeneration(object, groupKind);
   if (unobserved !== undefined) return unobserved;
-  return (RULES.get(groupKind) ?? judgeByConditions)(object, now);
+  return (RULES.get(groupKind) ?? judgeByConditions)(object, now, related);
 }
 
 function beingDeleted(object: LiveObject, deletedAt: string, now: number): ResourceJudgement {

@@ -1,19 +1,24 @@
 import { DriftPolicy, SyncMode } from '@flotilla/proto';
-import { orderForApply } from '../../core/kube/apply-order.js';
+import { applyPhase, orderForApply } from '../../core/kube/apply-order.js';
 import { kindScopeKey, prepareObjects, summarizeProblems, type DesiredObject } from '../../core/kube/desired-objects.js';
 import { conflictsOfStatus, describeConflicts } from '../../core/kube/field-owners.js';
 import { INITIAL_HEAL_STATE } from '../../core/kube/heal.js';
+import { planHooks, type Hook } from '../../core/kube/hooks.js';
 import { appOfObject, describeRef, objectKey, recordAt } from '../../core/kube/object-ref.js';
 import { describeKept, planPrune } from '../../core/kube/prune.js';
 import { checkScopes, describeScopeRefusals } from '../../core/kube/scope.js';
 import { redactValues } from '../../core/kube/secret-references.js';
 import type { AppSpec, DriverResult } from '../cluster-driver.js';
 import type { ResourceType } from './discovery.js';
+import { runHooks, type PreparedHook } from './hook-runner.js';
 import { KubeApiError, messageOf } from './kube-client.js';
 import { applyObject, deleteObject, listAppObjects, readObject, releaseObject, waitForEstablished } from './object-operations.js';
 import { resolveSecretSources } from './secret-sources.js';
 import type { DriverContext, TrackedApp, TrackedObject } from './tracked-app.js';
 import { typeKey } from './watch-set.js';
+
+/** The apply phase of ordinary objects (after CRDs and Namespaces): pre hooks run before it. */
+const ORDINARY_PHASE = 2;
 
 /**
  * Applies one revision of an App: discovery, preparation and the scope guard (the App's own scope and
@@ -64,8 +69,21 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
   }
   secretValues = resolved.values;
 
+  // Hooks (flotilla.dev/phase) are applied and waited for before and after the ordinary objects, and
+  // are neither tracked (health, drift, heal) nor pruned as ordinary objects.
+  const hookPlan = planHooks(resolved.objects.map((desired) => desired.body));
+  if (hookPlan.issues.length > 0) {
+    app.objects = new Map();
+    return fail(`the App's hooks are invalid: ${hookPlan.issues.slice(0, 3).join('; ')}${hookPlan.issues.length > 3 ? `; and ${hookPlan.issues.length - 3} more` : ''}`);
+  }
+  const prepareHook = (hook: Hook): PreparedHook => ({ hook, desired: resolved.objects[hook.index]! });
+  const preHooks = hookPlan.pre.map(prepareHook);
+  const postHooks = hookPlan.post.map(prepareHook);
+  const hookIndexes = new Set([...hookPlan.pre, ...hookPlan.post].map((hook) => hook.index));
+  const ordinary = resolved.objects.filter((_, index) => !hookIndexes.has(index));
+
   const previous = app.objects;
-  app.objects = new Map(orderForApply(resolved.objects).map((desired) => [objectKey(desired.ref), trackedOf(desired, previous.get(objectKey(desired.ref)))]));
+  app.objects = new Map(orderForApply(ordinary).map((desired) => [objectKey(desired.ref), trackedOf(desired, previous.get(objectKey(desired.ref)))]));
   app.phase = { kind: 'applying' };
   app.complete = false;
   app.note = '';
@@ -77,9 +95,23 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
   const failures: string[] = [];
   let conflicted = false;
   let unreachable: string | undefined;
+  // The pre hooks run once the App's CRDs and Namespaces are applied (a hook may live in the App's
+  // namespace or be a custom resource of it, as with Helm's CRDs and --create-namespace), before
+  // anything else. A failed pre hook fails the App and nothing more is applied.
+  let preHooksDone = preHooks.length === 0;
+  const runPreHooks = async (): Promise<DriverResult | undefined> => {
+    preHooksDone = true;
+    const pre = await runHooks(ctx, 'pre', preHooks, secretValues);
+    return pre.kind === 'failed' ? fail(pre.message, pre.retryAfterMs) : undefined;
+  };
   for (const tracked of app.objects.values()) {
     if (ctx.isClosed()) return { kind: 'failed', message: 'driver is closed' };
     const { ref, body, definedByCrd } = tracked.desired;
+    if (!preHooksDone && applyPhase(ref) === ORDINARY_PHASE) {
+      if (failures.length > 0) break; // a definition or namespace failed: no hook runs, nothing more is applied
+      const failed = await runPreHooks();
+      if (failed !== undefined) return failed;
+    }
     const failObject = (raw: string): void => {
       const message = redactValues(raw, secretValues);
       tracked.state = { kind: 'failed', message };
@@ -131,6 +163,10 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
     }
     ctx.publish(app);
   }
+  if (!preHooksDone && failures.length === 0 && unreachable === undefined) {
+    const failed = await runPreHooks();
+    if (failed !== undefined) return failed;
+  }
   ensureWatches(ctx, app);
 
   const total = app.objects.size;
@@ -145,7 +181,8 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
   }
 
   // Every object is applied. Record the kinds before any prune, so a crash in between loses nothing.
-  const current = inventoryOf(app);
+  // The hooks' kinds are recorded too: removing the App finds the hook objects that were kept.
+  const current = inventoryOf(app, [...preHooks, ...postHooks]);
   const recorded = ctx.inventory.get(spec.appName);
   const kinds = [...new Set([...(recorded?.kinds ?? []), ...current.kinds])];
   const namespaces = [...new Set([...(recorded?.namespaces ?? []), ...current.namespaces])];
@@ -154,7 +191,9 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
 
   if (spec.syncPolicy.mode === SyncMode.SYNC) {
     try {
-      const pruned = await prune(ctx, spec, kinds, namespaces, new Set(app.objects.keys()));
+      // This revision's hooks are not pruned (those of earlier revisions that are still there are).
+      const keep = new Set([...app.objects.keys(), ...[...preHooks, ...postHooks].map(({ desired }) => objectKey(desired.ref))]);
+      const pruned = await prune(ctx, spec, kinds, namespaces, keep);
       if (pruned.failures.length > 0) {
         app.note = `prune incomplete: ${pruned.failures.slice(0, 3).join('; ')}`;
         return fail(app.note, tuning.transientRetryMs);
@@ -165,6 +204,10 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
     } catch (error) {
       return fail(`cannot prune: ${messageOf(error)}`, tuning.transientRetryMs);
     }
+  }
+  if (postHooks.length > 0) {
+    const post = await runHooks(ctx, 'post', postHooks, secretValues);
+    if (post.kind === 'failed') return fail(post.message, post.retryAfterMs);
   }
   app.phase = { kind: 'applied' };
   app.complete = true;
@@ -289,12 +332,12 @@ function namespacesUsedByOthers(ctx: DriverContext, appName: string): Set<string
   return namespaces;
 }
 
-function inventoryOf(app: TrackedApp): { kinds: string[]; namespaces: string[] } {
+function inventoryOf(app: TrackedApp, hooks: readonly PreparedHook[] = []): { kinds: string[]; namespaces: string[] } {
   const kinds = new Set<string>();
   const namespaces = new Set<string>();
-  for (const tracked of app.objects.values()) {
-    kinds.add(kindScopeKey(tracked.desired.ref.apiVersion, tracked.desired.ref.kind));
-    if (tracked.desired.ref.namespace !== '') namespaces.add(tracked.desired.ref.namespace);
+  for (const { desired } of [...app.objects.values(), ...hooks]) {
+    kinds.add(kindScopeKey(desired.ref.apiVersion, desired.ref.kind));
+    if (desired.ref.namespace !== '') namespaces.add(desired.ref.namespace);
   }
   return { kinds: [...kinds], namespaces: [...namespaces] };
 }

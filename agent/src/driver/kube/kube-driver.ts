@@ -5,8 +5,9 @@ import { buildAppStatus, type ObjectObservation } from '../../core/kube/app-stat
 import { jsonEqual } from '../../core/kube/field-diff.js';
 import { appOfObject, objectKey, refOf } from '../../core/kube/object-ref.js';
 import type { Logger } from '../../log.js';
-import type { AppSpec, AppStatus, ClusterDriver, DriverResult, RemoveOptions, StatusListener } from '../cluster-driver.js';
+import type { AppSpec, AppStatus, ClusterDriver, DriverCapabilities, DriverResult, RemoveOptions, StatusListener } from '../cluster-driver.js';
 import { applyRevision, removeApp } from './apply-revision.js';
+import { discoverCapabilities } from './capabilities.js';
 import { Discovery, type ResourceType } from './discovery.js';
 import { cancelDriftWork, newerObject, observeLive } from './drift.js';
 import { KubeInventory } from './inventory.js';
@@ -137,6 +138,11 @@ export class KubeDriver implements ClusterDriver {
   /** Watch counters summed over every running watch (for tests and diagnostics). */
   watchStats(): WatchStats {
     return this.#watches.stats();
+  }
+
+  /** The cluster's version and served API resources, from discovery (see discoverCapabilities). */
+  capabilities(): Promise<DriverCapabilities> {
+    return discoverCapabilities(this.#options.client);
   }
 
   async close(): Promise<void> {

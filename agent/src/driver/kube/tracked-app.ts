@@ -84,6 +84,10 @@ export interface KubeDriverTuning {
   readonly fixableRetryMs: number;
   /** Least time between two discovery refreshes of one group-version. */
   readonly discoveryRefreshMs: number;
+  /** Longest wait for one hook (a `flotilla.dev/phase` object) to succeed or fail; past it the hook failed. */
+  readonly hookTimeoutMs: number;
+  /** Period of reading a hook's live object while waiting for it. */
+  readonly hookPollMs: number;
   readonly watch: WatchTuning;
   readonly heal: HealTuning;
 }
@@ -99,6 +103,8 @@ export const DEFAULT_DRIVER_TUNING: KubeDriverTuning = {
   conflictRetryMs: 60_000,
   fixableRetryMs: 30_000,
   discoveryRefreshMs: 5_000,
+  hookTimeoutMs: 300_000,
+  hookPollMs: 1_000,
   watch: DEFAULT_WATCH_TUNING,
   heal: DEFAULT_HEAL_TUNING,
 };

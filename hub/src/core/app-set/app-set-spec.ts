@@ -1,3 +1,4 @@
+import type { HelmSourceSpec } from '../helm/helm-source';
 import type { RolloutStrategy } from '../rollout/strategy';
 
 /**
@@ -136,8 +137,12 @@ export interface TemplateSpec {
   readonly namespace?: string;
   /** Kubernetes objects; every string leaf may use `{{ }}` parameters. Exactly one of `manifests` and `source`. */
   readonly manifests?: readonly Readonly<Record<string, unknown>>[];
-  /** Manifests read from a Git repository instead, rendered exactly like inline ones. */
+  /** Manifests read from a Git repository instead; rendered with parameters only when `source.templated`. */
   readonly source?: ManifestSourceSpec;
+  /** A Kustomize directory in Git, rendered on the hub by kustomize (see core/kustomize); its output is never templated. */
+  readonly kustomize?: KustomizeSourceSpec;
+  /** A Helm chart rendered on the hub by `helm template` (see core/helm); its output is never templated. */
+  readonly helm?: HelmSourceSpec;
   /** Per-cluster patches applied in order after rendering (see core/overrides). */
   readonly overrides?: readonly OverrideSpec[];
 }
@@ -166,6 +171,54 @@ export interface ManifestSourceSpec {
   readonly revision?: string;
   readonly path: string;
   readonly recurse?: boolean;
+  /**
+   * Render the manifests' string leaves with the AppSet's parameters, like inline manifests. Default
+   * false: the manifests are applied as read, so `{{ }}` meant for another tool (Prometheus rules,
+   * Grafana dashboards, Argo Workflows) arrives untouched.
+   */
+  readonly templated?: boolean;
+}
+
+/**
+ * A Kustomize directory (`path`, holding a kustomization) in a Git repository, rendered by kustomize
+ * over an overlay the hub writes from the other fields. `repoURL` may not use parameters; every other
+ * string leaf may (rendered per App before kustomize runs, never over its output).
+ */
+export interface KustomizeSourceSpec {
+  readonly repoURL: string;
+  /** Branch, tag or commit SHA; default `HEAD`. */
+  readonly revision?: string;
+  readonly path: string;
+  readonly namespace?: string;
+  readonly namePrefix?: string;
+  readonly nameSuffix?: string;
+  readonly commonLabels?: Readonly<Record<string, string>>;
+  readonly images?: readonly KustomizeImageSpec[];
+  readonly patches?: readonly KustomizePatchSpec[];
+}
+
+/** Kustomize's image override: `name` as written in the manifests, and what replaces it. */
+export interface KustomizeImageSpec {
+  readonly name: string;
+  readonly newName?: string;
+  readonly newTag?: string;
+  readonly digest?: string;
+}
+
+/** A strategic-merge patch (an object) or a JSON 6902 patch (operations; `target` required), for the objects `target` selects. */
+export interface KustomizePatchSpec {
+  readonly patch: Readonly<Record<string, unknown>> | readonly Readonly<Record<string, unknown>>[];
+  readonly target?: KustomizePatchTarget;
+}
+
+export interface KustomizePatchTarget {
+  readonly group?: string;
+  readonly version?: string;
+  readonly kind?: string;
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly annotationSelector?: string;
 }
 
 /** A structured merge patch for the Apps of clusters whose labels match `selector`. */

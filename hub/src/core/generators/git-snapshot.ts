@@ -2,6 +2,8 @@ import type { AppSetSpec, GeneratorSpec } from '../app-set/app-set-spec';
 import { issue, type Issue } from '../issues';
 import { maskUrlCredentials, urlCredentials } from '../safety/mask-credentials';
 import type { GitRef } from './param-set';
+import type { KustomizeNeed, KustomizeOutput } from '../kustomize/kustomize-render';
+import type { HelmChartNeed, HelmRenderNeed, HelmSnapshot } from '../helm/helm-render';
 
 /**
  * What a service read from Git for one expansion (the resolve half of resolve-then-evaluate). Trees
@@ -10,6 +12,10 @@ import type { GitRef } from './param-set';
 export interface GitSnapshot {
   readonly trees: ReadonlyMap<string, GitTree | GitFailure>;
   readonly files: ReadonlyMap<string, string>;
+  /** Kustomize renders by request key (see core/kustomize): inputs of the expansion like Git reads. */
+  readonly kustomize?: ReadonlyMap<string, KustomizeOutput>;
+  /** Helm chart pins and renders (see core/helm/helm-render): resolved once per expansion, like Git reads. */
+  readonly helm?: HelmSnapshot;
 }
 
 /** One repository at one resolved commit: its file and directory listing. */
@@ -40,7 +46,10 @@ export const GIT_NOT_REACHABLE = "the repository is not reachable or not found, 
 /** Something the evaluation needed and the snapshot did not hold: the service reads it and evaluates again. */
 export type GitNeed =
   | { readonly kind: 'tree'; readonly repoURL: string; readonly revision: string }
-  | { readonly kind: 'file'; readonly repoURL: string; readonly commit: string; readonly path: string };
+  | { readonly kind: 'file'; readonly repoURL: string; readonly commit: string; readonly path: string }
+  | KustomizeNeed
+  | HelmChartNeed
+  | HelmRenderNeed;
 
 export const EMPTY_GIT_SNAPSHOT: GitSnapshot = { trees: new Map(), files: new Map() };
 
@@ -140,7 +149,8 @@ export class GitInputs {
 
 /**
  * True when expanding `spec` reads Git: a `git` generator at any depth, or manifests from a `source`
- * (of `spec.template` or of a generator's own `template`).
+ * (of `spec.template` or of a generator's own `template`), kustomize, or a Helm chart (pinned and
+ * rendered between rounds like Git reads, so an apply pins it before its transaction).
  */
 export function readsGit(spec: AppSetSpec): boolean {
   const visit = (generator: GeneratorSpec): boolean =>
@@ -149,7 +159,7 @@ export function readsGit(spec: AppSetSpec): boolean {
     const own = 'list' in generator ? generator.list : 'clusters' in generator ? generator.clusters : 'matrix' in generator ? generator.matrix : 'merge' in generator ? generator.merge : undefined;
     return own?.template?.source !== undefined;
   };
-  return spec.template.source !== undefined || spec.generators.some((g) => visit(g) || ownSource(g));
+  return spec.template.source !== undefined || spec.template.kustomize !== undefined || spec.template.helm !== undefined || spec.generators.some((g) => visit(g) || ownSource(g));
 }
 
 /** One repository at one revision, with every file's text: input of {@link completeGitSnapshot}. */

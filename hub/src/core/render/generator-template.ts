@@ -23,7 +23,7 @@ export function effectiveTemplate(
   const own = override.spec;
   const pathOf = (field: 'name' | 'namespace' | 'manifests' | 'source' | 'overrides') =>
     own[field] !== undefined ? childPath(override.path, field) : childPath('spec.template', field);
-  const { manifests: _m, source: _s, ...rest } = spec;
+  const { manifests: _m, source: _s, kustomize: _k, helm: _h, ...rest } = spec;
   const base = { ...rest, ...(own.name !== undefined ? { name: own.name } : {}), ...(own.namespace !== undefined ? { namespace: own.namespace } : {}) };
   const overrides = own.overrides ?? spec.overrides;
   const withOverrides = overrides ? { ...base, overrides } : base;
@@ -35,5 +35,8 @@ export function effectiveTemplate(
     }
     return { template: { ...withOverrides, source: merged as ManifestSourceSpec }, pathOf };
   }
-  return { template: { ...withOverrides, ...(spec.manifests ? { manifests: spec.manifests } : {}), ...(spec.source ? { source: spec.source } : {}) }, pathOf };
+  return {
+    template: { ...withOverrides, ...(spec.manifests ? { manifests: spec.manifests } : {}), ...(spec.source ? { source: spec.source } : {}), ...(spec.kustomize ? { kustomize: spec.kustomize } : {}), ...(spec.helm ? { helm: spec.helm } : {}) },
+    pathOf,
+  };
 }

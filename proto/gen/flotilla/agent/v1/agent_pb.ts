@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file flotilla/agent/v1/agent.proto.
  */
 export const file_flotilla_agent_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("Ch1mbG90aWxsYS9hZ2VudC92MS9hZ2VudC5wcm90bxIRZmxvdGlsbGEuYWdlbnQudjEiwgIKDkNvbm5lY3RSZXF1ZXN0EikKBWhlbGxvGAEgASgLMhguZmxvdGlsbGEuYWdlbnQudjEuSGVsbG9IABIlCgNhY2sYAiABKAsyFi5mbG90aWxsYS5hZ2VudC52MS5BY2tIABIrCgZyZXBvcnQYAyABKAsyGS5mbG90aWxsYS5hZ2VudC52MS5SZXBvcnRIABIxCgloZWFydGJlYXQYBCABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5IZWFydGJlYXRIABIxCglpbnZlbnRvcnkYBSABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5JbnZlbnRvcnlIABJAChFyZW5ld19jZXJ0aWZpY2F0ZRgGIAEoCzIjLmZsb3RpbGxhLmFnZW50LnYxLlJlbmV3Q2VydGlmaWNhdGVIAEIJCgdtZXNzYWdlIuICCg9Db25uZWN0UmVzcG9uc2USLQoHd2VsY29tZRgBIAEoCzIaLmZsb3RpbGxhLmFnZW50LnYxLldlbGNvbWVIABI0CgtkZXNpcmVkX2FwcBgCIAEoCzIdLmZsb3RpbGxhLmFnZW50LnYxLkRlc2lyZWRBcHBIABIyCgpyZW1vdmVfYXBwGAMgASgLMhwuZmxvdGlsbGEuYWdlbnQudjEuUmVtb3ZlQXBwSAASLQoHcmVmdXNhbBgEIAEoCzIaLmZsb3RpbGxhLmFnZW50LnYxLlJlZnVzYWxIABJEChNjZXJ0aWZpY2F0ZV9yZW5ld2VkGAUgASgLMiUuZmxvdGlsbGEuYWdlbnQudjEuQ2VydGlmaWNhdGVSZW5ld2VkSAASNgoMdHJ1c3RfdXBkYXRlGAYgASgLMh4uZmxvdGlsbGEuYWdlbnQudjEuVHJ1c3RVcGRhdGVIAEIJCgdtZXNzYWdlIpABCgVIZWxsbxIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhQKDGNsdXN0ZXJfbmFtZRgCIAEoCRIVCg1hZ2VudF92ZXJzaW9uGAMgASgJEi8KCWludmVudG9yeRgEIAEoCzIcLmZsb3RpbGxhLmFnZW50LnYxLkludmVudG9yeRIPCgdjc3JfZGVyGAUgASgMIjUKCUludmVudG9yeRIoCgRhcHBzGAEgAygLMhouZmxvdGlsbGEuYWdlbnQudjEuSGVsZEFwcCJBCgdIZWxkQXBwEhAKCGFwcF9uYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgJEhIKCmdlbmVyYXRpb24YAyABKAQi7QEKB1dlbGNvbWUSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIUCgxjbHVzdGVyX25hbWUYAiABKAkSGAoQYWdlbnRfY3JlZGVudGlhbBgDIAEoCRIiChpoZWFydGJlYXRfaW50ZXJ2YWxfc2Vjb25kcxgEIAEoDRIiChppbnZlbnRvcnlfaW50ZXJ2YWxfc2Vjb25kcxgFIAEoDRIeChZjbGllbnRfY2VydGlmaWNhdGVfcGVtGAYgASgJEhUKDWNhX2J1bmRsZV9wZW0YByABKAkSGQoRcmVuZXdfY2VydGlmaWNhdGUYCCABKAgiPwoLVHJ1c3RVcGRhdGUSFQoNY2FfYnVuZGxlX3BlbRgBIAEoCRIZChFyZW5ld19jZXJ0aWZpY2F0ZRgCIAEoCCIjChBSZW5ld0NlcnRpZmljYXRlEg8KB2Nzcl9kZXIYASABKAwiSwoSQ2VydGlmaWNhdGVSZW5ld2VkEh4KFmNsaWVudF9jZXJ0aWZpY2F0ZV9wZW0YASABKAkSFQoNY2FfYnVuZGxlX3BlbRgCIAEoCSI7CgdSZWZ1c2FsEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgigQIKClN5bmNQb2xpY3kSKQoEbW9kZRgBIAEoDjIbLmZsb3RpbGxhLmFnZW50LnYxLlN5bmNNb2RlEi0KBWRyaWZ0GAIgASgOMh4uZmxvdGlsbGEuYWdlbnQudjEuRHJpZnRQb2xpY3kSJgoecHJlc2VydmVfcmVzb3VyY2VzX29uX2RlbGV0aW9uGAMgASgIEhcKD2ZvcmNlX2NvbmZsaWN0cxgEIAEoCBInCgVzY29wZRgFIAEoCzIYLmZsb3RpbGxhLmFnZW50LnYxLlNjb3BlEi8KDXByb2plY3Rfc2NvcGUYBiABKAsyGC5mbG90aWxsYS5hZ2VudC52MS5TY29wZSJCCgVTY29wZRISCgpuYW1lc3BhY2VzGAEgAygJEg0KBWtpbmRzGAIgAygJEhYKDmNsdXN0ZXJfc2NvcGVkGAMgASgIIrQBCgpEZXNpcmVkQXBwEhAKCGFwcF9uYW1lGAEgASgJEg8KB2FwcF9zZXQYAiABKAkSEAoIcmV2aXNpb24YAyABKAkSEgoKZ2VuZXJhdGlvbhgEIAEoBBIRCgluYW1lc3BhY2UYBSABKAkSFgoObWFuaWZlc3RzX2pzb24YBiABKAkSMgoLc3luY19wb2xpY3kYByABKAsyHS5mbG90aWxsYS5hZ2VudC52MS5TeW5jUG9saWN5Ik0KCVJlbW92ZUFwcBIQCghhcHBfbmFtZRgBIAEoCRISCgpnZW5lcmF0aW9uGAIgASgEEhoKEnByZXNlcnZlX3Jlc291cmNlcxgDIAEoCCJeCgNBY2sSEAoIYXBwX25hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBBIQCghhY2NlcHRlZBgEIAEoCBINCgVlcnJvchgFIAEoCSK5AQoOUmVzb3VyY2VTdGF0dXMSEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRIRCgluYW1lc3BhY2UYAyABKAkSDAoEbmFtZRgEIAEoCRIpCgZoZWFsdGgYBSABKA4yGS5mbG90aWxsYS5hZ2VudC52MS5IZWFsdGgSDwoHbWVzc2FnZRgGIAEoCRIPCgdkcmlmdGVkGAcgASgIEhYKDmRyaWZ0ZWRfZmllbGRzGAggAygJIqACCgZSZXBvcnQSEAoIYXBwX25hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBBIpCgZoZWFsdGgYBCABKA4yGS5mbG90aWxsYS5hZ2VudC52MS5IZWFsdGgSMgoLc3luY19zdGF0dXMYBSABKA4yHS5mbG90aWxsYS5hZ2VudC52MS5TeW5jU3RhdHVzEg8KB21lc3NhZ2UYBiABKAkSNAoJcmVzb3VyY2VzGAcgAygLMiEuZmxvdGlsbGEuYWdlbnQudjEuUmVzb3VyY2VTdGF0dXMSGwoTcmVzb3VyY2VzX3RydW5jYXRlZBgIIAEoCBIbChNvYnNlcnZlZF9hdF91bml4X21zGAkgASgDIiQKCUhlYXJ0YmVhdBIXCg9zZW50X2F0X3VuaXhfbXMYASABKAMqcQoIU3luY01vZGUSGQoVU1lOQ19NT0RFX1VOU1BFQ0lGSUVEEAASGQoVU1lOQ19NT0RFX0NSRUFURV9PTkxZEAESGwoXU1lOQ19NT0RFX0NSRUFURV9VUERBVEUQAhISCg5TWU5DX01PREVfU1lOQxADKlsKC0RyaWZ0UG9saWN5EhwKGERSSUZUX1BPTElDWV9VTlNQRUNJRklFRBAAEhcKE0RSSUZUX1BPTElDWV9SRVBPUlQQARIVChFEUklGVF9QT0xJQ1lfSEVBTBACKp8BCgZIZWFsdGgSFgoSSEVBTFRIX1VOU1BFQ0lGSUVEEAASEgoOSEVBTFRIX0hFQUxUSFkQARIWChJIRUFMVEhfUFJPR1JFU1NJTkcQAhITCg9IRUFMVEhfREVHUkFERUQQAxIUChBIRUFMVEhfU1VTUEVOREVEEAQSEgoOSEVBTFRIX01JU1NJTkcQBRISCg5IRUFMVEhfVU5LTk9XThAGKpABCgpTeW5jU3RhdHVzEhsKF1NZTkNfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSU1lOQ19TVEFUVVNfU1lOQ0VEEAESGwoXU1lOQ19TVEFUVVNfT1VUX09GX1NZTkMQAhIYChRTWU5DX1NUQVRVU19BUFBMWUlORxADEhYKElNZTkNfU1RBVFVTX0ZBSUxFRBAEMmQKDEFnZW50U2VydmljZRJUCgdDb25uZWN0EiEuZmxvdGlsbGEuYWdlbnQudjEuQ29ubmVjdFJlcXVlc3QaIi5mbG90aWxsYS5hZ2VudC52MS5Db25uZWN0UmVzcG9uc2UoATABYgZwcm90bzM");
+  fileDesc("Ch1mbG90aWxsYS9hZ2VudC92MS9hZ2VudC5wcm90bxIRZmxvdGlsbGEuYWdlbnQudjEiwgIKDkNvbm5lY3RSZXF1ZXN0EikKBWhlbGxvGAEgASgLMhguZmxvdGlsbGEuYWdlbnQudjEuSGVsbG9IABIlCgNhY2sYAiABKAsyFi5mbG90aWxsYS5hZ2VudC52MS5BY2tIABIrCgZyZXBvcnQYAyABKAsyGS5mbG90aWxsYS5hZ2VudC52MS5SZXBvcnRIABIxCgloZWFydGJlYXQYBCABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5IZWFydGJlYXRIABIxCglpbnZlbnRvcnkYBSABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5JbnZlbnRvcnlIABJAChFyZW5ld19jZXJ0aWZpY2F0ZRgGIAEoCzIjLmZsb3RpbGxhLmFnZW50LnYxLlJlbmV3Q2VydGlmaWNhdGVIAEIJCgdtZXNzYWdlIuEDCg9Db25uZWN0UmVzcG9uc2USLQoHd2VsY29tZRgBIAEoCzIaLmZsb3RpbGxhLmFnZW50LnYxLldlbGNvbWVIABI0CgtkZXNpcmVkX2FwcBgCIAEoCzIdLmZsb3RpbGxhLmFnZW50LnYxLkRlc2lyZWRBcHBIABIyCgpyZW1vdmVfYXBwGAMgASgLMhwuZmxvdGlsbGEuYWdlbnQudjEuUmVtb3ZlQXBwSAASLQoHcmVmdXNhbBgEIAEoCzIaLmZsb3RpbGxhLmFnZW50LnYxLlJlZnVzYWxIABJEChNjZXJ0aWZpY2F0ZV9yZW5ld2VkGAUgASgLMiUuZmxvdGlsbGEuYWdlbnQudjEuQ2VydGlmaWNhdGVSZW5ld2VkSAASNgoMdHJ1c3RfdXBkYXRlGAYgASgLMh4uZmxvdGlsbGEuYWdlbnQudjEuVHJ1c3RVcGRhdGVIABJBChJkZXNpcmVkX2FwcF9oZWFkZXIYByABKAsyIy5mbG90aWxsYS5hZ2VudC52MS5EZXNpcmVkQXBwSGVhZGVySAASOgoObWFuaWZlc3RfY2h1bmsYCCABKAsyIC5mbG90aWxsYS5hZ2VudC52MS5NYW5pZmVzdENodW5rSABCCQoHbWVzc2FnZSLOAQoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIUCgxjbHVzdGVyX25hbWUYAiABKAkSFQoNYWdlbnRfdmVyc2lvbhgDIAEoCRIvCglpbnZlbnRvcnkYBCABKAsyHC5mbG90aWxsYS5hZ2VudC52MS5JbnZlbnRvcnkSDwoHY3NyX2RlchgFIAEoDBI8CgxjYXBhYmlsaXRpZXMYCiABKAsyJi5mbG90aWxsYS5hZ2VudC52MS5DbHVzdGVyQ2FwYWJpbGl0aWVzImAKE0NsdXN0ZXJDYXBhYmlsaXRpZXMSGgoSa3ViZXJuZXRlc192ZXJzaW9uGAEgASgJEhQKDGFwaV92ZXJzaW9ucxgCIAMoCRIXCg9kaXNjb3ZlcnlfZXJyb3IYAyABKAkiNQoJSW52ZW50b3J5EigKBGFwcHMYASADKAsyGi5mbG90aWxsYS5hZ2VudC52MS5IZWxkQXBwIkEKB0hlbGRBcHASEAoIYXBwX25hbWUYASABKAkSEAoIcmV2aXNpb24YAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoBCLtAQoHV2VsY29tZRIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhQKDGNsdXN0ZXJfbmFtZRgCIAEoCRIYChBhZ2VudF9jcmVkZW50aWFsGAMgASgJEiIKGmhlYXJ0YmVhdF9pbnRlcnZhbF9zZWNvbmRzGAQgASgNEiIKGmludmVudG9yeV9pbnRlcnZhbF9zZWNvbmRzGAUgASgNEh4KFmNsaWVudF9jZXJ0aWZpY2F0ZV9wZW0YBiABKAkSFQoNY2FfYnVuZGxlX3BlbRgHIAEoCRIZChFyZW5ld19jZXJ0aWZpY2F0ZRgIIAEoCCI/CgtUcnVzdFVwZGF0ZRIVCg1jYV9idW5kbGVfcGVtGAEgASgJEhkKEXJlbmV3X2NlcnRpZmljYXRlGAIgASgIIiMKEFJlbmV3Q2VydGlmaWNhdGUSDwoHY3NyX2RlchgBIAEoDCJLChJDZXJ0aWZpY2F0ZVJlbmV3ZWQSHgoWY2xpZW50X2NlcnRpZmljYXRlX3BlbRgBIAEoCRIVCg1jYV9idW5kbGVfcGVtGAIgASgJIjsKB1JlZnVzYWwSDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhEKCXJldHJ5YWJsZRgDIAEoCCKBAgoKU3luY1BvbGljeRIpCgRtb2RlGAEgASgOMhsuZmxvdGlsbGEuYWdlbnQudjEuU3luY01vZGUSLQoFZHJpZnQYAiABKA4yHi5mbG90aWxsYS5hZ2VudC52MS5EcmlmdFBvbGljeRImCh5wcmVzZXJ2ZV9yZXNvdXJjZXNfb25fZGVsZXRpb24YAyABKAgSFwoPZm9yY2VfY29uZmxpY3RzGAQgASgIEicKBXNjb3BlGAUgASgLMhguZmxvdGlsbGEuYWdlbnQudjEuU2NvcGUSLwoNcHJvamVjdF9zY29wZRgGIAEoCzIYLmZsb3RpbGxhLmFnZW50LnYxLlNjb3BlIkIKBVNjb3BlEhIKCm5hbWVzcGFjZXMYASADKAkSDQoFa2luZHMYAiADKAkSFgoOY2x1c3Rlcl9zY29wZWQYAyABKAgitAEKCkRlc2lyZWRBcHASEAoIYXBwX25hbWUYASABKAkSDwoHYXBwX3NldBgCIAEoCRIQCghyZXZpc2lvbhgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgEEhEKCW5hbWVzcGFjZRgFIAEoCRIWCg5tYW5pZmVzdHNfanNvbhgGIAEoCRIyCgtzeW5jX3BvbGljeRgHIAEoCzIdLmZsb3RpbGxhLmFnZW50LnYxLlN5bmNQb2xpY3kibAoQRGVzaXJlZEFwcEhlYWRlchIqCgNhcHAYASABKAsyHS5mbG90aWxsYS5hZ2VudC52MS5EZXNpcmVkQXBwEhMKC2NodW5rX2NvdW50GAIgASgNEhcKD21hbmlmZXN0c19ieXRlcxgDIAEoBCJSCg1NYW5pZmVzdENodW5rEhAKCGFwcF9uYW1lGAEgASgJEhIKCmdlbmVyYXRpb24YAiABKAQSDQoFaW5kZXgYAyABKA0SDAoEZGF0YRgEIAEoDCJNCglSZW1vdmVBcHASEAoIYXBwX25hbWUYASABKAkSEgoKZ2VuZXJhdGlvbhgCIAEoBBIaChJwcmVzZXJ2ZV9yZXNvdXJjZXMYAyABKAgiXgoDQWNrEhAKCGFwcF9uYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgJEhIKCmdlbmVyYXRpb24YAyABKAQSEAoIYWNjZXB0ZWQYBCABKAgSDQoFZXJyb3IYBSABKAkiuQEKDlJlc291cmNlU3RhdHVzEhMKC2FwaV92ZXJzaW9uGAEgASgJEgwKBGtpbmQYAiABKAkSEQoJbmFtZXNwYWNlGAMgASgJEgwKBG5hbWUYBCABKAkSKQoGaGVhbHRoGAUgASgOMhkuZmxvdGlsbGEuYWdlbnQudjEuSGVhbHRoEg8KB21lc3NhZ2UYBiABKAkSDwoHZHJpZnRlZBgHIAEoCBIWCg5kcmlmdGVkX2ZpZWxkcxgIIAMoCSKgAgoGUmVwb3J0EhAKCGFwcF9uYW1lGAEgASgJEhAKCHJldmlzaW9uGAIgASgJEhIKCmdlbmVyYXRpb24YAyABKAQSKQoGaGVhbHRoGAQgASgOMhkuZmxvdGlsbGEuYWdlbnQudjEuSGVhbHRoEjIKC3N5bmNfc3RhdHVzGAUgASgOMh0uZmxvdGlsbGEuYWdlbnQudjEuU3luY1N0YXR1cxIPCgdtZXNzYWdlGAYgASgJEjQKCXJlc291cmNlcxgHIAMoCzIhLmZsb3RpbGxhLmFnZW50LnYxLlJlc291cmNlU3RhdHVzEhsKE3Jlc291cmNlc190cnVuY2F0ZWQYCCABKAgSGwoTb2JzZXJ2ZWRfYXRfdW5peF9tcxgJIAEoAyIkCglIZWFydGJlYXQSFwoPc2VudF9hdF91bml4X21zGAEgASgDKnEKCFN5bmNNb2RlEhkKFVNZTkNfTU9ERV9VTlNQRUNJRklFRBAAEhkKFVNZTkNfTU9ERV9DUkVBVEVfT05MWRABEhsKF1NZTkNfTU9ERV9DUkVBVEVfVVBEQVRFEAISEgoOU1lOQ19NT0RFX1NZTkMQAypbCgtEcmlmdFBvbGljeRIcChhEUklGVF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIXChNEUklGVF9QT0xJQ1lfUkVQT1JUEAESFQoRRFJJRlRfUE9MSUNZX0hFQUwQAiqfAQoGSGVhbHRoEhYKEkhFQUxUSF9VTlNQRUNJRklFRBAAEhIKDkhFQUxUSF9IRUFMVEhZEAESFgoSSEVBTFRIX1BST0dSRVNTSU5HEAISEwoPSEVBTFRIX0RFR1JBREVEEAMSFAoQSEVBTFRIX1NVU1BFTkRFRBAEEhIKDkhFQUxUSF9NSVNTSU5HEAUSEgoOSEVBTFRIX1VOS05PV04QBiqQAQoKU3luY1N0YXR1cxIbChdTWU5DX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKElNZTkNfU1RBVFVTX1NZTkNFRBABEhsKF1NZTkNfU1RBVFVTX09VVF9PRl9TWU5DEAISGAoUU1lOQ19TVEFUVVNfQVBQTFlJTkcQAxIWChJTWU5DX1NUQVRVU19GQUlMRUQQBDJkCgxBZ2VudFNlcnZpY2USVAoHQ29ubmVjdBIhLmZsb3RpbGxhLmFnZW50LnYxLkNvbm5lY3RSZXF1ZXN0GiIuZmxvdGlsbGEuYWdlbnQudjEuQ29ubmVjdFJlc3BvbnNlKAEwAWIGcHJvdG8z");
 
 /**
  * ConnectRequest is everything an agent sends.
@@ -118,6 +118,21 @@ export type ConnectResponse = Message<"flotilla.agent.v1.ConnectResponse"> & {
      */
     value: TrustUpdate;
     case: "trustUpdate";
+  } | {
+    /**
+     * A DesiredApp whose manifests are too large for one message: its header, then exactly
+     * `chunk_count` ManifestChunk messages, back to back on the stream (nothing else in between).
+     *
+     * @generated from field: flotilla.agent.v1.DesiredAppHeader desired_app_header = 7;
+     */
+    value: DesiredAppHeader;
+    case: "desiredAppHeader";
+  } | {
+    /**
+     * @generated from field: flotilla.agent.v1.ManifestChunk manifest_chunk = 8;
+     */
+    value: ManifestChunk;
+    case: "manifestChunk";
   } | { case: undefined; value?: undefined };
 };
 
@@ -166,6 +181,15 @@ export type Hello = Message<"flotilla.agent.v1.Hello"> & {
    * @generated from field: bytes csr_der = 5;
    */
   csrDer: Uint8Array;
+
+  /**
+   * What the cluster's API server serves, from discovery at connect; unset when the agent cannot tell
+   * (an older agent, or discovery failed). The hub renders charts against it (helm --kube-version,
+   * --api-versions) and caps it (MAX_API_VERSIONS entries of at most MAX_API_VERSION_LENGTH characters).
+   *
+   * @generated from field: flotilla.agent.v1.ClusterCapabilities capabilities = 10;
+   */
+  capabilities?: ClusterCapabilities | undefined;
 };
 
 /**
@@ -174,6 +198,42 @@ export type Hello = Message<"flotilla.agent.v1.Hello"> & {
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
   messageDesc(file_flotilla_agent_v1_agent, 2);
+
+/**
+ * ClusterCapabilities is what `helm template` calls .Capabilities: the API server's version and the
+ * group/versions and group/version/kinds it serves.
+ *
+ * @generated from message flotilla.agent.v1.ClusterCapabilities
+ */
+export type ClusterCapabilities = Message<"flotilla.agent.v1.ClusterCapabilities"> & {
+  /**
+   * The API server's gitVersion, e.g. "v1.35.0".
+   *
+   * @generated from field: string kubernetes_version = 1;
+   */
+  kubernetesVersion: string;
+
+  /**
+   * "v1", "apps/v1", "apps/v1/Deployment", "monitoring.coreos.com/v1", ... sorted, without duplicates.
+   *
+   * @generated from field: repeated string api_versions = 2;
+   */
+  apiVersions: string[];
+
+  /**
+   * Set when discovery failed or what it found is over the caps; the lists are then empty.
+   *
+   * @generated from field: string discovery_error = 3;
+   */
+  discoveryError: string;
+};
+
+/**
+ * Describes the message flotilla.agent.v1.ClusterCapabilities.
+ * Use `create(ClusterCapabilitiesSchema)` to create a new message.
+ */
+export const ClusterCapabilitiesSchema: GenMessage<ClusterCapabilities> = /*@__PURE__*/
+  messageDesc(file_flotilla_agent_v1_agent, 3);
 
 /**
  * Inventory lists the Apps an agent holds. Sent inside Hello and periodically (anti-entropy).
@@ -192,7 +252,7 @@ export type Inventory = Message<"flotilla.agent.v1.Inventory"> & {
  * Use `create(InventorySchema)` to create a new message.
  */
 export const InventorySchema: GenMessage<Inventory> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 3);
+  messageDesc(file_flotilla_agent_v1_agent, 4);
 
 /**
  * HeldApp is one App an agent holds: the desired revision it accepted and its generation.
@@ -221,7 +281,7 @@ export type HeldApp = Message<"flotilla.agent.v1.HeldApp"> & {
  * Use `create(HeldAppSchema)` to create a new message.
  */
 export const HeldAppSchema: GenMessage<HeldApp> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 4);
+  messageDesc(file_flotilla_agent_v1_agent, 5);
 
 /**
  * Welcome answers Hello once the agent is authenticated.
@@ -288,7 +348,7 @@ export type Welcome = Message<"flotilla.agent.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 5);
+  messageDesc(file_flotilla_agent_v1_agent, 6);
 
 /**
  * TrustUpdate tells a connected agent that the hub's CAs changed (a CA rotation started or ended): the
@@ -313,7 +373,7 @@ export type TrustUpdate = Message<"flotilla.agent.v1.TrustUpdate"> & {
  * Use `create(TrustUpdateSchema)` to create a new message.
  */
 export const TrustUpdateSchema: GenMessage<TrustUpdate> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 6);
+  messageDesc(file_flotilla_agent_v1_agent, 7);
 
 /**
  * RenewCertificate asks for a new client certificate for a new key, over an authenticated stream.
@@ -334,7 +394,7 @@ export type RenewCertificate = Message<"flotilla.agent.v1.RenewCertificate"> & {
  * Use `create(RenewCertificateSchema)` to create a new message.
  */
 export const RenewCertificateSchema: GenMessage<RenewCertificate> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 7);
+  messageDesc(file_flotilla_agent_v1_agent, 8);
 
 /**
  * CertificateRenewed answers RenewCertificate. The certificate the stream was opened with (or its
@@ -359,7 +419,7 @@ export type CertificateRenewed = Message<"flotilla.agent.v1.CertificateRenewed">
  * Use `create(CertificateRenewedSchema)` to create a new message.
  */
 export const CertificateRenewedSchema: GenMessage<CertificateRenewed> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 8);
+  messageDesc(file_flotilla_agent_v1_agent, 9);
 
 /**
  * Refusal tells the agent why the hub is about to close the stream (bad protocol version, identity
@@ -391,7 +451,7 @@ export type Refusal = Message<"flotilla.agent.v1.Refusal"> & {
  * Use `create(RefusalSchema)` to create a new message.
  */
 export const RefusalSchema: GenMessage<Refusal> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 9);
+  messageDesc(file_flotilla_agent_v1_agent, 10);
 
 /**
  * SyncPolicy travels with every DesiredApp.
@@ -446,7 +506,7 @@ export type SyncPolicy = Message<"flotilla.agent.v1.SyncPolicy"> & {
  * Use `create(SyncPolicySchema)` to create a new message.
  */
 export const SyncPolicySchema: GenMessage<SyncPolicy> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 10);
+  messageDesc(file_flotilla_agent_v1_agent, 11);
 
 /**
  * Scope limits the objects of an App. The agent refuses (and reports) an App with any object outside it.
@@ -482,7 +542,7 @@ export type Scope = Message<"flotilla.agent.v1.Scope"> & {
  * Use `create(ScopeSchema)` to create a new message.
  */
 export const ScopeSchema: GenMessage<Scope> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 11);
+  messageDesc(file_flotilla_agent_v1_agent, 12);
 
 /**
  * DesiredApp is the complete desired state of one App on the receiving cluster.
@@ -539,7 +599,79 @@ export type DesiredApp = Message<"flotilla.agent.v1.DesiredApp"> & {
  * Use `create(DesiredAppSchema)` to create a new message.
  */
 export const DesiredAppSchema: GenMessage<DesiredApp> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 12);
+  messageDesc(file_flotilla_agent_v1_agent, 13);
+
+/**
+ * DesiredAppHeader starts a DesiredApp sent in chunks (see LIMITS.manifestChunkBytes): `app` is complete
+ * except `manifests_json`, which is the UTF-8 concatenation of the `data` of the ManifestChunks that
+ * follow, in `index` order. The agent verifies the joined manifests by `app.revision` as for any
+ * DesiredApp, and drops an incomplete set (a reconnect or the next Inventory brings it again).
+ *
+ * @generated from message flotilla.agent.v1.DesiredAppHeader
+ */
+export type DesiredAppHeader = Message<"flotilla.agent.v1.DesiredAppHeader"> & {
+  /**
+   * @generated from field: flotilla.agent.v1.DesiredApp app = 1;
+   */
+  app?: DesiredApp | undefined;
+
+  /**
+   * Number of ManifestChunk messages that follow (at least 1).
+   *
+   * @generated from field: uint32 chunk_count = 2;
+   */
+  chunkCount: number;
+
+  /**
+   * Byte length of the joined manifests (UTF-8).
+   *
+   * @generated from field: uint64 manifests_bytes = 3;
+   */
+  manifestsBytes: bigint;
+};
+
+/**
+ * Describes the message flotilla.agent.v1.DesiredAppHeader.
+ * Use `create(DesiredAppHeaderSchema)` to create a new message.
+ */
+export const DesiredAppHeaderSchema: GenMessage<DesiredAppHeader> = /*@__PURE__*/
+  messageDesc(file_flotilla_agent_v1_agent, 14);
+
+/**
+ * ManifestChunk is one piece of the manifests announced by the DesiredAppHeader just before it.
+ *
+ * @generated from message flotilla.agent.v1.ManifestChunk
+ */
+export type ManifestChunk = Message<"flotilla.agent.v1.ManifestChunk"> & {
+  /**
+   * @generated from field: string app_name = 1;
+   */
+  appName: string;
+
+  /**
+   * @generated from field: uint64 generation = 2;
+   */
+  generation: bigint;
+
+  /**
+   * From 0 to chunk_count - 1, in order.
+   *
+   * @generated from field: uint32 index = 3;
+   */
+  index: number;
+
+  /**
+   * @generated from field: bytes data = 4;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message flotilla.agent.v1.ManifestChunk.
+ * Use `create(ManifestChunkSchema)` to create a new message.
+ */
+export const ManifestChunkSchema: GenMessage<ManifestChunk> = /*@__PURE__*/
+  messageDesc(file_flotilla_agent_v1_agent, 15);
 
 /**
  * RemoveApp asks the agent to stop managing an App (and delete its objects unless preserved).
@@ -568,7 +700,7 @@ export type RemoveApp = Message<"flotilla.agent.v1.RemoveApp"> & {
  * Use `create(RemoveAppSchema)` to create a new message.
  */
 export const RemoveAppSchema: GenMessage<RemoveApp> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 13);
+  messageDesc(file_flotilla_agent_v1_agent, 16);
 
 /**
  * Ack says what the agent did with a DesiredApp or RemoveApp of a given generation.
@@ -609,7 +741,7 @@ export type Ack = Message<"flotilla.agent.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 14);
+  messageDesc(file_flotilla_agent_v1_agent, 17);
 
 /**
  * ResourceStatus is the state of one managed object.
@@ -666,7 +798,7 @@ export type ResourceStatus = Message<"flotilla.agent.v1.ResourceStatus"> & {
  * Use `create(ResourceStatusSchema)` to create a new message.
  */
 export const ResourceStatusSchema: GenMessage<ResourceStatus> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 15);
+  messageDesc(file_flotilla_agent_v1_agent, 18);
 
 /**
  * Report is the agent's judgement of one App at one revision.
@@ -733,7 +865,7 @@ export type Report = Message<"flotilla.agent.v1.Report"> & {
  * Use `create(ReportSchema)` to create a new message.
  */
 export const ReportSchema: GenMessage<Report> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 16);
+  messageDesc(file_flotilla_agent_v1_agent, 19);
 
 /**
  * Heartbeat keeps the stream and the cluster's last-seen time fresh.
@@ -752,7 +884,7 @@ export type Heartbeat = Message<"flotilla.agent.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_flotilla_agent_v1_agent, 17);
+  messageDesc(file_flotilla_agent_v1_agent, 20);
 
 /**
  * SyncMode says what the agent may do to the objects of an App.
