@@ -24,6 +24,15 @@ export const SERVER_VERSION = {
   platform: 'linux/amd64',
 };
 
+/** The `/version` document of a server reporting `gitVersion` (`v<major>.<minor>.<patch>`); throws on another shape. */
+export function serverVersion(gitVersion: string | undefined): typeof SERVER_VERSION {
+  if (gitVersion === undefined) return SERVER_VERSION;
+  const match = /^v(\d+)\.(\d+)\.(\d+)$/.exec(gitVersion);
+  if (!match) throw new Error(`kubernetesVersion must look like v1.35.0; got ${JSON.stringify(gitVersion)}`);
+  const [, major, minor] = match;
+  return { ...SERVER_VERSION, major: major!, minor: minor!, emulationMajor: major!, emulationMinor: minor!, minCompatibilityMajor: major!, minCompatibilityMinor: String(Math.max(0, Number(minor) - 1)), gitVersion };
+}
+
 const storageVersionHash = (type: ResourceType): string =>
   createHash('sha256').update(`${type.group}/${type.version}/${type.kind}`).digest('base64').slice(0, 11);
 

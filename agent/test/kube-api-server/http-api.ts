@@ -35,6 +35,8 @@ export interface HttpApiDeps {
   readonly registry: ResourceRegistry;
   readonly watches: WatchHub;
   readonly serverAddress: () => string;
+  /** What `/version` answers. */
+  readonly version: typeof SERVER_VERSION;
 }
 
 /** An upload this far past the cap is cut off instead of drained. */
@@ -143,7 +145,7 @@ export class HttpApi {
     };
     const isRead = method === 'GET' || method === 'HEAD';
     if (['/healthz', '/livez', '/readyz'].includes(path)) return ok('ok');
-    if (path === '/version') return ok(SERVER_VERSION);
+    if (path === '/version') return ok(this.deps.version);
     if (segments[0] === 'openapi') {
       if (!isRead) throw methodNotAllowed();
       if (segments[1] === 'v3' && segments.length === 2) return ok(openApiIndex(this.deps.registry));

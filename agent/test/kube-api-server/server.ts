@@ -1,3 +1,4 @@
+import { serverVersion } from './discovery.js';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -89,7 +90,7 @@ export class KubeApiTestServer {
 
     // The server object exists before the instance that knows its URL; requests wait for neither.
     const started: { instance?: KubeApiTestServer } = {};
-    const http = new HttpApi({ api, deleter, registry, watches, serverAddress: () => (started.instance === undefined ? '' : new URL(started.instance.url).host) });
+    const http = new HttpApi({ api, deleter, registry, watches, serverAddress: () => (started.instance === undefined ? '' : new URL(started.instance.url).host), version: serverVersion(options.kubernetesVersion) });
     const server = createServer((request, response) => {
       if (started.instance !== undefined) {
         void started.instance.serve(http, request, response);

@@ -16,6 +16,11 @@ export interface KubeApiTestServerOptions {
   historyLimit?: number;
   /** When set, every request must carry `Authorization: Bearer <token>` (401 otherwise). */
   token?: string;
+  /**
+   * The version `/version` reports, `v<major>.<minor>.<patch>` (default `v1.35.0`), for tests of what
+   * depends on it (Helm's `.Capabilities.KubeVersion`). The served resources stay those of 1.35.
+   */
+  kubernetesVersion?: string;
 }
 
 /** Object metadata as the server stores it; unknown fields are kept. */
