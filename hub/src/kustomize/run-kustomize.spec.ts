@@ -47,8 +47,14 @@ describe('runKustomize', () => {
     const outcome = await run('slow', { timeoutMs: 1_000 });
     expect(outcome).toEqual({ ok: false, code: 'KUSTOMIZE_TIMEOUT', message: 'kustomize did not finish within 1 s (FLOTILLA_KUSTOMIZE_TIMEOUT_SECONDS)' });
     const child = readFileSync(join(scratch, 'slow', 'child.pid'), 'utf8').trim();
-    // Gone, or a zombie waiting for a reaper that is not us: either way it no longer runs.
-    const state = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]?.[0] : 'gone';
+    // Gone, or a zombie waiting for a reaper that is not us: either way it no longer runs. The group's
+    // SIGKILL is delivered with the kill, but a process finishes exiting on its own time: poll briefly.
+    const stateOf = () => (existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]?.[0] : 'gone');
+    let state = stateOf();
+    for (let i = 0; i < 50 && !['gone', 'Z'].includes(state ?? ''); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = stateOf();
+    }
     expect(['gone', 'Z']).toContain(state);
   });
 
