@@ -17,14 +17,24 @@ export class GitCommitModel {
 
 @ObjectType('HelmChartPin', { description: 'The Helm chart version an App was rendered from: pinned once per apply, the same on every cluster.' })
 export class HelmChartPinModel {
-  @Field({ description: 'The chart repository (https://, http:// or oci://).' }) repoURL: string;
+  @Field({ description: 'The chart repository (https://, http:// or oci://) or Git repository.' }) repoURL: string;
   @Field() chart: string;
   @Field({ description: 'The exact version a version or range resolved to.' }) version: string;
-  @Field({ description: 'sha256 of the packaged chart the hub rendered (sha256:<hex>).' }) digest: string;
+  @Field({ description: "sha256 of the packaged chart the hub rendered (sha256:<hex>); for a Git chart, of its directory's files." }) digest: string;
   @Field(() => String, { nullable: true, description: "OCI only: the registry's manifest digest of the version." }) ociDigest: string | null;
+  @Field(() => String, { nullable: true, description: "Git only: the chart's directory in the repository." }) path: string | null;
+  @Field(() => String, { nullable: true, description: 'Git only: the full commit SHA the revision resolved to.' }) commit: string | null;
 
   static from(chart: ResolvedChart): HelmChartPinModel {
-    return Object.assign(new HelmChartPinModel(), { repoURL: chart.repoURL, chart: chart.chart, version: chart.version, digest: chart.digest, ociDigest: chart.ociDigest ?? null });
+    return Object.assign(new HelmChartPinModel(), {
+      repoURL: chart.repoURL,
+      chart: chart.chart,
+      version: chart.version,
+      digest: chart.digest,
+      ociDigest: chart.ociDigest ?? null,
+      path: chart.path ?? null,
+      commit: chart.commit ?? null,
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { HUB_CONFIG, type HubConfig } from '../config/hub-config';
 import { GitRepositories } from '../git/git-repositories';
+import { GitChartReader } from '../helm/git-chart-reader';
 import { HelmRenderer } from '../helm/helm-renderer';
 import { KustomizeRenderer } from '../kustomize/kustomize-renderer';
 import { RenderPool } from '../render-pool/render-pool';
@@ -13,7 +14,11 @@ import { ClusterChangePreviews } from './cluster-change-preview';
 const RENDER_POOL: Provider = { provide: RenderPool, useFactory: (config: HubConfig) => new RenderPool({ ...config.render, maxAppBytes: config.appSize.maxAppBytes }), inject: [HUB_CONFIG] };
 
 /** The Helm renderer (its private helm home is removed at shutdown: Nest calls onApplicationShutdown). */
-const HELM_RENDERER: Provider = { provide: HelmRenderer, useFactory: (config: HubConfig) => new HelmRenderer(config.helm), inject: [HUB_CONFIG] };
+const HELM_RENDERER: Provider = {
+  provide: HelmRenderer,
+  useFactory: (config: HubConfig, git: GitRepositories) => new HelmRenderer(config.helm, new GitChartReader(git)),
+  inject: [HUB_CONFIG, GitRepositories],
+};
 
 /** Providers of the AppSets feature besides AppSetsService and its resolver (Git reading, explain, cluster change previews, redaction, the render pool). */
 export const APP_SET_PROVIDERS: Provider[] = [GitRepositories, KustomizeRenderer, AppSetExpander, ClusterChangePreviews, AppExplainResolver, SecretRedaction, RENDER_POOL, HELM_RENDERER];

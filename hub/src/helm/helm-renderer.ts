@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, normalize, sep } from 'node:path';
+import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { parse } from 'yaml';
 import { canonicalJson } from '@flotilla/proto';
@@ -11,6 +11,7 @@ import { helmTemplateArgs, readHelmOutput } from '../core/helm/helm-output';
 import type { DroppedHook } from '../core/helm/helm-hooks';
 import type { HelmSourceSpec, KubeCapabilities, ResolvedChart } from '../core/helm/helm-source';
 import { resolveChartVersion } from '../core/helm/resolve-version';
+import type { GitChartReader } from './git-chart-reader';
 import { HelmCommandError, runHelm } from './helm-command';
 import { HelmRepositories, type RepositoryCredentials } from './helm-repositories';
 
@@ -56,7 +57,11 @@ export class HelmRenderer {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly config: HelmConfig) {
+  /** `gitCharts`: reads charts from Git repositories (`path`); without it such sources are refused. */
+  constructor(
+    private readonly config: HelmConfig,
+    private readonly gitCharts?: GitChartReader,
+  ) {
     this.home = mkdtempSync(join(tmpdir(), 'flotilla-helm-'));
     for (const dir of ['cache', 'config', 'data', 'charts', 'values']) mkdirSync(join(this.home, dir), { mode: 0o700 });
     this.repositories = new HelmRepositories(config.repositoriesFile);
@@ -72,6 +77,7 @@ export class HelmRenderer {
     } catch (error) {
       return fail('HELM_REPO_NOT_CONFIGURED', (error as Error).message);
     }
+    if (source.path !== undefined) return this.pinGit(source);
     if (source.chart === undefined || source.chart === '') return fail('HELM_CHART_REQUIRED', 'chart is required for an HTTP or OCI chart repository.');
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(source.chart)) return fail('HELM_CHART_INVALID', `chart "${source.chart.slice(0, 80)}" must be a chart name.`);
     try {
@@ -208,6 +214,32 @@ export class HelmRenderer {
     return Buffer.concat(chunks);
   }
 
+  /**
+   * Pins a chart directory of a Git repository: the commit its revision resolves to and the sha256 of
+   * its files, which are written (regular files only, private modes) under the digest for helm to read.
+   */
+  private async pinGit(source: HelmSourceSpec): Promise<HelmResult<ResolvedChart>> {
+    if (this.gitCharts === undefined) return fail('HELM_SOURCE_UNSUPPORTED', 'charts from Git repositories are not available on this hub.');
+    if (source.repository !== undefined) return fail('HELM_REPO_INVALID', 'repository names a Helm chart repository entry; a chart in a Git repository is read with the hub\'s Git access settings.');
+    const path = source.path ?? '.';
+    const revision = source.revision ?? 'HEAD';
+    const read = await this.gitCharts.read(source.repoURL, revision, path, this.config.maxChartBytes);
+    if (!read.ok) return read;
+    const { commit, name, version, digest, files } = read.value;
+    if (!this.charts.has(digest)) {
+      const dir = join(this.home, 'charts', digest.slice('sha256:'.length));
+      rmSync(dir, { recursive: true, force: true });
+      const chartDir = join(dir, name.replace(/[^A-Za-z0-9._-]/g, '_'));
+      for (const [file, text] of files) {
+        const target = join(chartDir, file);
+        mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+        writeFileSync(target, text, { mode: 0o600 });
+      }
+      this.charts.set(digest, chartDir);
+    }
+    return { ok: true, value: { repoURL: source.repoURL, chart: name, version, digest, path, revision, commit } };
+  }
+
   /** Unpacks a pulled chart under its digest, once. */
   private async keep(digest: string, bytes: Buffer): Promise<void> {
     if (this.charts.has(digest)) return;
@@ -223,8 +255,12 @@ export class HelmRenderer {
   private async chartDir(chart: ResolvedChart): Promise<HelmResult<string>> {
     const known = this.charts.get(chart.digest);
     if (known) return { ok: true, value: known };
-    // Pinned by another hub replica or before a restart: pull the exact version again; it must be the same bytes.
-    const again = await this.resolve({ repoURL: chart.repoURL, chart: chart.chart, version: chart.version, ...(chart.repository !== undefined ? { repository: chart.repository } : {}) });
+    // Pinned by another hub replica or before a restart: pull the exact version (or read the commit) again; it must be the same bytes.
+    const again = await this.resolve(
+      chart.commit !== undefined
+        ? { repoURL: chart.repoURL, path: chart.path ?? '.', revision: chart.commit }
+        : { repoURL: chart.repoURL, chart: chart.chart, version: chart.version, ...(chart.repository !== undefined ? { repository: chart.repository } : {}) },
+    );
     if (!again.ok) return again;
     if (again.value.digest !== chart.digest) return fail('HELM_CHART_CHANGED', `chart ${chart.chart} ${chart.version} in ${chart.repoURL} is no longer the bytes this revision was made from (${chart.digest}); apply the AppSet again to pin it anew.`);
     return { ok: true, value: this.charts.get(chart.digest)! };

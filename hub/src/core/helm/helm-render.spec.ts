@@ -105,10 +105,22 @@ describe('spec.template.helm in an expansion', () => {
   });
 
   it.each([
-    { name: 'a repoURL that is not http(s) or oci', helm: `      repoURL: git@example.com:charts.git\n      chart: web` },
-    { name: 'no chart', helm: `      repoURL: ${REPO}` },
-    { name: 'a field helm does not take', helm: `      repoURL: ${REPO}\n      chart: web\n      path: charts/web` },
-  ])('refuses $name when the AppSet is parsed', ({ helm }) => {
-    expect(() => document(helm)).toThrow();
+    { name: 'a repoURL that is not http(s) or oci, without path', helm: `      repoURL: git@example.com:charts.git\n      chart: web`, code: 'HELM_SOURCE_UNSUPPORTED' },
+    { name: 'no chart and no path', helm: `      repoURL: ${REPO}`, code: 'HELM_CHART_REQUIRED' },
+    { name: 'both chart and path', helm: `      repoURL: ${REPO}\n      chart: web\n      path: charts/web`, code: 'HELM_SOURCE_AMBIGUOUS' },
+  ])('refuses $name before anything is pinned', ({ helm, code }) => {
+    const result = expand(document(helm));
+    expect(result.apps).toEqual([]);
+    expect(result.needs).toEqual([]);
+    expect([...new Set(result.issues.map((i) => i.code))]).toEqual([code]);
+  });
+
+  it('refuses a field helm does not take when the AppSet is parsed', () => {
+    expect(() => document(`      repoURL: ${REPO}\n      chart: web\n      targetRevision: main`)).toThrow();
+  });
+
+  it('asks the hub to pin a chart of a Git repository by path and revision (default HEAD)', () => {
+    const result = expand(document(`      repoURL: git@example.com:charts.git\n      path: charts/web`));
+    expect(result.needs).toEqual([{ kind: 'helm-chart', key: expect.any(String), ref: { repoURL: 'git@example.com:charts.git', path: 'charts/web', revision: 'HEAD' } }]);
   });
 });

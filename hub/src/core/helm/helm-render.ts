@@ -6,9 +6,13 @@ import type { HelmSourceSpec, ResolvedChart } from './helm-source';
 /** The chart an AppSet names, before it is pinned: what {@link helmChartKey} keys. */
 export interface HelmChartRef {
   readonly repoURL: string;
-  readonly chart: string;
+  /** HTTP and OCI repositories: the chart's name. */
+  readonly chart?: string;
   readonly version?: string;
   readonly repository?: string;
+  /** Git repositories: the chart's directory and the branch, tag, `HEAD` or commit. */
+  readonly path?: string;
+  readonly revision?: string;
 }
 
 /** One App's `helm template` besides the pinned chart; `values` are already rendered with the App's parameters. */
@@ -53,7 +57,7 @@ export interface HelmSnapshot {
 }
 
 export function helmChartKey(ref: HelmChartRef): string {
-  return canonicalJson({ repoURL: ref.repoURL, chart: ref.chart, version: ref.version ?? null, repository: ref.repository ?? null });
+  return canonicalJson({ repoURL: ref.repoURL, chart: ref.chart ?? null, version: ref.version ?? null, repository: ref.repository ?? null, path: ref.path ?? null, revision: ref.revision ?? null });
 }
 
 export function helmRenderKey(chart: ResolvedChart, request: HelmAppRequest, clusterName: string): string {
@@ -94,8 +98,19 @@ export class HelmSources {
     app: { readonly name: string; readonly namespace: string; readonly clusterName: string; readonly params: Readonly<Record<string, unknown>> },
     renderer: TemplateRenderer,
   ): LoadedHelm | { readonly issues: Issue[] } | 'pending' {
-    if (spec.chart === undefined) return { issues: [issue('HELM_CHART_REQUIRED', childPath(this.at, 'chart'), 'chart is required: charts from Git repositories are not supported.')] };
-    const ref: HelmChartRef = { repoURL: spec.repoURL, chart: spec.chart, ...(spec.version !== undefined ? { version: spec.version } : {}), ...(spec.repository !== undefined ? { repository: spec.repository } : {}) };
+    if (spec.path !== undefined && (spec.chart !== undefined || spec.version !== undefined)) {
+      return { issues: [issue('HELM_SOURCE_AMBIGUOUS', this.at, 'A chart from a Git repository is named by path and revision; chart and version are for HTTP and OCI chart repositories.')] };
+    }
+    if (spec.path === undefined && spec.chart === undefined) {
+      return { issues: [issue('HELM_CHART_REQUIRED', childPath(this.at, 'chart'), 'chart is required for an HTTP or OCI chart repository; a chart in a Git repository is named by path.')] };
+    }
+    if (spec.path === undefined && !/^(https?|oci):\/\//.test(spec.repoURL)) {
+      return { issues: [issue('HELM_SOURCE_UNSUPPORTED', childPath(this.at, 'repoURL'), 'repoURL must be an https:// or http:// chart repository or an oci:// registry; a chart in a Git repository is named by path.')] };
+    }
+    const ref: HelmChartRef =
+      spec.path !== undefined
+        ? { repoURL: spec.repoURL, path: spec.path, revision: spec.revision ?? 'HEAD', ...(spec.repository !== undefined ? { repository: spec.repository } : {}) }
+        : { repoURL: spec.repoURL, chart: spec.chart!, ...(spec.version !== undefined ? { version: spec.version } : {}), ...(spec.repository !== undefined ? { repository: spec.repository } : {}) };
     const templated = renderer.renderTree(
       { values: spec.values ?? {}, ...(spec.releaseName !== undefined ? { releaseName: spec.releaseName } : {}), ...(spec.namespace !== undefined ? { namespace: spec.namespace } : {}) },
       app.params,

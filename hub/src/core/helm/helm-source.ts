@@ -39,12 +39,17 @@ export interface KubeCapabilities {
 /** A chart version pinned for one apply: what every cluster renders, byte for byte. */
 export interface ResolvedChart {
   readonly repoURL: string;
+  /** The chart's name (for a Git chart: the name in its Chart.yaml). */
   readonly chart: string;
   readonly version: string;
   /** The hub's repositories-file entry it was pulled with (a name, never a credential). */
   readonly repository?: string;
-  /** `sha256:<hex>` of the packaged chart (.tgz) the hub rendered. */
+  /** `sha256:<hex>` of the packaged chart (.tgz) the hub rendered; for a Git chart, of its directory's files. */
   readonly digest: string;
   /** OCI only: the registry's manifest digest of the pulled version (`sha256:<hex>`). */
   readonly ociDigest?: string;
+  /** Git only: the chart's directory, the revision asked for and the commit it resolved to. */
+  readonly path?: string;
+  readonly revision?: string;
+  readonly commit?: string;
 }
