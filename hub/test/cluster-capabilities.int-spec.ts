@@ -12,6 +12,7 @@ import { ClusterCapabilitiesService } from '../src/clusters/cluster-capabilities
 import { ClustersService } from '../src/clusters/clusters.service';
 import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
+import { stopChild } from './support/stop-child';
 import { TEST_ADMIN_TOKEN } from './support/admin-token';
 import { FakeAgent } from './support/fake-agent';
 import { eventually, graphqlClient } from './support/graphql-client';
@@ -135,7 +136,7 @@ describe.each(['grpc', 'nats'] as const)('cluster capabilities reported over %s'
     await side.close();
     await hub?.stop();
     await natsClient?.close();
-    nats?.kill();
+    await stopChild(nats);
     await db?.drop();
     if (storeDir) rmSync(storeDir, { recursive: true, force: true });
   });

@@ -10,6 +10,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
+import { stopChild } from './support/stop-child';
 import { TEST_ADMIN_TOKEN } from './support/admin-token';
 import { eventually, graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -75,7 +76,7 @@ describe('deregisterCluster with the NATS agent link', () => {
   afterAll(async () => {
     await hub?.stop();
     await client?.close();
-    nats?.kill();
+    await stopChild(nats);
     await db?.drop();
     if (storeDir) rmSync(storeDir, { recursive: true, force: true });
   });

@@ -12,6 +12,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
+import { stopChild } from './support/stop-child';
 import { TEST_ADMIN_TOKEN } from './support/admin-token';
 import { FakeAgent } from './support/fake-agent';
 import { eventually, graphqlClient } from './support/graphql-client';
@@ -229,7 +230,7 @@ describe.each(['grpc', 'nats'] as const)('an agent that sends numbers the hub ne
     await hub?.stop();
     await pg?.end();
     await natsClient?.close();
-    nats?.kill();
+    await stopChild(nats);
     await db?.drop();
     if (storeDir) rmSync(storeDir, { recursive: true, force: true });
   });
