@@ -1,3 +1,4 @@
+import { Health, SyncStatus } from '@flotilla/proto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Manifest } from '../../src/core/desired-state.js';
 import { appSpec, configMap, createNamespace, readLive, startDriver, type DriverUnderTest } from './support/harness.js';
@@ -42,8 +43,20 @@ describeForTargets("the Kubernetes driver's hook phases", (target, settings) => 
       job('migrate', { 'flotilla.dev/phase': 'pre' }),
     ]);
 
-    expect(await under.driver.apply(spec)).toEqual({ kind: 'done' });
+    const seen: { health: Health; sync: SyncStatus; message: string }[] = [];
+    const stop = under.driver.onStatusChange((status) => {
+      if (status.appName === 'hook-order') seen.push({ health: status.health, sync: status.syncStatus, message: status.message });
+    });
+    try {
+      expect(await under.driver.apply(spec)).toEqual({ kind: 'done' });
+    } finally {
+      stop();
+    }
 
+    // The App was never reported HEALTHY while its apply ran: a rollout must not count it before its post hook is done.
+    expect(seen.filter((status) => status.sync === SyncStatus.APPLYING && status.health === Health.HEALTHY)).toEqual([]);
+    expect(seen).toContainEqual({ health: Health.PROGRESSING, sync: SyncStatus.APPLYING, message: 'running 1 post hook' });
+    expect(seen.at(-1)).toMatchObject({ health: Health.HEALTHY, sync: SyncStatus.SYNCED });
     const migrate = await readLive(target(), jobPath(ns, 'migrate'));
     const app = await readLive(target(), cmPath(ns, 'app'));
     const smoke = await readLive(target(), jobPath(ns, 'smoke'));

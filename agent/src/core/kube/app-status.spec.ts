@@ -20,6 +20,8 @@ describe('buildAppStatus', () => {
   it.each([
     { name: 'an applied App whose objects are healthy is HEALTHY and SYNCED', given: {}, health: Health.HEALTHY, sync: SyncStatus.SYNCED },
     { name: 'an App being applied is APPLYING', given: { phase: { kind: 'applying' } as const, objects: [applied({ state: { kind: 'pending' } })] }, health: Health.PROGRESSING, sync: SyncStatus.APPLYING },
+    { name: 'an App whose objects are healthy but whose apply still runs (its post hooks) is PROGRESSING, not HEALTHY', given: { phase: { kind: 'applying', step: 'running 1 post hook' } as const }, health: Health.PROGRESSING, sync: SyncStatus.APPLYING },
+    { name: 'an App being applied with a degraded object stays DEGRADED', given: { phase: { kind: 'applying' } as const, objects: [applied({ state: { kind: 'failed', message: 'refused' } })] }, health: Health.DEGRADED, sync: SyncStatus.APPLYING },
     { name: 'a failed apply is DEGRADED and FAILED even without resources', given: { phase: { kind: 'failed', message: 'refused' } as const, objects: [] }, health: Health.DEGRADED, sync: SyncStatus.FAILED },
     { name: 'a missing object is MISSING and OUT_OF_SYNC', given: { objects: [applied({ live: undefined })] }, health: Health.MISSING, sync: SyncStatus.OUT_OF_SYNC },
     { name: 'a drifted object makes the App OUT_OF_SYNC', given: { objects: [applied({ driftedFields: ['data.a'] })] }, health: Health.HEALTHY, sync: SyncStatus.OUT_OF_SYNC },
@@ -28,6 +30,10 @@ describe('buildAppStatus', () => {
     const status = buildAppStatus(input(given));
     expect(status.health).toBe(health);
     expect(status.syncStatus).toBe(sync);
+  });
+
+  it('says what a running apply waits for when its objects are healthy', () => {
+    expect(buildAppStatus(input({ phase: { kind: 'applying', step: 'running 1 post hook' } })).message).toBe('running 1 post hook');
   });
 
   it('always names the revision and generation it judged', () => {

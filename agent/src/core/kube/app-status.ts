@@ -30,8 +30,8 @@ export interface ObjectObservation {
 
 /** The App-level phase. */
 export type AppPhase =
-  /** An apply is running. */
-  | { readonly kind: 'applying' }
+  /** An apply is running; `step` says what it waits for (e.g. its post hooks). */
+  | { readonly kind: 'applying'; readonly step?: string }
   /** The last apply of this revision completed. */
   | { readonly kind: 'applied' }
   /** The last apply failed or was refused; `message` says why. */
@@ -53,7 +53,7 @@ export interface AppStatusInput {
  * The App's status. Per object: a failed apply is DEGRADED with the error, a pending object is
  * PROGRESSING, a missing object MISSING, otherwise the health rules judge the live object. App health
  * is the worst resource health, and DEGRADED when the apply failed or was refused (even with no
- * resources). Sync status: APPLYING while applying, FAILED after a failed apply, OUT_OF_SYNC when an
+ * resources); while an apply runs it is at best PROGRESSING. Sync status: APPLYING while applying, FAILED after a failed apply, OUT_OF_SYNC when an
  * object is missing or drifted, SYNCED otherwise. The message names the failure, or is left empty
  * for the report to derive from the resources.
  */
@@ -66,6 +66,11 @@ export function buildAppStatus(input: AppStatusInput): ReportInput {
   switch (input.phase.kind) {
     case 'applying':
       syncStatus = SyncStatus.APPLYING;
+      // Not healthy before the apply is done: a rollout must not count an App whose post hooks still run.
+      if (health === Health.HEALTHY) {
+        health = Health.PROGRESSING;
+        message = input.phase.step ?? 'applying';
+      }
       break;
     case 'failed':
       syncStatus = SyncStatus.FAILED;

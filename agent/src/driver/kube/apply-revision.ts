@@ -206,6 +206,8 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
     }
   }
   if (postHooks.length > 0) {
+    app.phase = { kind: 'applying', step: `running ${postHooks.length} post hook${postHooks.length === 1 ? '' : 's'}` };
+    ctx.publish(app);
     const post = await runHooks(ctx, 'post', postHooks, secretValues);
     if (post.kind === 'failed') return fail(post.message, post.retryAfterMs);
   }
