@@ -153,6 +153,23 @@ describe('flotilla-agent with the kube driver', () => {
   });
 
   it.each([
+    { values: 'agent-kube-grpc', args: [], listed: true },
+    { values: 'agent-kube-grpc', args: ['--set', 'rbac.clusterAdmin=true'], listed: true },
+    // Only a cluster-wide agent can be granted (cluster-scoped) webhook configurations; a namespaced one needs no endpoints.
+    { values: 'agent-kube-nats', args: [], listed: false },
+  ])("lets a cluster-wide driver list and watch EndpointSlices for webhook health, and never change them ($values $args)", ({ values, args, listed }) => {
+    const manifests = render('flotilla-agent', [values], args);
+    const slices = { group: 'discovery.k8s.io', resource: 'endpointslices' };
+    for (const verb of ['list', 'watch']) {
+      expect(can(manifests, AGENT_SA, { ...slices, verb, namespace: 'cert-manager' }), verb).toBe(listed);
+      expect(can(manifests, AGENT_SA, { ...slices, verb }), `${verb} cluster-wide`).toBe(listed);
+    }
+    if (!args.includes('rbac.clusterAdmin=true')) {
+      for (const verb of ['create', 'patch', 'delete']) expect(can(manifests, AGENT_SA, { ...slices, verb, namespace: 'cert-manager' }), verb).toBe(false);
+    }
+  });
+
+  it.each([
     { values: 'agent-kube-nats', port: 4222, to: [{ ipBlock: { cidr: '198.51.100.0/28' } }], kubeApi: 443 },
     { values: 'agent-kube-grpc', port: 4001, to: [{ ipBlock: { cidr: '203.0.113.10/32' } }], kubeApi: 6443 },
   ])('lets egress reach the link of its transport, DNS and the API server ($values)', ({ values, port, to, kubeApi }) => {

@@ -110,6 +110,11 @@ describe('the Kubernetes driver applying a chart-like set of built-in kinds to t
       },
     ];
 
+    // The webhook's service has a ready endpoint (the test server runs no EndpointSlice controller).
+    await target.client.request('POST', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
+      body: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-1', labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.1.2.3'] }] },
+    });
+
     expect(await under.driver.apply(appSpec('chart', ns, manifests))).toEqual({ kind: 'done' });
 
     await eventually(() => expect(summary(under!.driver.status('chart'))).toBe('HEALTHY/SYNCED'), { timeoutMs: 10_000, intervalMs: 50 });

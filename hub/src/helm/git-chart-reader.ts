@@ -15,6 +15,9 @@ export interface GitChartFiles {
 
 export type GitChartRead = { readonly ok: true; readonly value: GitChartFiles } | { readonly ok: false; readonly code: string; readonly message: string };
 
+/** One file's text, or why it cannot be read (`code` is the issue code). */
+export type GitFileRead = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly code: string; readonly message: string };
+
 /**
  * Reads a chart directory of a Git repository through the hub's Git cache (so the FLOTILLA_GIT_* access
  * rules apply): resolves the revision to a commit, takes the regular files under `path` (symlinks and
@@ -51,5 +54,27 @@ export class GitChartReader {
     const chart = checkGitChart(files, dir);
     if (!chart.ok) return chart;
     return { ok: true, value: { commit: tree.commit, name: chart.name, version: chart.version, digest: `sha256:${hash.digest('hex')}`, files } };
+  }
+
+  /**
+   * A values file elsewhere in the repository than the chart (`path` relative to its root, as
+   * placeGitValueFile returns it), read at `commit`, the chart's own, so the pin covers it too. A path
+   * that is not a regular file at that commit is `HELM_VALUE_FILE_NOT_FOUND`; over `maxBytes`,
+   * `HELM_VALUE_FILE_TOO_LARGE`. Messages name the path in the repository, never the repository's URL.
+   */
+  async readValueFile(repoURL: string, commit: string, path: string, maxBytes: number): Promise<GitFileRead> {
+    const listed = await this.git.read({ trees: new Map(), files: new Map() }, [{ kind: 'tree', repoURL, revision: commit }]);
+    const tree = listed.trees.get(gitSourceKey(repoURL, commit));
+    if (tree === undefined) return { ok: false, code: 'GIT_UNAVAILABLE', message: `commit ${commit.slice(0, 12)} could not be read.` };
+    if (isGitFailure(tree)) return { ok: false, code: tree.code ?? 'GIT_UNAVAILABLE', message: tree.error };
+    const size = tree.files.get(path);
+    if (size === undefined) return { ok: false, code: 'HELM_VALUE_FILE_NOT_FOUND', message: `values file ${path.slice(0, 200)} is not a file of the repository at ${tree.commit.slice(0, 12)}.` };
+    if (size > maxBytes) {
+      return { ok: false, code: 'HELM_VALUE_FILE_TOO_LARGE', message: `values file ${path.slice(0, 200)} holds ${size} bytes at ${tree.commit.slice(0, 12)}; a values file is at most ${maxBytes} bytes (FLOTILLA_HELM_MAX_CHART_MB).` };
+    }
+    const read = await this.git.read(listed, [{ kind: 'file', repoURL, commit: tree.commit, path }]);
+    const text = read.files.get(gitFileKey(tree.commit, path));
+    if (text === undefined) return { ok: false, code: 'GIT_UNAVAILABLE', message: `${path.slice(0, 200)} could not be read at ${tree.commit.slice(0, 12)}.` };
+    return { ok: true, value: text };
   }
 }

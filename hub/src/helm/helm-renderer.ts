@@ -10,6 +10,7 @@ import type { HelmConfig } from '../config/helm-config';
 import { helmTemplateArgs, readHelmOutput } from '../core/helm/helm-output';
 import type { DroppedHook } from '../core/helm/helm-hooks';
 import type { HelmSourceSpec, KubeCapabilities, ResolvedChart } from '../core/helm/helm-source';
+import { placeGitValueFile } from '../core/helm/git-chart';
 import { resolveChartVersion } from '../core/helm/resolve-version';
 import type { GitChartReader } from './git-chart-reader';
 import { HelmCommandError, runHelm } from './helm-command';
@@ -54,6 +55,7 @@ export class HelmRenderer {
   private readonly repositories: HelmRepositories;
   private readonly charts = new Map<string, string>();
   private readonly renders: LRUCache<string, HelmRendered> | undefined;
+  private readonly rendering = new Map<string, Promise<HelmResult<HelmRendered>>>();
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -97,25 +99,59 @@ export class HelmRenderer {
 
   /** `helm template` of a pinned chart for one App. */
   async render(chart: ResolvedChart, request: HelmRenderRequest): Promise<HelmResult<HelmRendered>> {
+    // A Git chart's digest covers its directory only: the commit pins the values files read from elsewhere in the repository.
     const key = createHash('sha256')
-      .update(canonicalJson({ digest: chart.digest, ...request, capabilities: { kubeVersion: request.capabilities?.kubeVersion ?? null, apiVersions: [...(request.capabilities?.apiVersions ?? [])].sort() } }))
+      .update(
+        canonicalJson({
+          digest: chart.digest,
+          commit: chart.commit ?? null,
+          ...request,
+          capabilities: { kubeVersion: request.capabilities?.kubeVersion ?? null, apiVersions: [...(request.capabilities?.apiVersions ?? [])].sort() },
+        }),
+      )
       .digest('hex');
     const cached = this.renders?.get(key);
     if (cached) return { ok: true, value: cached };
+    // The same render asked for twice at once (two clusters with the same values and capabilities) runs
+    // once: it also shares the files it writes under its key, which the first to finish would remove.
+    const running = this.rendering.get(key);
+    if (running) return running;
+    const rendering = this.renderOnce(key, chart, request).finally(() => this.rendering.delete(key));
+    this.rendering.set(key, rendering);
+    return rendering;
+  }
+
+  private async renderOnce(key: string, chart: ResolvedChart, request: HelmRenderRequest): Promise<HelmResult<HelmRendered>> {
     const chartDir = await this.chartDir(chart);
     if (!chartDir.ok) return chartDir;
     const files: string[] = [];
-    for (const file of request.valueFiles) {
-      const path = normalize(file);
-      const inside = !isAbsolute(path) && path !== '..' && !path.startsWith(`..${sep}`) ? join(chartDir.value, path) : undefined;
-      if (inside === undefined || !existsSync(inside) || !realpathSync(inside).startsWith(realpathSync(chartDir.value) + sep)) {
-        return fail('HELM_VALUE_FILE_NOT_FOUND', `values file "${file.slice(0, 200)}" is not in chart ${chart.chart} ${chart.version}.`);
-      }
-      files.push(inside);
-    }
+    const written: string[] = [];
     const valuesFile = join(this.home, 'values', `${key}.json`);
-    writeFileSync(valuesFile, JSON.stringify(request.values), { mode: 0o600 });
     try {
+      for (const [index, file] of request.valueFiles.entries()) {
+        let inChart = file;
+        if (chart.commit !== undefined) {
+          const placed = placeGitValueFile(chart.path ?? '.', file);
+          if (!placed.ok) return fail(placed.code, placed.message);
+          if (placed.where === 'repository') {
+            const read = await this.gitValueFile(chart, placed.path);
+            if (!read.ok) return fail(read.code, `${read.message.replace(/\.$/, '')} (values file "${file.slice(0, 200)}" of chart ${chart.chart} ${chart.version}).`);
+            const target = join(this.home, 'values', `${key}-${index}.yaml`);
+            written.push(target);
+            writeFileSync(target, read.value, { mode: 0o600 });
+            files.push(target);
+            continue;
+          }
+          inChart = placed.path;
+        }
+        const path = normalize(inChart);
+        const inside = !isAbsolute(path) && path !== '..' && !path.startsWith(`..${sep}`) ? join(chartDir.value, path) : undefined;
+        if (inside === undefined || !existsSync(inside) || !realpathSync(inside).startsWith(realpathSync(chartDir.value) + sep)) {
+          return fail('HELM_VALUE_FILE_NOT_FOUND', `values file "${file.slice(0, 200)}" is not in chart ${chart.chart} ${chart.version}.`);
+        }
+        files.push(inside);
+      }
+      writeFileSync(valuesFile, JSON.stringify(request.values), { mode: 0o600 });
       const args = helmTemplateArgs(chartDir.value, {
         releaseName: request.releaseName,
         namespace: request.namespace,
@@ -134,7 +170,7 @@ export class HelmRenderer {
       if (error instanceof HelmCommandError) return fail('HELM_TEMPLATE_FAILED', `chart ${chart.chart} ${chart.version}: ${error.message}`);
       throw error;
     } finally {
-      rmSync(valuesFile, { force: true });
+      for (const file of [valuesFile, ...written]) rmSync(file, { force: true });
     }
   }
 
@@ -238,6 +274,12 @@ export class HelmRenderer {
       this.charts.set(digest, chartDir);
     }
     return { ok: true, value: { repoURL: source.repoURL, chart: name, version, digest, path, revision, commit } };
+  }
+
+  /** A values file of a Git chart's repository outside its directory, at the chart's commit. */
+  private async gitValueFile(chart: ResolvedChart, path: string): Promise<HelmResult<string>> {
+    if (this.gitCharts === undefined || chart.commit === undefined) return fail('HELM_SOURCE_UNSUPPORTED', 'charts from Git repositories are not available on this hub.');
+    return this.gitCharts.readValueFile(chart.repoURL, chart.commit, path, this.config.maxChartBytes);
   }
 
   /** Unpacks a pulled chart under its digest, once. */

@@ -11,6 +11,40 @@ export interface RelatedObjects {
   readyEndpoints(namespace: string, name: string): number | undefined;
 }
 
+/** A Service a webhook calls. */
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+// A Service's name is a DNS-1035 label and a namespace a DNS-1123 label; anything else cannot name a
+// Service (the API server refuses such a webhook configuration) and must not reach a label selector.
+const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * The Services the webhooks of a Mutating/ValidatingWebhookConfiguration call
+ * (`webhooks[].clientConfig.service`), without duplicates, sorted by namespace then name. Webhooks called
+ * by `url`, and references that are not valid names, are left out. Any other object yields none.
+ */
+export function webhookServicesOf(object: LiveObject): ServiceRef[] {
+  const apiVersion = textOf(object['apiVersion']) ?? '';
+  const kind = textOf(object['kind']);
+  if (!apiVersion.startsWith('admissionregistration.k8s.io/') || (kind !== 'MutatingWebhookConfiguration' && kind !== 'ValidatingWebhookConfiguration')) return [];
+  const services = new Map<string, ServiceRef>();
+  for (const webhook of listOf(object['webhooks'])) {
+    const namespace = textOf(field(webhook, 'clientConfig', 'service', 'namespace'));
+    const name = textOf(field(webhook, 'clientConfig', 'service', 'name'));
+    if (namespace === undefined || name === undefined || !NAMESPACE_NAME.test(namespace) || !SERVICE_NAME.test(name)) continue;
+    services.set(`${namespace}/${name}`, { namespace, name });
+  }
+  return [...services.values()].sort((a, b) => (a.namespace === b.namespace ? compareText(a.name, b.name) : compareText(a.namespace, b.namespace)));
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Ready addresses among EndpointSlices (`discovery.k8s.io/v1`, `conditions.ready` absent counts as ready) and Endpoints (`subsets[].addresses`). */
 export function countReadyEndpoints(objects: readonly LiveObject[]): number {
   let ready = 0;

@@ -1,5 +1,5 @@
 import { Health, LIMITS, SyncStatus } from '@flotilla/proto';
-import { aggregateHealth, compareResources, judgeResource, type ReportInput, type ResourceHealth } from '../health/index.js';
+import { aggregateHealth, compareResources, judgeResource, type RelatedObjects, type ReportInput, type ResourceHealth } from '../health/index.js';
 import type { KubeObject, ObjectRef } from './object-ref.js';
 
 /**
@@ -47,6 +47,8 @@ export interface AppStatusInput {
   /** A note added to the message (e.g. objects kept by the sync mode). */
   readonly note?: string;
   readonly nowMs: number;
+  /** What the rules may know besides each object (a webhook's service endpoints); absent: nothing. */
+  readonly related?: RelatedObjects;
 }
 
 /**
@@ -58,7 +60,7 @@ export interface AppStatusInput {
  * for the report to derive from the resources.
  */
 export function buildAppStatus(input: AppStatusInput): ReportInput {
-  const resources = input.objects.map((object) => resourceOf(object, input.nowMs)).sort(compareResources);
+  const resources = input.objects.map((object) => resourceOf(object, input.nowMs, input.related)).sort(compareResources);
   const outOfSync = resources.some((resource) => resource.drifted || resource.health === Health.MISSING);
   let health = aggregateHealth(resources.map((resource) => resource.health));
   let syncStatus: SyncStatus;
@@ -95,7 +97,7 @@ export function buildAppStatus(input: AppStatusInput): ReportInput {
   };
 }
 
-function resourceOf(object: ObjectObservation, nowMs: number): ResourceHealth {
+function resourceOf(object: ObjectObservation, nowMs: number, related: RelatedObjects | undefined): ResourceHealth {
   const base = { apiVersion: object.ref.apiVersion, kind: object.ref.kind, namespace: object.ref.namespace, name: object.ref.name };
   const driftedFields = [...(object.driftedFields ?? [])].sort().slice(0, LIMITS.maxDriftedFields);
   const drifted = object.driftedFields !== undefined && (object.driftedFields.length > 0 || object.driftNote !== undefined);
@@ -113,7 +115,7 @@ function resourceOf(object: ObjectObservation, nowMs: number): ResourceHealth {
       return { ...base, health: Health.PROGRESSING, message: 'not applied yet', drifted: false };
     case 'applied': {
       if (object.live === undefined) return withDrift(Health.MISSING, 'not found in the cluster');
-      const judgement = judgeResource(object.live, nowMs);
+      const judgement = judgeResource(object.live, nowMs, related);
       return withDrift(judgement.health, judgement.message);
     }
   }

@@ -1,4 +1,5 @@
 import { DriftPolicy, SyncMode } from '@flotilla/proto';
+import { webhookServicesOf } from '../../core/health/index.js';
 import { applyPhase, orderForApply } from '../../core/kube/apply-order.js';
 import { kindScopeKey, prepareObjects, summarizeProblems, type DesiredObject } from '../../core/kube/desired-objects.js';
 import { conflictsOfStatus, describeConflicts } from '../../core/kube/field-owners.js';
@@ -87,6 +88,8 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
   app.phase = { kind: 'applying' };
   app.complete = false;
   app.note = '';
+  // Listed while the rest applies, so the webhooks are judged by their services' endpoints by the end.
+  ensureEndpointWatches(ctx, app);
   ctx.publish(app);
 
   // Under heal the declared fields win over hand edits, on apply as on heal (a heal is a forced apply):
@@ -272,6 +275,15 @@ export function ensureWatches(ctx: DriverContext, app: TrackedApp): void {
   }
   for (const { type, namespaces } of byType.values()) ctx.watches.ensure(app.spec.appName, type, namespaces);
   ctx.watches.release(app.spec.appName, new Set(byType.keys()));
+}
+
+/** Watches the endpoints of the Services the App's webhook configurations call (and no others). */
+function ensureEndpointWatches(ctx: DriverContext, app: TrackedApp): void {
+  const services = new Map<string, { namespace: string; name: string }>();
+  for (const tracked of app.objects.values()) {
+    for (const service of webhookServicesOf(tracked.desired.body)) services.set(`${service.namespace}/${service.name}`, service);
+  }
+  ctx.endpoints.ensure(app.spec.appName, [...services.values()]);
 }
 
 async function prune(

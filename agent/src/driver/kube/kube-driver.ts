@@ -10,6 +10,7 @@ import { applyRevision, removeApp } from './apply-revision.js';
 import { discoverCapabilities } from './capabilities.js';
 import { Discovery, type ResourceType } from './discovery.js';
 import { cancelDriftWork, newerObject, observeLive } from './drift.js';
+import { EndpointWatches } from './endpoint-watches.js';
 import { KubeInventory } from './inventory.js';
 import { messageOf, type KubeClient } from './kube-client.js';
 import type { WatchChange, WatchStats } from './resource-watch.js';
@@ -41,6 +42,7 @@ export class KubeDriver implements ClusterDriver {
   readonly #apps = new Map<string, TrackedApp>();
   readonly #listeners = new Set<StatusListener>();
   readonly #watches: WatchSet;
+  readonly #endpoints: EndpointWatches;
   readonly #context: DriverContext;
   #healthTimer: Timer | undefined;
   #closed = false;
@@ -56,10 +58,21 @@ export class KubeDriver implements ClusterDriver {
       tuning: this.#tuning.watch,
       onChange: (type, change) => this.#onWatchChange(type, change),
     });
+    this.#endpoints = new EndpointWatches({
+      client: options.client,
+      clock: options.clock,
+      random01: options.random01,
+      log: options.log.child({ component: 'endpoint-watch' }),
+      tuning: this.#tuning.watch,
+      onChange: (service) => {
+        for (const app of this.#apps.values()) if (this.#endpoints.isWatchedFor(app.spec.appName, service)) this.#publish(app);
+      },
+    });
     this.#context = {
       client: options.client,
       discovery: new Discovery(options.client, options.clock, this.#tuning.discoveryRefreshMs),
       watches: this.#watches,
+      endpoints: this.#endpoints,
       inventory,
       clock: options.clock,
       random01: options.random01,
@@ -118,6 +131,7 @@ export class KubeDriver implements ClusterDriver {
       if (result.kind !== 'failed') {
         this.#apps.delete(appName);
         this.#watches.release(appName);
+        this.#endpoints.release(appName);
         this.#options.log.info(options.preserveResources ? 'released App, objects preserved' : 'removed App', { app: appName });
       }
       return result;
@@ -140,6 +154,11 @@ export class KubeDriver implements ClusterDriver {
     return this.#watches.stats();
   }
 
+  /** The Services whose EndpointSlices are watched for webhook health, as `namespace/name` (for tests and diagnostics). */
+  endpointWatches(): string[] {
+    return this.#endpoints.watched();
+  }
+
   /** The cluster's version and served API resources, from discovery (see discoverCapabilities). */
   capabilities(): Promise<DriverCapabilities> {
     return discoverCapabilities(this.#options.client);
@@ -150,7 +169,7 @@ export class KubeDriver implements ClusterDriver {
     this.#closed = true;
     this.#healthTimer?.cancel();
     for (const app of this.#apps.values()) cancelDriftWork(app);
-    await this.#watches.stop();
+    await Promise.all([this.#watches.stop(), this.#endpoints.stop()]);
     if (this.#options.closeClient !== false) this.#options.client.close();
     this.#listeners.clear();
   }
@@ -217,6 +236,7 @@ export class KubeDriver implements ClusterDriver {
       objects,
       note,
       nowMs: this.#options.clock.now(),
+      related: this.#endpoints,
     });
     const fingerprint = fingerprintOf(status);
     if (fingerprint === app.fingerprint) return;

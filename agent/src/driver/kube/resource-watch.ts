@@ -51,6 +51,8 @@ export interface ResourceWatchOptions {
   readonly onChange: (change: WatchChange) => void;
   /** Called when listing is forbidden (RBAC): the owner may switch to per-namespace watches. */
   readonly onForbidden?: () => void;
+  /** Called after each complete list, after its changes (an empty list emits none, and still syncs). */
+  readonly onSynced?: () => void;
 }
 
 /** Counters for tests and logs. */
@@ -139,6 +141,8 @@ export class ResourceWatch {
           this.stats.goneRelists += 1;
           this.#resourceVersion = undefined;
         } else if (error instanceof KubeApiError && error.status === 403) {
+          // What was listed may no longer be ours to see: list again once allowed.
+          this.#resourceVersion = undefined;
           this.#options.onForbidden?.();
         }
         log.warn('watch failed; retrying', { resource: this.#describe(), error: messageOf(error), attempt: attempt + 1 });
@@ -186,6 +190,7 @@ export class ResourceWatch {
     for (const [key, object] of seen) {
       if (versionOf(previous.get(key)) !== versionOf(object)) this.#emit({ type: 'upsert', object });
     }
+    if (this.#options.onSynced !== undefined) this.#notify(this.#options.onSynced);
   }
 
   async #watchOnce(): Promise<WatchOutcome> {
@@ -255,8 +260,12 @@ export class ResourceWatch {
   }
 
   #emit(change: WatchChange): void {
+    this.#notify(() => this.#options.onChange(change));
+  }
+
+  #notify(listener: () => void): void {
     try {
-      this.#options.onChange(change);
+      listener();
     } catch (error) {
       this.#options.log.error('watch listener failed', { resource: this.#describe(), error: messageOf(error) });
     }

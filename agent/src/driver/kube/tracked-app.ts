@@ -8,6 +8,7 @@ import type { KubeObject } from '../../core/kube/object-ref.js';
 import type { Logger } from '../../log.js';
 import type { AppSpec, AppStatus } from '../cluster-driver.js';
 import type { Discovery, ResourceType } from './discovery.js';
+import type { EndpointWatches } from './endpoint-watches.js';
 import type { KubeInventory } from './inventory.js';
 import type { KubeClient } from './kube-client.js';
 import { DEFAULT_WATCH_TUNING, type WatchTuning } from './resource-watch.js';
@@ -114,6 +115,8 @@ export interface DriverContext {
   readonly client: KubeClient;
   readonly discovery: Discovery;
   readonly watches: WatchSet;
+  /** Ready endpoints of the Services the Apps' webhook configurations call. */
+  readonly endpoints: EndpointWatches;
   readonly inventory: KubeInventory;
   readonly clock: Clock;
   readonly random01: () => number;

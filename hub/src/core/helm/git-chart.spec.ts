@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkGitChart, normaliseChartPath } from './git-chart';
+import { checkGitChart, normaliseChartPath, placeGitValueFile } from './git-chart';
 
 const files = (entries: Record<string, string>) => new Map(Object.entries(entries));
 
@@ -35,5 +35,34 @@ describe('normaliseChartPath', () => {
     ['/etc', undefined],
   ])('reads %j as %j', (input, expected) => {
     expect(normaliseChartPath(input)).toBe(expected);
+  });
+});
+
+describe('placeGitValueFile', () => {
+  it.each([
+    ['a file inside the chart', 'charts/web', 'values-prod.yaml', { ok: true, where: 'chart', path: 'values-prod.yaml' }],
+    ['a file in a folder of the chart', 'charts/web', './env/prod.yaml', { ok: true, where: 'chart', path: 'env/prod.yaml' }],
+    ['a path that leaves the chart and comes back into it', 'charts/web', '../web/values.yaml', { ok: true, where: 'chart', path: 'values.yaml' }],
+    ['a file elsewhere in the repository, relative to the chart', 'charts/web', '../../envs/prod/values.yaml', { ok: true, where: 'repository', path: 'envs/prod/values.yaml' }],
+    ['a sibling chart\'s file', 'charts/web', '../webber/values.yaml', { ok: true, where: 'repository', path: 'charts/webber/values.yaml' }],
+    ['an absolute path, relative to the repository root', 'charts/web', '/envs/prod/values.yaml', { ok: true, where: 'repository', path: 'envs/prod/values.yaml' }],
+    ['an absolute path into the chart', 'charts/web', '/charts/web/values-prod.yaml', { ok: true, where: 'chart', path: 'values-prod.yaml' }],
+    ['any file of a chart at the repository root', '.', 'envs/prod.yaml', { ok: true, where: 'chart', path: 'envs/prod.yaml' }],
+  ])('places %s', (_case, chartPath, file, expected) => {
+    expect(placeGitValueFile(chartPath, file)).toEqual(expected);
+  });
+
+  it.each([
+    ['a path leaving the repository from the chart', 'charts/web', '../../../etc/passwd', 'HELM_VALUE_FILE_OUTSIDE_REPOSITORY'],
+    ['a path leaving the repository from its root', '.', '../values.yaml', 'HELM_VALUE_FILE_OUTSIDE_REPOSITORY'],
+    ['an absolute path leaving the repository', 'charts/web', '/../values.yaml', 'HELM_VALUE_FILE_OUTSIDE_REPOSITORY'],
+    ['a path that leaves and comes back', 'charts/web', '../../../charts-repo/values.yaml', 'HELM_VALUE_FILE_OUTSIDE_REPOSITORY'],
+    ['an empty path', 'charts/web', ' ', 'HELM_VALUE_FILE_INVALID'],
+    ['backslashes', 'charts/web', '..\\..\\values.yaml', 'HELM_VALUE_FILE_INVALID'],
+    ['the repository root itself', 'charts/web', '../..', 'HELM_VALUE_FILE_INVALID'],
+  ])('refuses %s', (_case, chartPath, file, code) => {
+    const placed = placeGitValueFile(chartPath, file);
+    expect(placed).toMatchObject({ ok: false, code });
+    expect((placed as { message: string }).message).toContain(file.trim() === '' ? 'values file' : file.slice(0, 20));
   });
 });

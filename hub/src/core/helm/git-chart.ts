@@ -48,3 +48,46 @@ export function checkGitChart(files: ReadonlyMap<string, string>, where: string)
   }
   return { ok: true, name, version };
 }
+
+/** Where one `valueFiles` entry of a chart from Git is, or why it cannot be read (`code` is the issue code). */
+export type GitValueFilePlace =
+  /** Inside the chart directory: `path` is relative to it. */
+  | { readonly ok: true; readonly where: 'chart'; readonly path: string }
+  /** Elsewhere in the repository: `path` is relative to the repository's root. */
+  | { readonly ok: true; readonly where: 'repository'; readonly path: string }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/**
+ * Places a `valueFiles` entry of a chart read from Git, as Argo CD does: a relative path is relative to
+ * the chart's directory `chartPath` (as {@link normaliseChartPath} returns it) and may leave it
+ * (`../../envs/prod/values.yaml`), an absolute path (`/envs/prod/values.yaml`) is relative to the
+ * repository's root; neither may leave the repository (`HELM_VALUE_FILE_OUTSIDE_REPOSITORY`). Empty
+ * paths, backslashes and NUL are refused (`HELM_VALUE_FILE_INVALID`). Whether the file exists is not
+ * decided here.
+ */
+export function placeGitValueFile(chartPath: string, file: string): GitValueFilePlace {
+  const shown = file.slice(0, 200);
+  if (file.trim() === '' || file.includes('\\') || file.includes('\0')) {
+    return { ok: false, code: 'HELM_VALUE_FILE_INVALID', message: `values file "${shown}" must be a path with "/" separators.` };
+  }
+  const chart = chartPath === '.' ? [] : chartPath.split('/');
+  const segments: string[] = file.startsWith('/') ? [] : [...chart];
+  for (const part of file.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (segments.length === 0) {
+        return {
+          ok: false,
+          code: 'HELM_VALUE_FILE_OUTSIDE_REPOSITORY',
+          message: `values file "${shown}" leaves the repository; valueFiles of a chart from Git are relative to its path (${chartPath}), or to the repository's root when they start with "/".`,
+        };
+      }
+      segments.pop();
+      continue;
+    }
+    segments.push(part);
+  }
+  if (segments.length === 0) return { ok: false, code: 'HELM_VALUE_FILE_INVALID', message: `values file "${shown}" names a directory, not a file.` };
+  const inChart = chart.length === 0 || (segments.length > chart.length && chart.every((part, index) => segments[index] === part));
+  return inChart ? { ok: true, where: 'chart', path: segments.slice(chart.length).join('/') } : { ok: true, where: 'repository', path: segments.join('/') };
+}
