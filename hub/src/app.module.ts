@@ -12,6 +12,10 @@ import { DesiredStateService } from './agent-link/desired-state.service';
 import { OutboxRelay } from './agent-link/outbox-relay.service';
 import { APP_SET_PROVIDERS } from './app-sets/app-set-providers';
 import { AppSetsService } from './app-sets/app-sets.service';
+import { GitSourcesService } from './git-sources/git-sources.service';
+import { AppSetSourceResolver, GitSourcesResolver } from './git-sources/git-sources.resolver';
+import { GIT_PUSH_TARGETS } from './git-sources/push-targets';
+import { GitWebhookModule } from './git-sources/git-webhook.module';
 import { Clock } from './clock';
 import { AgentCredentialCheck } from './agent-link/agent-credential-check.service';
 import { AgentCredentials } from './clusters/agent-credentials.service';
@@ -37,6 +41,9 @@ import { ProjectsService } from './projects/projects.service';
 import { ReportsService } from './reports/reports.service';
 import { RolloutEngine } from './rollouts/rollout-engine.service';
 import { RolloutsService } from './rollouts/rollouts.service';
+import { AutoTriggerHook } from './rollouts/auto-trigger-hook';
+import { AutoTriggerService } from './rollouts/auto-trigger.service';
+import { AppSetRolloutStatus } from './rollouts/app-set-rollout-status.service';
 import { AgentCertificates } from './trust/agent-certificates.service';
 import { AgentLinkCa } from './trust/agent-link-ca.service';
 
@@ -61,7 +68,11 @@ export class AppModule {
     const limits = new GraphqlLimits(config.graphqlLimits);
     return {
       module: AppModule,
+      // Global, exporting what the Git webhook module needs from the application (it is imported below).
+      global: true,
+      exports: [GIT_PUSH_TARGETS, AuditService, Metrics, Clock],
       imports: [
+        GitWebhookModule.forRoot(config.gitWebhook),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, poolSize)),
         GraphQLModule.forRoot<MercuriusDriverConfig>({
           driver: MercuriusDriver,
@@ -96,6 +107,9 @@ export class AppModule {
         ...APP_SET_PROVIDERS,
         RolloutsService,
         RolloutEngine,
+        AutoTriggerHook,
+        AutoTriggerService,
+        AppSetRolloutStatus,
         ReportsService,
         AppViewsService,
         AgentLinkCa,
@@ -107,6 +121,10 @@ export class AppModule {
         OutboxRelay,
         AgentLinkServer,
         ...AGENT_LINK_PROVIDERS,
+        GitSourcesService,
+        { provide: GIT_PUSH_TARGETS, useExisting: GitSourcesService },
+        GitSourcesResolver,
+        AppSetSourceResolver,
         ...RESOLVERS,
         ...SCALARS,
       ],

@@ -31,6 +31,19 @@ export class AppSetRevisionEntity {
   @Column({ type: 'text', default: '' })
   message: string;
 
+  /** The Git commit the document was read from (a Git source's sync); null for the API. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  commitSha: string | null;
+
+  @Column({ type: 'varchar', length: 256, nullable: true })
+  commitAuthor: string | null;
+
+  @Column({ type: 'varchar', length: 512, nullable: true })
+  commitSubject: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  commitTime: Date | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

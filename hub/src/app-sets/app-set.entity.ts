@@ -22,6 +22,15 @@ export class AppSetEntity {
   @Column({ type: 'text', default: '' })
   condition: string;
 
+  /** The Git source that owns the AppSet (changed through its repository only); null: managed through the API. */
+  @Index()
+  @Column({ type: 'uuid', nullable: true })
+  sourceId: string | null;
+
+  /** When the AppSet was removed (from its Git source's repository, or with its source): its Apps are staged for removal. */
+  @Column({ type: 'timestamptz', nullable: true })
+  removedAt: Date | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

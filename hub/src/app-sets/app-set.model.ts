@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType } from '@nestjs/graphql';
 import { IssueModel } from '../graphql/issue.model';
+import { RevisionCommitModel } from '../git-sources/git-source.model';
 import { AppExplainModel } from './app-explain.model';
 import type { AppSetEntity } from './app-set.entity';
 
@@ -17,6 +18,9 @@ export class AppSetModel {
   @Field({ description: "Why the AppSet is not in sync with its clusters (e.g. the deletion breaker tripped); '' when fine." })
   condition: string;
 
+  @Field(() => String, { nullable: true, description: 'The Git source that manages the AppSet (it is then read-only through the API); null when the API manages it.' })
+  source: string | null;
+
   @Field()
   createdAt: Date;
 
@@ -26,6 +30,9 @@ export class AppSetModel {
   /** Internal id, used by field resolvers; not exposed. */
   id: string;
 
+  /** Internal: the owning Git source's id (the `source` field resolves its name). */
+  sourceId: string | null;
+
   static from(entity: AppSetEntity): AppSetModel {
     return Object.assign(new AppSetModel(), {
       id: entity.id,
@@ -33,6 +40,8 @@ export class AppSetModel {
       project: entity.project,
       revision: entity.currentRevision,
       condition: entity.condition,
+      source: null,
+      sourceId: entity.sourceId,
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,
     });
@@ -52,6 +61,9 @@ export class AppSetRevisionModel {
 
   @Field()
   message: string;
+
+  @Field(() => RevisionCommitModel, { nullable: true, description: 'The Git commit the revision was read from; null when it came through the API.' })
+  commit: RevisionCommitModel | null;
 
   @Field()
   createdAt: Date;

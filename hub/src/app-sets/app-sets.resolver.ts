@@ -16,6 +16,7 @@ import type { Principal } from '../core/auth/principal';
 import { DEFAULT_PROJECT } from '../core/projects/project-rule';
 import { parseAppSet } from '../core/app-set/parse-app-set';
 import { SecretRedaction } from '../secrets/secret-redaction';
+import { RevisionCommitModel } from '../git-sources/git-source.model';
 
 
 /** AppSet names are unique per project; a caller that sees two AppSets of one name names the project. */
@@ -109,7 +110,7 @@ export class AppSetsResolver {
   @ResolveField(() => [AppSetRevisionModel], { description: 'Revisions, newest first; secret values in their documents redacted.' })
   async revisions(@Parent() appSet: AppSetModel, @Args() page: PageArgs): Promise<AppSetRevisionModel[]> {
     const { first, offset } = checkPage(page);
-    return (await this.appSetService.revisions(appSet.id, first, offset)).map((r) => ({ ...r, yaml: stringify(this.redaction.document(r.document)) }));
+    return (await this.appSetService.revisions(appSet.id, first, offset)).map((r) => ({ ...r, commit: RevisionCommitModel.of(r), yaml: stringify(this.redaction.document(r.document)) }));
   }
 
   @Query(() => String, { description: 'Unified diff between two revisions of an AppSet document, as YAML; secret values redacted.' })

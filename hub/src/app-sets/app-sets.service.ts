@@ -2,10 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { canonicalJson, sha256Hex } from '@flotilla/proto';
 import { createTwoFilesPatch } from 'diff';
 import { DataSource, In, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { stringify } from 'yaml';
 import { ClustersService } from '../clusters/clusters.service';
-import { ClusterEntity } from '../clusters/cluster.entity';
 import type { AppSetDocument } from '../core/app-set/app-set-spec';
 import { parseAppSet } from '../core/app-set/parse-app-set';
 import type { AppExplain } from '../core/expand-app-set';
@@ -14,16 +12,17 @@ import type { ClusterSnapshot } from '../core/generators/param-set';
 import { issue, type Issue } from '../core/issues';
 import { checkDeletionBreaker } from '../core/safety/deletion-breaker';
 import type { AppSetPreview } from '../core/preview/preview-app-set';
-import type { PackedApp, StagedManifests } from '../render-pool/render-task';
+import type { StagedManifests } from '../render-pool/render-task';
 import { requireOperator } from '../auth/require';
 import { canRead, readableProjects, type Principal } from '../core/auth/principal';
 import { DEFAULT_PROJECT } from '../core/projects/project-rule';
 import { FlotillaError } from '../errors';
 import { AppSetExpander, type ResolvedExpansion } from './app-set-expander';
+import { AutoTriggerHook } from '../rollouts/auto-trigger-hook';
 import { AppSetRevisionEntity } from './app-set-revision.entity';
 import { AppSetEntity } from './app-set.entity';
-import { AppEntity } from './app.entity';
-import { bundleColumns, decodeBundles, storeBundles, type StoredBundleColumns } from './manifest-bundles';
+import { stageApps, type StageOutcome } from './app-set-staging';
+import { bundleColumns, decodeBundles, type StoredBundleColumns } from './manifest-bundles';
 
 export interface ApplyAppSetOutcome {
   readonly appSet: AppSetEntity | null;
@@ -32,15 +31,39 @@ export interface ApplyAppSetOutcome {
   readonly changed: boolean;
 }
 
-const CHUNK = 500;
+/** The Git commit a revision was read from. */
+export interface RevisionCommit {
+  readonly sha: string;
+  readonly author: string;
+  readonly subject: string;
+  readonly time: Date;
+}
 
-/** Largest stored explain (canonical JSON, bytes); larger parameters are replaced by a note. */
-const MAX_EXPLAIN_BYTES = 64 * 1024;
+/** How {@link AppSetsService.applyDocuments} stores its revisions. */
+export interface ApplyDocumentsOptions {
+  /** The revisions' author (an actor: `token:ci`, `git:platform`). */
+  readonly author: string;
+  readonly message: string;
+  /** Stage even when the deletion breaker trips. */
+  readonly force: boolean;
+  /** The commit the documents were read from (a Git source's sync). */
+  readonly commit?: RevisionCommit;
+  /** The Git source that owns the AppSets from now on; undefined for the API (owner unchanged). */
+  readonly sourceId?: string;
+  /**
+   * Runs first inside the transaction, after the AppSets' locks are taken: returning false applies
+   * nothing (another replica already did). Runs again, as `after`, before the commit.
+   */
+  readonly within?: {
+    before?(tx: EntityManager): Promise<boolean>;
+    after?(tx: EntityManager, outcomes: readonly ApplyAppSetOutcome[]): Promise<void>;
+  };
+}
 
-/** What a staging wrote: refusals (conflicts, the deletion breaker), and whether any App's staged state changed. */
-interface StageOutcome {
-  readonly issues: Issue[];
-  readonly changed: boolean;
+/** The outcome of applying several documents as one change: all of them, or none (with every issue, per document). */
+export interface ApplyDocumentsOutcome {
+  readonly applied: boolean;
+  readonly outcomes: readonly ApplyAppSetOutcome[];
 }
 
 @Injectable()
@@ -49,12 +72,14 @@ export class AppSetsService {
     private readonly db: DataSource,
     private readonly clusters: ClustersService,
     private readonly expander: AppSetExpander,
+    private readonly autoTrigger: AutoTriggerHook,
   ) {}
 
   /**
    * Stores an AppSet document as a new immutable revision and stages its Apps on every target cluster.
    * All or nothing: a document or expansion with any issue stores and stages nothing. Staging sends
-   * nothing to clusters; a rollout releases what is staged.
+   * nothing to clusters; a rollout releases what is staged. An AppSet that a Git source owns is
+   * changed through its repository only (FAILED_PRECONDITION naming the source).
    */
   async apply(yaml: string, principal: Principal, message = '', force = false): Promise<ApplyAppSetOutcome> {
     const parsed = parseAppSet(yaml);
@@ -63,38 +88,101 @@ export class AppSetsService {
     const project = document.metadata.project ?? DEFAULT_PROJECT;
     const refused = this.checkProject(principal, project, 'change');
     if (refused) return { appSet: null, issues: [refused], changed: false };
-    const author = principal.actor;
-    const name = document.metadata.name;
-    const contentHash = sha256Hex(canonicalJson(document));
-    const unchanged = await this.currentIfSame(project, name, contentHash);
-    if (unchanged) return { appSet: unchanged, issues: [], changed: false };
-    // Git is read before the transaction: a fetch may take seconds and must not hold a connection and
-    // the AppSet's lock meanwhile. The expansion inside reuses these commits.
-    const git = await this.readGit(document);
-    const ahead = await this.expandAhead(document, git);
-    return this.db.transaction(async (tx) => {
-      // Serialise applies of one AppSet: lock its row (or the name, for a new AppSet).
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey(project, name)]);
-      let appSet = await tx.findOne(AppSetEntity, { where: { project, name } });
-      if (appSet) {
-        const current = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
-        if (current.contentHash === contentHash) return { appSet, issues: [], changed: false };
-      }
-      const { expansion } = await this.expandIn(tx, document, git, ahead);
-      if (expansion.issues.length > 0) return { appSet: null, issues: expansion.issues, changed: false };
-      const number = (appSet?.currentRevision ?? 0) + 1;
-      appSet = await tx.save(tx.create(AppSetEntity, { ...(appSet ?? { name, project }), currentRevision: number, condition: '' }));
-      await tx.save(Object.assign(new AppSetRevisionEntity(), { appSetId: appSet.id, number, document, contentHash, author, message }));
-      const staged = await this.stage(tx, appSet, number, expansion.apps, force);
-      if (staged.issues.length > 0) {
+    await this.refuseIfOwned(project, document.metadata.name);
+    const { outcomes } = await this.applyDocuments([document], { author: principal.actor, message, force });
+    return outcomes[0]!;
+  }
+
+  /** FAILED_PRECONDITION when a Git source owns the AppSet: its repository is where it changes. */
+  async refuseIfOwned(project: string, name: string): Promise<void> {
+    const rows: { source: string }[] = await this.db.query(
+      `SELECT g.name AS source FROM app_sets s JOIN git_sources g ON g.id = s.source_id WHERE s.project = $1 AND s.name = $2`,
+      [project, name],
+    );
+    const source = rows[0]?.source;
+    if (source !== undefined) {
+      throw new FlotillaError('FAILED_PRECONDITION', `AppSet "${name}" is managed by Git source "${source}": change it in the source's repository (or remove the source with keepAppSets: true to manage it here).`);
+    }
+  }
+
+  /**
+   * Applies several documents as one change: every document is parsed and expanded first (Git reads
+   * and renders outside the transaction), then all are stored and staged in one transaction. Any issue
+   * in any document applies none of them. Documents equal to their current revision store nothing.
+   */
+  async applyDocuments(documents: readonly AppSetDocument[], options: ApplyDocumentsOptions): Promise<ApplyDocumentsOutcome> {
+    const prepared: { document: AppSetDocument; project: string; name: string; contentHash: string; git: GitSnapshot; ahead: ExpandedAhead | undefined }[] = [];
+    for (const document of documents) {
+      const project = document.metadata.project ?? DEFAULT_PROJECT;
+      const name = document.metadata.name;
+      const contentHash = sha256Hex(canonicalJson(document));
+      const unchanged = await this.currentIfSame(project, name, contentHash, options.sourceId);
+      // Git is read before the transaction: a fetch may take seconds and must not hold a connection and
+      // the AppSet's lock meanwhile. The expansion inside reuses these commits.
+      const git = unchanged ? EMPTY_GIT_SNAPSHOT : await this.readGit(document);
+      const ahead = unchanged ? undefined : await this.expandAhead(document, git);
+      prepared.push({ document, project, name, contentHash, git, ahead });
+    }
+    return this.db
+      .transaction(async (tx): Promise<ApplyDocumentsOutcome> => {
+        // Serialise applies of one AppSet: lock its row (or the name, for a new AppSet); in name order, so two changes never deadlock.
+        for (const key of [...new Set(prepared.map((p) => lockKey(p.project, p.name)))].sort()) await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+        if (options.within?.before && !(await options.within.before(tx))) return { applied: false, outcomes: [] };
+        const outcomes: ApplyAppSetOutcome[] = [];
+        const refusedStaging = new Set<number>();
+        let failed = false;
+        for (const { document, project, name, contentHash, git, ahead } of prepared) {
+          let appSet = await tx.findOne(AppSetEntity, { where: { project, name } });
+          if (appSet) {
+            const current = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
+            if (current.contentHash === contentHash && appSet.removedAt === null && (options.sourceId === undefined || appSet.sourceId === options.sourceId)) {
+              outcomes.push({ appSet, issues: [], changed: false });
+              continue;
+            }
+          }
+          const { expansion } = await this.expandIn(tx, document, git, ahead);
+          if (expansion.issues.length > 0) {
+            failed = true;
+            outcomes.push({ appSet: null, issues: expansion.issues, changed: false });
+            continue;
+          }
+          const number = (appSet?.currentRevision ?? 0) + 1;
+          const owner = options.sourceId !== undefined ? { sourceId: options.sourceId } : {};
+          appSet = await tx.save(tx.create(AppSetEntity, { ...(appSet ?? { name, project }), ...owner, currentRevision: number, condition: '', removedAt: null }));
+          const commit = options.commit;
+          await tx.save(
+            Object.assign(new AppSetRevisionEntity(), {
+              appSetId: appSet.id,
+              number,
+              document,
+              contentHash,
+              author: options.author,
+              message: options.message,
+              ...(commit ? { commitSha: commit.sha, commitAuthor: commit.author, commitSubject: commit.subject, commitTime: commit.time } : {}),
+            }),
+          );
+          const staged = await stageApps(tx, appSet, number, expansion.apps, options.force);
+          if (staged.issues.length > 0) {
+            failed = true;
+            outcomes.push({ appSet: null, issues: staged.issues, changed: false });
+            refusedStaging.add(outcomes.length - 1);
+            continue;
+          }
+          outcomes.push({ appSet, issues: [], changed: true });
+        }
         // Roll the whole transaction back: nothing is half-applied.
-        throw new StagingConflict(staged.issues);
-      }
-      return { appSet, issues: [], changed: true };
-    }).catch((error: unknown) => {
-      if (!(error instanceof StagingConflict)) throw error;
-      return this.recordRefusal(project, name, error.issues);
-    });
+        if (failed) throw new DocumentsRefused(outcomes, refusedStaging);
+        await options.within?.after?.(tx, outcomes);
+        return { applied: true, outcomes };
+      })
+      .catch(async (error: unknown) => {
+        if (!(error instanceof DocumentsRefused)) throw error;
+        // A refused staging (a conflict, the deletion breaker) stays visible on an existing AppSet as its condition.
+        for (const i of error.refusedStaging) await this.recordRefusal(prepared[i]!.project, prepared[i]!.name, [...error.outcomes[i]!.issues]);
+        return { applied: false, outcomes: error.outcomes.map((o) => ({ appSet: null, issues: o.issues, changed: false })) };
+      })
+      // After the commit: new revisions whose strategy says trigger: auto start their rollouts.
+      .then((result) => this.autoTrigger.applied(result));
   }
 
   /**
@@ -162,9 +250,9 @@ export class AppSetsService {
   }
 
   /** The AppSet when `contentHash` is already its current revision (an unlocked read: apply re-checks under the lock). */
-  private async currentIfSame(project: string, name: string, contentHash: string): Promise<AppSetEntity | null> {
+  private async currentIfSame(project: string, name: string, contentHash: string, sourceId?: string): Promise<AppSetEntity | null> {
     const appSet = await this.db.getRepository(AppSetEntity).findOneBy({ project, name });
-    if (!appSet) return null;
+    if (!appSet || appSet.removedAt !== null || (sourceId !== undefined && appSet.sourceId !== sourceId)) return null;
     const current = await this.revision(appSet.id, appSet.currentRevision);
     return current?.contentHash === contentHash ? appSet : null;
   }
@@ -217,17 +305,19 @@ export class AppSetsService {
   private async restage(target: AppSetEntity, force: boolean): Promise<StageOutcome> {
     const latest = await this.db.getRepository(AppSetEntity).findOneBy({ id: target.id });
     const before = latest && (await this.revision(latest.id, latest.currentRevision));
-    if (!latest || !before) return { issues: [], changed: false };
+    // A removed AppSet stays removed: a cluster change must not bring its Apps back.
+    if (!latest || !before || latest.removedAt !== null) return { issues: [], changed: false };
     const git = await this.readGit(before.document);
     const ahead = { revision: before.number, ...(await this.expandAhead(before.document, git)) };
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey(latest.project, latest.name)]);
       const appSet = await tx.findOneOrFail(AppSetEntity, { where: { id: latest.id } });
+      if (appSet.removedAt !== null) return { issues: [], changed: false };
       const revision = await tx.findOneOrFail(AppSetRevisionEntity, { where: { appSetId: appSet.id, number: appSet.currentRevision } });
       const { expansion } = await this.expandIn(tx, revision.document, git, revision.number === ahead.revision ? ahead : undefined);
       // A failed re-expansion stages nothing: a transient problem (a Git read included) must never
       // remove Apps. Neither does a change that trips the deletion breaker: the AppSet records why.
-      const outcome = expansion.issues.length > 0 ? { issues: [...expansion.issues], changed: false } : await this.stage(tx, appSet, revision.number, expansion.apps, force);
+      const outcome = expansion.issues.length > 0 ? { issues: [...expansion.issues], changed: false } : await stageApps(tx, appSet, revision.number, expansion.apps, force);
       const condition = outcome.issues.map((p) => `${p.code}: ${p.message}`).join('\n').slice(0, 4000);
       if (condition !== appSet.condition) await tx.update(AppSetEntity, { id: appSet.id }, { condition });
       return outcome;
@@ -309,74 +399,6 @@ export class AppSetsService {
     return this.db.getRepository(AppSetRevisionEntity).findOne({ where: { appSetId, number } });
   }
 
-  /**
-   * Writes the staged half of every App row of `appSet`: rendered Apps are upserted, rows the
-   * expansion no longer produces are staged for removal (or deleted if they were never released).
-   * Returns conflicts with Apps of other AppSets (same name on the same cluster).
-   */
-  private async stage(tx: EntityManager, appSet: AppSetEntity, revision: number, apps: readonly PackedApp[], force: boolean): Promise<StageOutcome> {
-    const clusterIds = new Map((await tx.find(ClusterEntity, { select: { id: true, name: true } })).map((c) => [c.name, c.id]));
-    const existing = await tx.find(AppEntity, { where: { appSetId: appSet.id } });
-    const byKey = new Map(existing.map((a) => [`${a.clusterId}/${a.name}`, a]));
-    const conflicts = await this.findConflicts(tx, appSet, apps, clusterIds);
-    if (conflicts.length > 0) return { issues: conflicts, changed: false };
-
-    const wantedKeys = new Set(apps.map((a) => `${clusterIds.get(a.clusterName)}/${a.appName}`));
-    const live = existing.filter((a) => a.stagedRevision !== null);
-    const breaker = checkDeletionBreaker(live.length, live.filter((a) => !wantedKeys.has(`${a.clusterId}/${a.name}`)).length);
-    if (breaker && !force) return { issues: [breaker], changed: false };
-    const changed =
-      live.some((a) => !wantedKeys.has(`${a.clusterId}/${a.name}`)) || apps.some((a) => byKey.get(`${clusterIds.get(a.clusterName)}/${a.appName}`)?.stagedRevision !== a.revision);
-
-    for (let i = 0; i < apps.length; i += CHUNK) {
-      const chunk = apps.slice(i, i + CHUNK);
-      await storeBundles(tx, dedupeByRevision(chunk));
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .into(AppEntity)
-        .values(
-          chunk.map((a): QueryDeepPartialEntity<AppEntity> => ({
-            appSetId: appSet.id,
-            clusterId: clusterIds.get(a.clusterName)!,
-            name: a.appName,
-            stagedRevision: a.revision,
-            stagedNamespace: a.namespace,
-            stagedSyncPolicy: a.syncPolicy,
-            stagedFromRevision: revision,
-            // A JSON column: TypeORM's deep-partial typing cannot follow `unknown` parameter values.
-            stagedExplain: boundedExplain(a.explain) as QueryDeepPartialEntity<AppExplain>,
-          })),
-        )
-        .orUpdate(['staged_revision', 'staged_namespace', 'staged_sync_policy', 'staged_from_revision', 'staged_explain'], ['cluster_id', 'name'])
-        .execute();
-    }
-    const gone = [...byKey.entries()].filter(([key]) => !wantedKeys.has(key)).map(([, app]) => app);
-    const neverReleased = gone.filter((a) => a.releasedGeneration === null).map((a) => a.id);
-    const toRemove = gone.filter((a) => a.releasedGeneration !== null).map((a) => a.id);
-    for (let i = 0; i < neverReleased.length; i += CHUNK) await tx.delete(AppEntity, { id: In(neverReleased.slice(i, i + CHUNK)) });
-    for (let i = 0; i < toRemove.length; i += CHUNK) {
-      await tx.update(AppEntity, { id: In(toRemove.slice(i, i + CHUNK)) }, { stagedRevision: null, stagedSyncPolicy: null, stagedFromRevision: revision, stagedExplain: null });
-    }
-    return { issues: [], changed };
-  }
-
-  private async findConflicts(tx: EntityManager, appSet: AppSetEntity, apps: readonly PackedApp[], clusterIds: Map<string, string>): Promise<Issue[]> {
-    const names = [...new Set(apps.map((a) => a.appName))];
-    if (names.length === 0) return [];
-    const others = await tx.find(AppEntity, { where: { name: In(names) }, relations: { appSet: true, cluster: true } });
-    const taken = new Map(others.filter((o) => o.appSetId !== appSet.id).map((o) => [`${o.clusterId}/${o.name}`, o]));
-    const issues: Issue[] = [];
-    for (const app of apps) {
-      const other = taken.get(`${clusterIds.get(app.clusterName)}/${app.appName}`);
-      if (other) {
-        // Another project's AppSet is not named: its name is not the caller's to know.
-        const owner = other.appSet.project === appSet.project ? `AppSet "${other.appSet.name}"` : 'an AppSet of another project';
-        issues.push(issue('APP_NAME_CONFLICT', 'spec.template.name', `App "${app.appName}" on cluster ${app.clusterName} already belongs to ${owner}.`));
-      }
-    }
-    return issues;
-  }
 }
 
 /** An expansion made before a transaction, with the inputs it read (canonical JSON). */
@@ -385,23 +407,14 @@ interface ExpandedAhead {
   readonly expanded: ResolvedExpansion;
 }
 
-class StagingConflict extends Error {
-  constructor(readonly issues: Issue[]) {
-    super('staging conflict');
+/** Rolls an apply's transaction back, carrying what each document's outcome was. */
+class DocumentsRefused extends Error {
+  constructor(
+    readonly outcomes: readonly ApplyAppSetOutcome[],
+    readonly refusedStaging: ReadonlySet<number>,
+  ) {
+    super('documents refused');
   }
-}
-
-/** An explain small enough to store with every App: oversized parameters are replaced by a note. */
-function boundedExplain(explain: AppExplain): AppExplain {
-  const bytes = Buffer.byteLength(canonicalJson(explain.parameters), 'utf8');
-  if (bytes <= MAX_EXPLAIN_BYTES) return explain;
-  return { ...explain, parameters: { '[omitted]': `The parameters are ${bytes} bytes of JSON; explain keeps at most ${MAX_EXPLAIN_BYTES}.` } };
-}
-
-function dedupeByRevision(apps: readonly PackedApp[]): PackedApp[] {
-  const seen = new Map<string, PackedApp>();
-  for (const app of apps) if (!seen.has(app.revision)) seen.set(app.revision, app);
-  return [...seen.values()];
 }
 
 /** Applies, refreshes and rollout starts of one AppSet are serialised on this advisory lock key. */

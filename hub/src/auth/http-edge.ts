@@ -2,7 +2,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Clock } from '../clock';
 import type { Principal } from '../core/auth/principal';
+import { GIT_WEBHOOK_ROUTE } from '../core/gitops/read-webhook-delivery';
 import { FlotillaError } from '../errors';
+import { isDashboardRequest } from '../http/web-ui';
 import { Authenticator } from './authenticator';
 import type { RequestContext } from './request-context';
 
@@ -17,12 +19,12 @@ declare module 'fastify' {
   }
 }
 
-/** What answers without a credential: probes, metrics, and the GraphiQL page (its queries need a token). */
+/** What answers without a credential: probes, metrics, and the GraphiQL page (its queries need a token); the dashboard's files too (isDashboardRequest). */
 const OPEN_PATHS = ['/healthz', '/metrics'];
 const OPEN_PREFIX = '/graphiql';
 
 /**
- * Authenticates every HTTP request (but /healthz, /metrics and the GraphiQL page) before GraphQL parses it: anonymous or bad credentials
+ * Authenticates every HTTP request (but /healthz, /metrics, the GraphiQL page and the Git webhook, which checks signatures) before GraphQL parses it: anonymous or bad credentials
  * are answered 401 UNAUTHENTICATED (403 PERMISSION_DENIED for a valid identity with no role), so no
  * resolver ever runs for them. WebSocket upgrades pass: graphql-ws carries the token in
  * `connection_init`, checked by {@link websocketConnect}.
@@ -36,7 +38,7 @@ export function installHttpAuthentication(app: NestFastifyApplication): void {
   // preParsing runs after every onRequest hook, so that @fastify/websocket has marked real upgrades
   // (`request.ws`), and before the body is read.
   fastify.addHook('preParsing', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (isOpen(pathOf(request.url)) || isWebSocketUpgrade(request)) return;
+    if (isOpen(pathOf(request.url)) || isDashboardRequest(request) || isWebSocketUpgrade(request) || isGitWebhook(request)) return;
     try {
       request.principal = await authenticator.authenticate(request.headers.authorization, clock.now());
     } catch (error) {
@@ -74,6 +76,16 @@ export function websocketConnect(app: () => NestFastifyApplication) {
 function remoteOf(socket: unknown): string {
   const address = (socket as { _socket?: { remoteAddress?: string } } | undefined)?._socket?.remoteAddress;
   return typeof address === 'string' ? address : '';
+}
+
+/**
+ * A POST matched to the Git webhook route: Git hosts send no bearer token, so the webhook checks each
+ * provider's signature instead (git-sources/git-webhook.controller.ts). The matched route, not the raw
+ * path, so that no other route can be reached through an encoded or altered path; a hub without the
+ * webhook module has no such route, and the request is authenticated as any other.
+ */
+function isGitWebhook(request: FastifyRequest): boolean {
+  return request.method === 'POST' && request.routeOptions.url === GIT_WEBHOOK_ROUTE;
 }
 
 function isOpen(path: string): boolean {

@@ -12,6 +12,7 @@ import { loadRenderConfig, type RenderConfig } from './render-config';
 import { loadAppSizeConfig, type AppSizeConfig } from './app-size-config';
 import { loadKustomizeConfig, type KustomizeConfig } from './kustomize-config';
 import { loadHelmConfig, type HelmConfig } from './helm-config';
+import { loadGitWebhookConfig, type GitWebhookConfig } from './git-webhook-config';
 import { loadLogConfig, type LogConfig } from './log-config';
 import { NATS_PRESENCE, loadNatsConfig, type NatsConfig } from './nats-config';
 
@@ -71,6 +72,8 @@ export interface HubConfig {
   readonly kustomize: KustomizeConfig;
   /** The helm binary, chart repositories and the limits of Helm renders (see helm-config.ts). */
   readonly helm: HelmConfig;
+  /** Push webhooks from Git hosts: the secrets file and the body limit (see git-webhook-config.ts). */
+  readonly gitWebhook: GitWebhookConfig;
 }
 
 /** TLS of the gRPC agent link and the CA behind it. The encryption key stays in this object and is never logged. */
@@ -176,6 +179,7 @@ export function loadHubConfig(env: Record<string, string | undefined>, argv: rea
     appSize: loadAppSizeConfig(env, problems),
     kustomize: loadKustomizeConfig(env, problems),
     helm: loadHelmConfig(env, problems),
+    gitWebhook: loadGitWebhookConfig(env, problems),
   };
   if (config.replicaId === NATS_PRESENCE) problems.push(`FLOTILLA_REPLICA_ID must not be "${NATS_PRESENCE}" (it marks clusters connected over NATS)`);
   if (problems.length > 0) throw new HubConfigError(problems);

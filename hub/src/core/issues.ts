@@ -7,6 +7,8 @@ export interface Issue {
   readonly code: string;
   readonly path: string;
   readonly message: string;
+  /** The file of a Git source the problem is in (lines and columns are then the file's). */
+  readonly file?: string;
   /** 1-based line in the submitted document where the problem is, when it has one place there. */
   readonly line?: number;
   /** 1-based column of `line`. */

@@ -16,9 +16,11 @@ import { RolloutEntity } from '../rollouts/rollout.entity';
 import { CertificateAuthorityEntity } from '../trust/certificate-authority.entity';
 import { NatsSigningKeyEntity } from '../nats-trust/nats-signing-key.entity';
 import { NatsUserEntity } from '../nats-trust/nats-user.entity';
+import { GitSourceEntity } from '../git-sources/git-source.entity';
 
 /** Every entity of the hub, for the data source and the migration generator. */
 export const ENTITIES = [
+  GitSourceEntity,
   ClusterEntity,
   AgentTokenEntity,
   AppSetEntity,

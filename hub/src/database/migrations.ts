@@ -1,4 +1,6 @@
 import type { MigrationInterface } from 'typeorm';
+import { AddGitSources1796542105763 } from './migrations/1796542105763-add-git-sources';
+import { AddRolloutTrigger1796542071124 } from './migrations/1796542071124-add-rollout-trigger';
 import { CompressManifestBundles1796533671193 } from './migrations/1796533671193-compress-manifest-bundles';
 import { AddClusterCapabilities1796533422416 } from './migrations/1796533422416-add-cluster-capabilities';
 import { AddRolloutStartReason1796531461100 } from './migrations/1796531461100-add-rollout-start-reason';
@@ -28,4 +30,6 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AddRolloutStartReason1796531461100,
   AddClusterCapabilities1796533422416,
   CompressManifestBundles1796533671193,
+  AddRolloutTrigger1796542071124,
+  AddGitSources1796542105763,
 ];

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { maskUrlCredentials } from '../core/safety/mask-credentials';
+import { runBounded, type BoundedRunResult } from './run-bounded';
 
 /** How one `git` invocation is bounded. */
 export interface GitRunOptions {
@@ -20,6 +20,11 @@ export interface GitRunOptions {
   readonly connectTimeoutSeconds?: number;
   /** Strings masked in the error message besides URL credentials (the credentials of the URL fetched). */
   readonly secrets?: readonly string[];
+  /**
+   * Extra environment variables (`GNUPGHOME`, `HOME`) added to the environment described at
+   * {@link gitEnvironment}; they cannot undo its protections (prompts, transports, redirections).
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A failed `git` run; `message` holds no credentials. */
@@ -29,11 +34,6 @@ export class GitCommandError extends Error {
     this.name = 'GitCommandError';
   }
 }
-
-/** The tail of stderr kept for the error message. */
-const STDERR_BYTES = 16 * 1024;
-/** After git exits, how long a helper that escaped the kill may hold its pipes open before they are closed. */
-const PIPE_GRACE_MS = 2_000;
 
 /**
  * Variables that would point git at another repository, object store or configuration than the one we
@@ -49,7 +49,7 @@ const REDIRECTING = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_D
  * `~/.gitconfig` and ssh keys of the hub's user are how private repositories are reached.
  */
 function gitEnvironment(options: GitRunOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   for (const name of REDIRECTING) delete env[name];
   const connect = options.connectTimeoutSeconds;
   return {
@@ -65,66 +65,31 @@ function gitEnvironment(options: GitRunOptions): NodeJS.ProcessEnv {
 }
 
 /**
- * Runs `git` with `args` (no shell: arguments are never parsed by one), bounded in time and output.
- * git runs in a process group of its own, so that a timeout kills the helpers it started too; the
- * promise settles only once git has exited and been reaped. Resolves with stdout as bytes; rejects
- * with a {@link GitCommandError} whose message is the last line git printed on stderr (or why it was
- * killed) with URL credentials and `options.secrets` masked.
+ * Runs `git` with `args` (no shell: arguments are never parsed by one), bounded in time and output
+ * (see {@link runBounded}: git and the helpers it started are killed together). Resolves with stdout
+ * as bytes; rejects with a {@link GitCommandError} whose message is the last line git printed on
+ * stderr (or why it was killed) with URL credentials and `options.secrets` masked.
  */
-export function runGit(args: readonly string[], options: GitRunOptions): Promise<Buffer> {
-  const command = args.find((arg, i) => !arg.startsWith('-') && args[i - 1] !== '-c') ?? 'git';
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', [...args], { cwd: options.cwd, env: gitEnvironment(options), stdio: ['pipe', 'pipe', 'pipe'], detached: true, windowsHide: true });
-    const stdout: Buffer[] = [];
-    let stdoutBytes = 0;
-    let stderr = Buffer.alloc(0);
-    let killedFor: string | undefined;
-    let settled = false;
-    const killGroup = (reason: string) => {
-      killedFor ??= reason;
-      try {
-        // The group id is git's pid: git is still alive here (it has not been reaped), so it is ours.
-        if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    };
-    const timer = setTimeout(() => killGroup(`git ${command} timed out after ${Math.round(options.timeoutMs / 1000)} s`), options.timeoutMs);
-    const settle = (error: string | undefined) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error === undefined) resolve(Buffer.concat(stdout));
-      else reject(new GitCommandError(maskUrlCredentials(error, options.secrets).slice(0, 300)));
-    };
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdoutBytes += chunk.length;
-      if (stdoutBytes > options.maxBytes) killGroup(`git ${command} produced more than ${options.maxBytes} bytes`);
-      else stdout.push(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = Buffer.concat([stderr, chunk]);
-      if (stderr.length > STDERR_BYTES) stderr = stderr.subarray(stderr.length - STDERR_BYTES);
-    });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') settle('the git binary was not found');
-      else if (child.pid === undefined) settle(`git ${command} could not be started`);
-    });
-    child.on('exit', () => {
-      // 'close' waits for the pipes; a helper that left the group could hold them open for ever.
-      setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-      }, PIPE_GRACE_MS).unref();
-    });
-    child.on('close', (code) => {
-      if (killedFor !== undefined) settle(killedFor);
-      else if (code === 0) settle(undefined);
-      else settle(lastMessage(stderr, command));
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-  });
+export async function runGit(args: readonly string[], options: GitRunOptions): Promise<Buffer> {
+  const result = await runGitForOutput(args, options);
+  if (result.failure === undefined && result.code === 0) return result.stdout;
+  const error = result.failure ?? lastMessage(result.stderr, commandOf(args));
+  throw new GitCommandError(maskUrlCredentials(error, options.secrets).slice(0, 300));
+}
+
+/**
+ * Runs `git` like {@link runGit} but resolves with the exit code, stdout and the tail of stderr
+ * whatever the exit code, for commands whose verdict is in their output (`verify-commit --raw`
+ * writes gpg's status lines to stderr, and exits 1 for a refused signature). Never rejects; nothing
+ * is masked (the caller must not pass credentials to such a command).
+ */
+export function runGitForOutput(args: readonly string[], options: GitRunOptions): Promise<BoundedRunResult> {
+  return runBounded('git', args, { label: `git ${commandOf(args)}`, cwd: options.cwd, env: gitEnvironment(options), timeoutMs: options.timeoutMs, maxBytes: options.maxBytes, input: options.input });
+}
+
+/** The git subcommand in `args` (the first word that is not an option or a `-c` value). */
+function commandOf(args: readonly string[]): string {
+  return args.find((arg, i) => !arg.startsWith('-') && args[i - 1] !== '-c') ?? 'git';
 }
 
 /** The line of git's stderr that says what went wrong (`fatal:`/`error:`), else its last line. */

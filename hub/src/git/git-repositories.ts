@@ -9,6 +9,7 @@ import { gitFileKey, gitSourceKey, GIT_NOT_REACHABLE, type GitFailure, type GitN
 import { maskUrlCredentials, urlCredentials } from '../core/safety/mask-credentials';
 import { GitAccess, type GitTarget } from './git-access';
 import { GitCommandError, runGit, type GitRunOptions } from './git-command';
+import { KeyedQueue } from './keyed-queue';
 
 /** Bounds on the work one read may do (fetches are bounded by FLOTILLA_GIT_TIMEOUT_SECONDS). */
 const LOCAL_TIMEOUT_MS = 20_000;
@@ -30,7 +31,7 @@ const CONTENT_BYTES = 96 * 1024 * 1024;
 export class GitRepositories {
   private readonly log = new Logger('Git');
   private readonly root: string;
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
   private readonly access: GitAccess;
   private readonly fetchTimeoutMs: number;
   private readonly connectTimeoutSeconds: number;
@@ -90,7 +91,7 @@ export class GitRepositories {
     }
     const dir = this.cacheDir(repoURL);
     try {
-      return await this.serialised(dir, async () => {
+      return await this.queue.run(dir, async () => {
         await this.ensureCache(dir);
         let commit: string;
         try {
@@ -98,7 +99,7 @@ export class GitRepositories {
         } catch (error) {
           throw new NotReachable(error instanceof GitCommandError ? error.message : 'fetching failed');
         }
-        return { repoURL, revision, commit, ...(await this.list(dir, commit)) };
+        return { repoURL, revision, commit, ...(await listTree(dir, commit)) };
       });
     } catch (error) {
       const message = error instanceof GitCommandError || error instanceof NotReachable ? error.message : 'reading the repository failed';
@@ -147,30 +148,11 @@ export class GitRepositories {
     }
   }
 
-  /** Regular files with their sizes, and directories, at `commit` (symlinks, submodules and names with a newline left out). */
-  private async list(dir: string, commit: string): Promise<Pick<GitTree, 'files' | 'directories'>> {
-    const out = await runGit(['ls-tree', '-r', '-t', '-l', '-z', '--full-tree', '--end-of-options', commit], { cwd: dir, timeoutMs: LOCAL_TIMEOUT_MS, maxBytes: LISTING_BYTES });
-    const files = new Map<string, number>();
-    const directories: string[] = [];
-    const entries = out.toString('utf8').split('\0');
-    if (entries.length > MAX_ENTRIES) throw new GitCommandError(`the tree has more than ${MAX_ENTRIES} entries`);
-    for (const entry of entries) {
-      const tab = entry.indexOf('\t');
-      if (tab === -1) continue;
-      const [mode, type, , size] = entry.slice(0, tab).split(/\s+/);
-      const path = entry.slice(tab + 1);
-      if (path.includes('\n')) continue;
-      if (type === 'tree') directories.push(path);
-      else if (type === 'blob' && mode !== '120000') files.set(path, Number(size));
-    }
-    return { files, directories: directories.sort() };
-  }
-
   /** The texts of `paths` at `commit`, or why they could not be read. */
   private async contents(repoURL: string, commit: string, paths: readonly string[]): Promise<Map<string, string> | string> {
     const dir = this.cacheDir(repoURL);
     try {
-      const out = await this.serialised(dir, () =>
+      const out = await this.queue.run(dir, () =>
         runGit(['cat-file', '--batch'], { cwd: dir, timeoutMs: LOCAL_TIMEOUT_MS, maxBytes: CONTENT_BYTES, input: paths.map((p) => `${commit}:${p}\n`).join('') }),
       );
       return parseBatch(out, paths);
@@ -194,28 +176,32 @@ export class GitRepositories {
   private cacheDir(repoURL: string): string {
     return join(this.root, `${createHash('sha256').update(repoURL).digest('hex').slice(0, 32)}.git`);
   }
+}
 
-  /** Runs `work` after every earlier operation on the same cache directory has finished. */
-  private serialised<T>(dir: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(dir) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.queues.set(dir, settled);
-    void settled.then(() => {
-      if (this.queues.get(dir) === settled) this.queues.delete(dir);
-    });
-    return next;
+/** Regular files with their sizes, and directories, at `commit` (symlinks, submodules and names with a newline left out). */
+export async function listTree(dir: string, commit: string): Promise<Pick<GitTree, 'files' | 'directories'>> {
+  const out = await runGit(['ls-tree', '-r', '-t', '-l', '-z', '--full-tree', '--end-of-options', commit], { cwd: dir, timeoutMs: LOCAL_TIMEOUT_MS, maxBytes: LISTING_BYTES });
+  const files = new Map<string, number>();
+  const directories: string[] = [];
+  const entries = out.toString('utf8').split('\0');
+  if (entries.length > MAX_ENTRIES) throw new GitCommandError(`the tree has more than ${MAX_ENTRIES} entries`);
+  for (const entry of entries) {
+    const tab = entry.indexOf('\t');
+    if (tab === -1) continue;
+    const [mode, type, , size] = entry.slice(0, tab).split(/\s+/);
+    const path = entry.slice(tab + 1);
+    if (path.includes('\n')) continue;
+    if (type === 'tree') directories.push(path);
+    else if (type === 'blob' && mode !== '120000') files.set(path, Number(size));
   }
+  return { files, directories: directories.sort() };
 }
 
 /** A fetch failed: the reason is logged, the AppSet gets {@link GIT_NOT_REACHABLE}. */
 class NotReachable extends Error {}
 
 /** Splits `git cat-file --batch` output (`<oid> blob <size>\n<bytes>\n` or `<name> missing\n` per input line). */
-function parseBatch(out: Buffer, paths: readonly string[]): Map<string, string> {
+export function parseBatch(out: Buffer, paths: readonly string[]): Map<string, string> {
   const texts = new Map<string, string>();
   let offset = 0;
   for (const path of paths) {

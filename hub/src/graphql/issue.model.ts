@@ -17,6 +17,9 @@ export class IssueModel {
   @Field()
   message: string;
 
+  @Field(() => String, { nullable: true, description: "The file of a Git source the problem is in (line and column are then the file's); null for a submitted document." })
+  file?: string;
+
   @Field(() => Int, { nullable: true, description: 'Line (from 1) of the submitted document where the problem is; null when it has no single place there.' })
   line?: number;
 

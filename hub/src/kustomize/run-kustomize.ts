@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
+import { runBounded } from '../git/run-bounded';
 
 /** How one kustomize run is bounded. */
 export interface KustomizeRunOptions {
@@ -19,9 +19,6 @@ export type KustomizeRun = { readonly ok: true; readonly stdout: string } | { re
 /** Issue codes of a failed run. */
 export type KustomizeRunFailure = 'KUSTOMIZE_FAILED' | 'KUSTOMIZE_TIMEOUT' | 'KUSTOMIZE_OUTPUT_TOO_LARGE' | 'KUSTOMIZE_UNAVAILABLE';
 
-const STDERR_BYTES = 16 * 1024;
-/** After kustomize exits, how long anything it left behind may hold its pipes open. */
-const PIPE_GRACE_MS = 2_000;
 /**
  * A proxy that refuses every connection: kustomize's own HTTP fetches (remote resources) fail at once
  * even if a remote reference slipped past the check, and a Git fetch finds no allowed transport.
@@ -33,7 +30,7 @@ const NO_NETWORK = 'http://127.0.0.1:9';
  * started too), with an environment that holds no kubeconfig, credentials or proxies of the hub. The
  * promise settles once kustomize has exited and been reaped. Never rejects.
  */
-export function runKustomize(dir: string, options: KustomizeRunOptions): Promise<KustomizeRun> {
+export async function runKustomize(dir: string, options: KustomizeRunOptions): Promise<KustomizeRun> {
   const standalone = basename(options.binary).startsWith('kustomize');
   const args = standalone ? ['build', dir] : ['kustomize', dir];
   const env: NodeJS.ProcessEnv = {
@@ -50,54 +47,21 @@ export function runKustomize(dir: string, options: KustomizeRunOptions): Promise
     GIT_TERMINAL_PROMPT: '0',
     GIT_CONFIG_NOSYSTEM: '1',
   };
-  return new Promise((resolve) => {
-    const child = spawn(options.binary, args, { cwd: options.home, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true, windowsHide: true });
-    const stdout: Buffer[] = [];
-    let stdoutBytes = 0;
-    let stderr = Buffer.alloc(0);
-    let killedFor: { code: KustomizeRunFailure; message: string } | undefined;
-    let settled = false;
-    const killGroup = (code: KustomizeRunFailure, message: string) => {
-      killedFor ??= { code, message };
-      try {
-        // The group id is kustomize's pid: it has not been reaped yet, so the group is still ours.
-        if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    };
-    const timer = setTimeout(() => killGroup('KUSTOMIZE_TIMEOUT', `kustomize did not finish within ${Math.round(options.timeoutMs / 1000)} s (FLOTILLA_KUSTOMIZE_TIMEOUT_SECONDS)`), options.timeoutMs);
-    const settle = (outcome: KustomizeRun) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(outcome);
-    };
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdoutBytes += chunk.length;
-      if (stdoutBytes > options.maxBytes) killGroup('KUSTOMIZE_OUTPUT_TOO_LARGE', `kustomize printed more than ${size(options.maxBytes)} (FLOTILLA_KUSTOMIZE_MAX_OUTPUT_MB)`);
-      else stdout.push(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = Buffer.concat([stderr, chunk]);
-      if (stderr.length > STDERR_BYTES) stderr = stderr.subarray(stderr.length - STDERR_BYTES);
-    });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') settle({ ok: false, code: 'KUSTOMIZE_UNAVAILABLE', message: `the kustomize binary "${basename(options.binary)}" was not found (FLOTILLA_KUSTOMIZE_BINARY)` });
-      else if (child.pid === undefined) settle({ ok: false, code: 'KUSTOMIZE_UNAVAILABLE', message: 'kustomize could not be started' });
-    });
-    child.on('exit', () => {
-      setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-      }, PIPE_GRACE_MS).unref();
-    });
-    child.on('close', (code) => {
-      if (killedFor !== undefined) settle({ ok: false, ...killedFor });
-      else if (code === 0) settle({ ok: true, stdout: Buffer.concat(stdout).toString('utf8') });
-      else settle({ ok: false, code: 'KUSTOMIZE_FAILED', message: errorMessage(stderr) });
-    });
-  });
+  const run = await runBounded(options.binary, args, { label: 'kustomize', cwd: options.home, env, timeoutMs: options.timeoutMs, maxBytes: options.maxBytes });
+  switch (run.failureKind) {
+    case undefined:
+      break;
+    case 'timeout':
+      return { ok: false, code: 'KUSTOMIZE_TIMEOUT', message: `kustomize did not finish within ${Math.round(options.timeoutMs / 1000)} s (FLOTILLA_KUSTOMIZE_TIMEOUT_SECONDS)` };
+    case 'output':
+      return { ok: false, code: 'KUSTOMIZE_OUTPUT_TOO_LARGE', message: `kustomize printed more than ${size(options.maxBytes)} (FLOTILLA_KUSTOMIZE_MAX_OUTPUT_MB)` };
+    case 'missing-binary':
+      return { ok: false, code: 'KUSTOMIZE_UNAVAILABLE', message: `the kustomize binary "${basename(options.binary)}" was not found (FLOTILLA_KUSTOMIZE_BINARY)` };
+    default:
+      return { ok: false, code: 'KUSTOMIZE_UNAVAILABLE', message: 'kustomize could not be started' };
+  }
+  if (run.code === 0) return { ok: true, stdout: run.stdout.toString('utf8') };
+  return { ok: false, code: 'KUSTOMIZE_FAILED', message: errorMessage(run.stderr) };
 }
 
 /** kustomize's error (`Error: ...`, kubectl's `error: ...`), its lines joined, warnings left out. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The hub's Prometheus metrics, on a registry of its own (served at /metrics). */
 @Injectable()
@@ -24,6 +24,19 @@ export class Metrics {
     name: 'flotilla_refused_streams_total',
     help: 'Agent streams refused, by reason.',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly gitSourceSyncs = new Histogram({
+    name: 'flotilla_git_source_sync_seconds',
+    help: 'Git source syncs on this replica, by source and outcome (applied, unchanged, refused, failed).',
+    labelNames: ['source', 'outcome'] as const,
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  readonly gitSourceFailures = new Counter({
+    name: 'flotilla_git_source_failures_total',
+    help: 'Git source syncs that applied nothing because of an error or a refusal, by source and reason.',
+    labelNames: ['source', 'reason'] as const,
     registers: [this.registry],
   });
 

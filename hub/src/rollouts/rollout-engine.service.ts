@@ -118,17 +118,25 @@ export class RolloutEngine implements OnApplicationBootstrap, OnApplicationShutd
       const reason = step.reasons.join('; ').slice(0, 2000);
       if (step.halted) {
         const why = `Failure budget of wave ${step.currentWave} breached${step.timedOut.length ? ` (timed out: ${step.timedOut.join(', ')})` : ''}.`;
-        if (rollout.plan!.onFailure === 'rollback') {
-          released += await this.rollBack(tx, rolloutId, now);
-          await tx.update(RolloutEntity, { id: rolloutId }, { phase: 'ROLLED_BACK', finishedAt: now, reason: why, currentWave: step.currentWave ?? null });
-          await this.audit(tx, rolloutId, 'ROLLED_BACK', `${why} Rolled back automatically.`);
-        } else {
-          await tx.update(RolloutEntity, { id: rolloutId }, { phase: 'PAUSED', reason: why, currentWave: step.currentWave ?? null });
-          await this.audit(tx, rolloutId, 'PAUSED', `${why} Paused automatically.`);
+        switch (rollout.plan!.onFailure) {
+          case 'rollback':
+            released += await this.rollBack(tx, rolloutId, now);
+            await tx.update(RolloutEntity, { id: rolloutId }, { phase: 'ROLLED_BACK', finishedAt: now, reason: why, currentWave: step.currentWave ?? null });
+            await this.audit(tx, rolloutId, 'ROLLED_BACK', `${why} Rolled back automatically.`);
+            break;
+          case 'fail':
+            await tx.update(RolloutEntity, { id: rolloutId }, { phase: 'FAILED', finishedAt: now, reason: why, currentWave: step.currentWave ?? null });
+            await this.audit(tx, rolloutId, 'FAILED', `${why} Failed (onFailure: fail); released clusters keep the new revision, later waves get nothing.`);
+            break;
+          case 'pause':
+            await tx.update(RolloutEntity, { id: rolloutId }, { phase: 'PAUSED', reason: why, currentWave: step.currentWave ?? null });
+            await this.audit(tx, rolloutId, 'PAUSED', `${why} Paused automatically.`);
+            break;
         }
       } else if (step.done) {
-        await tx.update(RolloutEntity, { id: rolloutId }, { phase: 'SUCCEEDED', finishedAt: now, reason: '', currentWave: null });
-        await this.audit(tx, rolloutId, 'SUCCEEDED', 'Every wave is done.');
+        const done = await this.doneReason(tx, rolloutId);
+        await tx.update(RolloutEntity, { id: rolloutId }, { phase: 'SUCCEEDED', finishedAt: now, reason: done, currentWave: null });
+        await this.audit(tx, rolloutId, 'SUCCEEDED', done);
       } else if (step.currentWave !== rollout.currentWave || reason !== rollout.reason) {
         await tx.update(RolloutEntity, { id: rolloutId }, { currentWave: step.currentWave ?? null, reason });
       }
@@ -137,12 +145,31 @@ export class RolloutEngine implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
+  /** How recently a cluster must have been heard from to count as online, in ms. */
+  onlineGraceMs(): number {
+    return ONLINE_GRACE_INTERVALS * this.config.heartbeatIntervalSeconds * 1000;
+  }
+
+  /** What a SUCCEEDED rollout says: that every wave is done, and which clusters were skipped (they did not get the revision). */
+  private async doneReason(tx: EntityManager, rolloutId: string): Promise<string> {
+    const skipped: { name: string }[] = await tx.query(
+      `SELECT COALESCE(c.name, '(deregistered)') AS name FROM rollout_clusters rc LEFT JOIN clusters c ON c.id = rc.cluster_id
+       WHERE rc.rollout_id = $1 AND rc.state = 'SKIPPED' ORDER BY 1`,
+      [rolloutId],
+    );
+    if (skipped.length === 0) return 'Every wave is done.';
+    const names = skipped.slice(0, 20).map((r) => r.name).join(', ') + (skipped.length > 20 ? `, and ${skipped.length - 20} more` : '');
+    return `Every wave is done; ${skipped.length} cluster(s) skipped while offline did not get this revision: ${names}.`;
+  }
+
   /**
    * Re-releases, to every cluster that received this rollout's release, what it had before (a removal
-   * where it had nothing). Returns the number of App releases.
+   * where it had nothing). An App this rollout removed, whose row went once the agent confirmed the
+   * removal, is written again with its previous release (staged still for removal: the held-back
+   * revision removes it). Returns the number of App releases.
    */
   async rollBack(tx: EntityManager, rolloutId: string, now: Date): Promise<number> {
-    const rows = returnedRows<{ cluster_id: string; name: string }>(
+    const updated = returnedRows<{ cluster_id: string; name: string }>(
       await tx.query(
         `UPDATE apps a SET released_revision = t.previous_revision, released_namespace = t.previous_namespace,
            released_sync_policy = t.previous_sync_policy, released_generation = nextval('release_generation'), released_at = $2
@@ -153,6 +180,17 @@ export class RolloutEngine implements OnApplicationBootstrap, OnApplicationShutd
         [rolloutId, now],
       ),
     );
+    const restored: { cluster_id: string; name: string }[] = await tx.query(
+      `INSERT INTO apps (app_set_id, cluster_id, name, staged_revision, released_revision, released_namespace, released_sync_policy, released_generation, released_at)
+       SELECT r.app_set_id, t.cluster_id, t.app_name, NULL, t.previous_revision, t.previous_namespace, t.previous_sync_policy, nextval('release_generation'), $2
+       FROM rollout_targets t JOIN rollouts r ON r.id = t.rollout_id JOIN clusters c ON c.id = t.cluster_id
+       WHERE t.rollout_id = $1 AND t.generation IS NOT NULL AND t.revision IS NULL AND t.previous_revision IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM apps a WHERE a.cluster_id = t.cluster_id AND a.name = t.app_name)
+       ON CONFLICT (cluster_id, name) DO NOTHING
+       RETURNING cluster_id, name`,
+      [rolloutId, now],
+    );
+    const rows = [...updated, ...restored];
     if (rows.length > 0) {
       await tx.query(`INSERT INTO outbox (cluster_id, app_name) SELECT * FROM unnest($1::uuid[], $2::varchar[])`, [rows.map((r) => r.cluster_id), rows.map((r) => r.name)]);
       await tx.query(`SELECT pg_notify('flotilla_outbox', '')`);
@@ -184,7 +222,7 @@ export class RolloutEngine implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Per-cluster statuses of a rollout, aggregated in the database from its targets. */
   private async statuses(tx: EntityManager, rolloutId: string, now: Date, startedAt: Date): Promise<{ id: string; cluster: string; status: ClusterStatus }[]> {
-    const graceMs = ONLINE_GRACE_INTERVALS * this.config.heartbeatIntervalSeconds * 1000;
+    const graceMs = this.onlineGraceMs();
     const rows: ClusterRow[] = await tx.query(
       `WITH states AS (SELECT t.cluster_id, ${TARGET_STATE_SQL} AS state, s.healthy_since FROM ${TARGETS_FROM_SQL})
        SELECT rc.cluster_id, c.name, rc.state AS rc_state, rc.released_at, c.last_seen_at,

@@ -2,10 +2,18 @@ import { Column, CreateDateColumn, Entity, Index, ManyToOne, PrimaryGeneratedCol
 import { AppSetEntity } from '../app-sets/app-set.entity';
 import type { WavePlan } from '../core/rollout/plan-waves';
 
-export type RolloutPhase = 'PROGRESSING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'SUPERSEDED' | 'ROLLED_BACK';
+/**
+ * PROGRESSING and PAUSED are active; the others are final. SUCCEEDED: every wave done (skipped clusters
+ * are listed apart); NOTHING_TO_DO: nothing was staged that clusters did not run already; FAILED: a
+ * failure budget was breached under `onFailure: fail`, or an automatic start could not plan its waves;
+ * ROLLED_BACK, ABORTED, SUPERSEDED: by a verb, a policy or a later rollout.
+ */
+export type RolloutPhase = 'PROGRESSING' | 'PAUSED' | 'SUCCEEDED' | 'NOTHING_TO_DO' | 'FAILED' | 'ABORTED' | 'SUPERSEDED' | 'ROLLED_BACK';
 
 /** Moving an AppSet to one of its revisions across its clusters. */
 @Entity('rollouts')
+// A staged revision starts at most one rollout by itself, whichever hub replica notices it first.
+@Index(['appSetId', 'triggeredRevision'], { unique: true })
 export class RolloutEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -49,4 +57,8 @@ export class RolloutEntity {
   /** Why it was started, in its starter's words (`startRollout(reason:)`); '' when none was given. */
   @Column({ type: 'text', default: '' })
   startReason: string;
+
+  /** For a rollout the auto trigger started: the AppSet revision whose staging started it; null when started by hand. */
+  @Column({ type: 'int', nullable: true })
+  triggeredRevision: number | null;
 }

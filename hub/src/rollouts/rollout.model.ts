@@ -7,11 +7,25 @@ export enum RolloutPhaseValue {
   PAUSED = 'PAUSED',
   ROLLED_BACK = 'ROLLED_BACK',
   SUCCEEDED = 'SUCCEEDED',
+  NOTHING_TO_DO = 'NOTHING_TO_DO',
   FAILED = 'FAILED',
   ABORTED = 'ABORTED',
   SUPERSEDED = 'SUPERSEDED',
 }
-registerEnumType(RolloutPhaseValue, { name: 'RolloutPhase' });
+registerEnumType(RolloutPhaseValue, {
+  name: 'RolloutPhase',
+  description:
+    'PROGRESSING and PAUSED are active; the others are final. SUCCEEDED: every wave is done (skippedClusters lists clusters left out while offline); NOTHING_TO_DO: every cluster already ran what was staged; FAILED: a failure budget was breached with onFailure: fail, or an automatic start could not plan its waves (reason says why); ROLLED_BACK, ABORTED, SUPERSEDED: by rollbackRollout or onFailure: rollback, abortRollout, a later rollout.',
+});
+
+export enum RolloutTriggerValue {
+  MANUAL = 'MANUAL',
+  AUTO = 'AUTO',
+}
+registerEnumType(RolloutTriggerValue, {
+  name: 'RolloutTrigger',
+  description: 'MANUAL: rollouts start by startRollout only. AUTO (spec.strategy.trigger: auto): every new staged revision starts one too.',
+});
 
 export enum TargetStateValue {
   PENDING = 'PENDING',
@@ -55,8 +69,11 @@ export class RolloutModel {
   @Field({ description: 'Why the rollout is where it is (waiting, paused, failed).' })
   reason: string;
 
-  @Field({ description: "Why it was started, as given to startRollout's reason; empty when none was given." })
+  @Field({ description: "Why it was started, as given to startRollout's reason (for an AUTO rollout: the revision and its commit); empty when none was given." })
   startReason: string;
+
+  @Field(() => RolloutTriggerValue, { description: 'AUTO when the auto trigger started it for a newly staged revision (startedBy is then hub); MANUAL when startRollout did.' })
+  trigger: RolloutTriggerValue;
 
   /** Internal: the plan, for the waves field. */
   entity: RolloutEntity;
@@ -73,6 +90,7 @@ export class RolloutModel {
       currentWave: entity.currentWave,
       reason: entity.reason,
       startReason: entity.startReason,
+      trigger: entity.triggeredRevision === null ? RolloutTriggerValue.MANUAL : RolloutTriggerValue.AUTO,
       entity,
     });
   }

@@ -78,7 +78,7 @@ export class RolloutsResolver {
     };
   }
 
-  @Mutation(() => RolloutModel, { description: "Starts rolling the AppSet's staged revision out, wave by wave. An active rollout of the AppSet is superseded unless supersede is false." })
+  @Mutation(() => RolloutModel, { description: "Starts rolling the AppSet's staged revision out, wave by wave. An active rollout of the AppSet is superseded unless supersede is false. With nothing staged to release it finishes NOTHING_TO_DO at once. Allowed on a held-back revision (after a rollback, abort or failure): it is released again, and the STARTED event says so." })
   async startRollout(
     @Caller() caller: Principal,
     @Audit() audit: AuditNote,
@@ -163,6 +163,11 @@ export class RolloutsResolver {
       if (!['PROGRESSING', 'PAUSED'].includes(found.phase)) return;
       await new Promise((resolve) => setTimeout(resolve, PROGRESS_POLL_MS));
     }
+  }
+
+  @ResolveField(() => [String], { description: 'Clusters left out because they were offline (offlineClusters: skip, or wait past offlineDeadline), by name: they did not get this revision.' })
+  async skippedClusters(@Parent() rollout: RolloutModel): Promise<string[]> {
+    return this.rollouts.skippedClusters(rollout.id);
   }
 
   @ResolveField(() => RolloutCountsModel)

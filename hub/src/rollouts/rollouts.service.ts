@@ -1,18 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AppSetRevisionEntity } from '../app-sets/app-set-revision.entity';
-import { AppSetsService, lockKey } from '../app-sets/app-sets.service';
-import type { AppSetEntity } from '../app-sets/app-set.entity';
+import { lockKey } from '../app-sets/app-sets.service';
+import { AppSetEntity } from '../app-sets/app-set.entity';
+import { Clock } from '../clock';
 import { OutboxRelay } from '../agent-link/outbox-relay.service';
 import { parseStrategy } from '../core/app-set/parse-app-set';
 import type { Issue } from '../core/issues';
-import { planWaves, type WavePlan } from '../core/rollout/plan-waves';
+import { heldBackRevision } from '../core/rollout/held-back';
+import { nothingToReleaseReason } from '../core/rollout/nothing-to-release';
+import { planWaves, type PlanCluster, type WavePlan } from '../core/rollout/plan-waves';
 import type { RolloutStrategy } from '../core/rollout/strategy';
 import { TARGET_STATES, type TargetState } from '../core/rollout/target-state';
 import { returnedRows } from '../database/sql';
 import { FlotillaError } from '../errors';
 import { RolloutEngine } from './rollout-engine.service';
 import { RolloutEventEntity } from './rollout-event.entity';
+import { latestRollout, strategyOf } from './rollout-history';
 import { recordRolloutStep } from '../audit/audit.service';
 import { RolloutEntity, type RolloutPhase } from './rollout.entity';
 import { TARGETS_FROM_SQL, TARGET_STATE_SQL } from './target-state.sql';
@@ -47,6 +50,7 @@ interface StagedChange {
   name: string;
   staged_revision: string | null;
   released_revision: string | null;
+  online: boolean;
 }
 
 const ACTIVE: RolloutPhase[] = ['PROGRESSING', 'PAUSED'];
@@ -60,62 +64,146 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class RolloutsService {
   constructor(
     private readonly db: DataSource,
-    private readonly appSets: AppSetsService,
     private readonly engine: RolloutEngine,
     private readonly relay: OutboxRelay,
+    private readonly clock: Clock,
   ) {}
 
   /**
    * Starts a rollout of the AppSet's current revision: plans waves over the clusters with staged
    * changes and records every target with what it had before (for rollback). Nothing is released here:
    * the engine releases wave by wave. An active rollout of the same AppSet is superseded, or the call
-   * is refused with `supersede: false`.
+   * is refused with `supersede: false`. With nothing staged to release, the rollout finishes at once as
+   * NOTHING_TO_DO, superseding only an active rollout that still has something to release. Starting
+   * by hand is allowed on a held-back revision (after a rollback, abort or failure): the STARTED event
+   * says so.
    */
   async start(target: AppSetEntity, actor: string, now: Date, options: { supersede?: boolean; strategy?: unknown; reason?: string } = {}): Promise<RolloutEntity> {
     const reason = checkStartReason(options.reason ?? '');
-    const appSet = await this.appSets.byId(target.id);
     const override = strategyOverride(options.strategy);
     const rollout = await this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey(appSet.project, appSet.name)]);
+      const appSet = await this.lockAppSet(tx, target);
+      if (!appSet) throw new FlotillaError('NOT_FOUND', `AppSet "${target.name}" does not exist.`);
       const active = await tx.query(`SELECT id FROM rollouts WHERE app_set_id = $1 AND phase = ANY($2) FOR UPDATE`, [appSet.id, ACTIVE]);
       if (active.length > 0 && options.supersede === false) {
         throw new FlotillaError('FAILED_PRECONDITION', `AppSet "${appSet.name}" already has an active rollout (${active[0].id}).`);
       }
-      const changes = await this.stagedChanges(tx, appSet.id);
-      const { plan, issues } = planWaves(override ?? (await this.strategyOf(tx, appSet)), uniqueClusters(changes));
-      if (!plan) throw new FlotillaError('INVALID_ARGUMENT', `The rollout strategy is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-      const superseded = returnedRows<{ id: string }>(
-        await tx.query(`UPDATE rollouts SET phase = 'SUPERSEDED', finished_at = $2 WHERE app_set_id = $1 AND phase = ANY($3) RETURNING id`, [appSet.id, now, ACTIVE]),
-      );
-      const rollout = await tx.save(
-        Object.assign(new RolloutEntity(), { appSetId: appSet.id, appSetRevision: appSet.currentRevision, phase: 'PROGRESSING', startedBy: actor, startedAt: now, plan, approvedWaves: [], reason: '', startReason: reason }),
-      );
-      for (const old of superseded) await this.audit(tx, old.id, actor, 'SUPERSEDED', `Superseded by rollout ${rollout.id}.`);
-      await this.recordTargets(tx, rollout.id, appSet.id, plan);
-      const summary = plan.waves.map((w) => `${w.name} (${w.clusters.length})`).join(', ');
-      await this.audit(
-        tx,
-        rollout.id,
-        actor,
-        'STARTED',
-        `Rolling out revision ${appSet.currentRevision} of ${appSet.name}: ${changes.length} App change(s) in waves ${summary || '(none)'}.${reason ? ` Reason: ${reason}` : ''}`,
-      );
-      if (changes.length === 0) {
-        await tx.update(RolloutEntity, { id: rollout.id }, { phase: 'SUCCEEDED', finishedAt: now });
-        await this.audit(tx, rollout.id, 'hub', 'SUCCEEDED', 'Nothing to release: every cluster already runs this revision.');
-      }
-      return rollout;
+      return this.begin(tx, appSet, actor, now, { strategy: override ?? (await strategyOf(tx, appSet)), reason, triggeredRevision: null });
     });
-    await this.engine.step(rollout.id);
+    return this.afterStart(rollout.id);
+  }
+
+  /**
+   * Starts the rollout a newly staged revision asks for (`spec.strategy.trigger: auto`), as the hub,
+   * superseding an active one. At most once per revision whichever replica asks, and only while it is
+   * still the current revision, has no rollout yet and says `trigger: auto`; null when it does not start
+   * one. A strategy that cannot be planned gives a FAILED rollout saying why (nobody is there to read an
+   * error), which holds the revision back.
+   */
+  async startTriggered(target: AppSetEntity, revision: number, reason: string, now: Date): Promise<RolloutEntity | null> {
+    const startReason = checkStartReason(reason);
+    const rollout = await this.db.transaction(async (tx) => {
+      const appSet = await this.lockAppSet(tx, target);
+      if (!appSet || appSet.currentRevision !== revision) return null;
+      const already = (await tx.query(`SELECT id FROM rollouts WHERE app_set_id = $1 AND app_set_revision = $2 LIMIT 1`, [appSet.id, revision])) as unknown[];
+      if (already.length > 0) return null;
+      const strategy = await strategyOf(tx, appSet);
+      if (strategy?.trigger !== 'auto') return null;
+      return this.begin(tx, appSet, 'hub', now, { strategy, reason: startReason, triggeredRevision: revision });
+    });
+    return rollout && this.afterStart(rollout.id);
+  }
+
+  /** The AppSet re-read under its advisory lock (applies, refreshes and starts of one AppSet are serialised); null once removed. */
+  private async lockAppSet(tx: EntityManager, target: AppSetEntity): Promise<AppSetEntity | null> {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey(target.project, target.name)]);
+    return tx.findOneBy(AppSetEntity, { id: target.id });
+  }
+
+  /** Plans and records a rollout of the AppSet's current revision, inside the caller's transaction (which holds the AppSet's lock). */
+  private async begin(
+    tx: EntityManager,
+    appSet: AppSetEntity,
+    actor: string,
+    now: Date,
+    options: { strategy: RolloutStrategy | undefined; reason: string; triggeredRevision: number | null },
+  ): Promise<RolloutEntity> {
+    const { reason, triggeredRevision } = options;
+    const changes = await this.stagedChanges(tx, appSet.id, now);
+    const { plan, issues } = planWaves(options.strategy, uniqueClusters(changes));
+    const base = { appSetId: appSet.id, appSetRevision: appSet.currentRevision, startedBy: actor, startedAt: now, approvedWaves: [], startReason: reason, triggeredRevision };
+    const because = reason ? ` Reason: ${reason}` : '';
+    if (!plan) {
+      const invalid = `The rollout strategy is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
+      if (triggeredRevision === null) throw new FlotillaError('INVALID_ARGUMENT', invalid);
+      const failed = await tx.save(Object.assign(new RolloutEntity(), { ...base, phase: 'FAILED', plan: null, finishedAt: now, reason: invalid.slice(0, 2000) }));
+      await this.audit(tx, failed.id, actor, 'STARTED', `Rolling out revision ${appSet.currentRevision} of ${appSet.name}.${because}`);
+      await this.audit(tx, failed.id, actor, 'FAILED', invalid);
+      return failed;
+    }
+    if (changes.length === 0) {
+      // Nothing to move. An active rollout with something left to release would release what is no
+      // longer staged (a revert while it waits): it is superseded. One that released everything keeps
+      // watching its clusters (soak).
+      const [{ n }] = (await tx.query(`SELECT count(*)::int AS n FROM apps WHERE app_set_id = $1`, [appSet.id])) as { n: number }[];
+      const why = nothingToReleaseReason(appSet.currentRevision, n!);
+      const idle = await tx.save(Object.assign(new RolloutEntity(), { ...base, phase: 'NOTHING_TO_DO', plan, finishedAt: now, reason: why }));
+      await this.supersede(tx, appSet.id, idle.id, actor, now, 'with targets left to release');
+      await this.audit(tx, idle.id, actor, 'STARTED', `Rolling out revision ${appSet.currentRevision} of ${appSet.name}.${because}`);
+      await this.audit(tx, idle.id, 'hub', 'NOTHING_TO_DO', why);
+      return idle;
+    }
+    const held = triggeredRevision === null ? heldBackRevision(appSet.currentRevision, 'manual', await latestRollout(tx, appSet.id)) : undefined;
+    const rollout = await tx.save(Object.assign(new RolloutEntity(), { ...base, phase: 'PROGRESSING', plan, reason: '' }));
+    await this.supersede(tx, appSet.id, rollout.id, actor, now, 'all');
+    await this.recordTargets(tx, rollout.id, appSet.id, plan);
+    const summary = plan.waves.map((w) => `${w.name} (${w.clusters.length})`).join(', ');
+    const again = held ? ` Revision ${held.revision} was held back (${held.summary}); started by hand, it is released again.` : '';
+    await this.audit(
+      tx,
+      rollout.id,
+      actor,
+      'STARTED',
+      `Rolling out revision ${appSet.currentRevision} of ${appSet.name}: ${changes.length} App change(s) in waves ${summary}.${again}${because}`,
+    );
+    return rollout;
+  }
+
+  /** Marks the AppSet's active rollouts (other than `by`; `with targets left to release` only, or `all`) SUPERSEDED by rollout `by`. */
+  private async supersede(tx: EntityManager, appSetId: string, by: string, actor: string, now: Date, which: 'all' | 'with targets left to release'): Promise<void> {
+    const unreleased = which === 'all' ? '' : 'AND EXISTS (SELECT 1 FROM rollout_targets t WHERE t.rollout_id = rollouts.id AND t.generation IS NULL)';
+    const superseded = returnedRows<{ id: string }>(
+      await tx.query(`UPDATE rollouts SET phase = 'SUPERSEDED', finished_at = $2 WHERE app_set_id = $1 AND phase = ANY($3) AND id <> $4 ${unreleased} RETURNING id`, [
+        appSetId,
+        now,
+        ACTIVE,
+        by,
+      ]),
+    );
+    for (const old of superseded) await this.audit(tx, old.id, actor, 'SUPERSEDED', `Superseded by rollout ${by}.`);
+  }
+
+  private async afterStart(id: string): Promise<RolloutEntity> {
+    await this.engine.step(id);
     this.relay.wake();
-    return this.db.getRepository(RolloutEntity).findOneByOrFail({ id: rollout.id });
+    return this.db.getRepository(RolloutEntity).findOneByOrFail({ id });
+  }
+
+  /** Clusters of the rollout left out (offline), by name. */
+  async skippedClusters(rolloutId: string): Promise<string[]> {
+    const rows: { name: string }[] = await this.db.query(
+      `SELECT COALESCE(c.name, '(deregistered)') AS name FROM rollout_clusters rc LEFT JOIN clusters c ON c.id = rc.cluster_id
+       WHERE rc.rollout_id = $1 AND rc.state = 'SKIPPED' ORDER BY 1`,
+      [rolloutId],
+    );
+    return rows.map((r) => r.name);
   }
 
   /** The waves and the size of the change a rollout would make now, without writing anything. */
   async preview(appSet: AppSetEntity, strategyInput?: unknown): Promise<RolloutPreview> {
     const strategy = strategyOverride(strategyInput);
-    const changes = await this.stagedChanges(this.db.manager, appSet.id);
-    const { plan, issues } = planWaves(strategy ?? (await this.strategyOf(this.db.manager, appSet)), uniqueClusters(changes));
+    const changes = await this.stagedChanges(this.db.manager, appSet.id, this.clock.now());
+    const { plan, issues } = planWaves(strategy ?? (await strategyOf(this.db.manager, appSet)), uniqueClusters(changes));
     return {
       plan,
       issues,
@@ -144,7 +232,7 @@ export class RolloutsService {
   async rollback(id: string, actor: string, reason: string, now: Date): Promise<RolloutEntity> {
     await this.db.transaction(async (tx) => {
       const rollout = await this.lock(tx, id);
-      if (!['PROGRESSING', 'PAUSED', 'SUCCEEDED', 'ABORTED'].includes(rollout.phase)) {
+      if (!['PROGRESSING', 'PAUSED', 'SUCCEEDED', 'ABORTED', 'FAILED'].includes(rollout.phase)) {
         throw new FlotillaError('FAILED_PRECONDITION', `A ${rollout.phase} rollout cannot be rolled back.`);
       }
       const released = await this.engine.rollBack(tx, id, now);
@@ -240,18 +328,16 @@ export class RolloutsService {
     return tx.findOneByOrFail(RolloutEntity, { id });
   }
 
-  private async strategyOf(tx: EntityManager, appSet: AppSetEntity): Promise<RolloutStrategy | undefined> {
-    const revision = await tx.findOneByOrFail(AppSetRevisionEntity, { appSetId: appSet.id, number: appSet.currentRevision });
-    return revision.document.spec.strategy;
-  }
 
-  private async stagedChanges(tx: EntityManager, appSetId: string): Promise<StagedChange[]> {
+  /** Apps whose staged state differs from what is released, with their cluster's labels and whether it is online at `now`. */
+  private async stagedChanges(tx: EntityManager, appSetId: string, now: Date): Promise<StagedChange[]> {
     return tx.query(
-      `SELECT a.cluster_id, c.name AS cluster_name, c.labels, a.name, a.staged_revision, a.released_revision
+      `SELECT a.cluster_id, c.name AS cluster_name, c.labels, a.name, a.staged_revision, a.released_revision,
+         (c.connected_replica IS NOT NULL AND c.last_seen_at > $2::timestamptz - ($3::int * interval '1 millisecond')) AS online
        FROM apps a JOIN clusters c ON c.id = a.cluster_id
        WHERE a.app_set_id = $1 AND ${STAGED_DIFFERS_SQL}
        ORDER BY c.name, a.name`,
-      [appSetId],
+      [appSetId, now, this.engine.onlineGraceMs()],
     );
   }
 
@@ -303,8 +389,8 @@ export function emptyCounts(): RolloutCounts {
   return { PENDING: 0, PROGRESSING: 0, HEALTHY: 0, FAILED: 0, SKIPPED: 0, SUPERSEDED: 0, total: 0 };
 }
 
-function uniqueClusters(changes: readonly StagedChange[]): { name: string; labels: Record<string, string> }[] {
-  const seen = new Map<string, Record<string, string>>();
-  for (const change of changes) seen.set(change.cluster_name, change.labels);
-  return [...seen.entries()].map(([name, labels]) => ({ name, labels }));
+function uniqueClusters(changes: readonly StagedChange[]): PlanCluster[] {
+  const seen = new Map<string, PlanCluster>();
+  for (const change of changes) seen.set(change.cluster_name, { name: change.cluster_name, labels: change.labels, online: change.online });
+  return [...seen.values()];
 }

@@ -101,7 +101,9 @@ async function runCase(n: number, profile: Profile): Promise<CaseResult> {
   await projects.ensureDefault();
   const renders = new RenderPool(loadRenderConfig({}, []));
   onCleanup(() => renders.destroy());
-  const service = new AppSetsService(dataSource, clusters, new TimedExpander(undefined as never, projects, renders, undefined as never, undefined as never, dataSource));
+  // No rollout starts here: the auto trigger's hook passes every apply through untouched.
+  const noAutoTrigger = { applied: async <T>(result: T) => result } as unknown as ConstructorParameters<typeof AppSetsService>[3];
+  const service = new AppSetsService(dataSource, clusters, new TimedExpander(undefined as never, projects, renders, undefined as never, undefined as never, dataSource), noAutoTrigger);
 
   const parsed = parseAppSet(APP_SET);
   if (!parsed.ok) throw new Error(`bench AppSet invalid: ${JSON.stringify(parsed.issues)}`);

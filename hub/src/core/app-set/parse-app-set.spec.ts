@@ -126,9 +126,30 @@ describe('parseStrategy', () => {
     { name: 'an unknown field is refused with its path', value: { wavez: [] }, path: 'strategy.wavez' },
     { name: 'a bad onFailure is refused', value: { onFailure: 'panic' }, path: 'strategy.onFailure' },
     { name: 'a bad duration in a wave is refused', value: { waves: [{ name: 'a', soak: 'later' }] }, path: 'strategy.waves[0].soak' },
+    { name: 'a bad canary maxConcurrency is refused', value: { byLabel: { label: 'region', canary: { maxConcurrency: 'half' } } }, path: 'strategy.byLabel.canary.maxConcurrency' },
   ])('$name', ({ value, path }) => {
     const result = parseStrategy(value);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.issues.map((i) => i.path)).toContain(path);
+  });
+
+  it.each(['auto', 'manual'])('accepts trigger %s and onFailure fail', (trigger) => {
+    expect(parseStrategy({ trigger, onFailure: 'fail' })).toEqual({ ok: true, value: { trigger, onFailure: 'fail' } });
+  });
+});
+
+describe('spec.strategy.trigger', () => {
+  it('an unknown trigger is one SCHEMA issue at its path, naming the values it may take, with its line', () => {
+    const text = `${valid.trimEnd()}\n  strategy:\n    trigger: always\n`;
+    const line = text.split('\n').findIndex((l) => l.includes('trigger:')) + 1;
+    const result = parseAppSet(text);
+    expect(result.ok ? [] : result.issues).toEqual([
+      expect.objectContaining({ code: 'SCHEMA', path: 'spec.strategy.trigger', message: 'spec.strategy.trigger must be one of: "manual", "auto"', line }),
+    ]);
+  });
+
+  it('trigger auto is kept in the document', () => {
+    const result = parseAppSet(`${valid.trimEnd()}\n  strategy:\n    trigger: auto\n`);
+    expect(result.ok && result.value.spec.strategy).toEqual({ trigger: 'auto' });
   });
 });

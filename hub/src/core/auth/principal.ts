@@ -12,7 +12,8 @@ export const ROLES: readonly Role[] = ['ADMIN', 'OPERATOR', 'VIEWER'];
 
 /** An authenticated caller. */
 export interface Principal {
-  readonly kind: 'token' | 'oidc';
+  /** `system`: the hub acting on its own (a Git source's sync), never a caller of the API. */
+  readonly kind: 'token' | 'oidc' | 'system';
   /** The API token's id, or the OIDC subject. */
   readonly id: string;
   /** The API token's name, or the OIDC display name (preferred_username, email or subject). */
@@ -27,6 +28,11 @@ export interface Principal {
   readonly projects: Readonly<Record<string, ProjectRole>>;
   /** When the credential stops being valid; null: never. */
   readonly expiresAt: Date | null;
+}
+
+/** The hub acting for a Git source: an OPERATOR of the source's project, named `git:<source>` in the audit trail. */
+export function gitSourcePrincipal(source: string, project: string): Principal {
+  return { kind: 'system', id: `git-source:${source}`, name: source, issuer: null, actor: `git:${source}`, admin: false, projects: { [project]: 'OPERATOR' }, expiresAt: null };
 }
 
 /** What an API token row says about its holder. */

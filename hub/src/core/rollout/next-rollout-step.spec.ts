@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nextRolloutStep, type ClusterStatus } from './next-rollout-step';
-import type { PlannedWave, WavePlan } from './plan-waves';
+import { planWaves, type PlannedWave, type WavePlan } from './plan-waves';
 
 const S = 1000;
 const wave = (name: string, clusters: string[], extra: Partial<PlannedWave> = {}): PlannedWave => ({
@@ -195,5 +195,34 @@ describe('nextRolloutStep', () => {
         }),
       );
     });
+  });
+});
+
+describe('nextRolloutStep over planned canaries', () => {
+  it('a byLabel canary with maxConcurrency 1 releases one cluster at a time', () => {
+    const planned = planWaves({ byLabel: { label: 'region', canary: {}, maxConcurrency: 1 } }, ['eu', 'us', 'ap'].map((r) => ({ name: `${r}-1`, labels: { region: r } }))).plan!;
+    const first = nextRolloutStep(planned, [pending('ap-1'), pending('eu-1'), pending('us-1')], new Set(), NOW);
+    expect(first).toMatchObject({ currentWave: 'canary', release: ['ap-1'] });
+    const second = nextRolloutStep(planned, [released('ap-1', NOW), pending('eu-1'), pending('us-1')], new Set(), NOW);
+    expect(second.release).toEqual([]);
+  });
+
+  it('the default canary releases the connected cluster of a region at once instead of waiting for an offline one', () => {
+    const clusters = [
+      { name: 'eu-1', labels: { region: 'eu' }, online: false },
+      { name: 'eu-2', labels: { region: 'eu' }, online: true },
+    ];
+    const planned = planWaves(undefined, clusters).plan!;
+    const step = nextRolloutStep(planned, [pending('eu-1', false), pending('eu-2')], new Set(), NOW);
+    expect(step).toMatchObject({ currentWave: 'canary', release: ['eu-2'], skip: [] });
+  });
+
+  it('a remaining wave after a gated wave does not wait for approval', () => {
+    const planned = planWaves({ waves: [{ name: 'eu', selector: { matchLabels: { region: 'eu' } }, approval: true, soak: '0s' }] }, [
+      { name: 'eu-1', labels: { region: 'eu' } },
+      { name: 'us-1', labels: { region: 'us' } },
+    ]).plan!;
+    const step = nextRolloutStep(planned, [healthy('eu-1', NOW - S), pending('us-1')], new Set(['eu']), NOW);
+    expect(step).toMatchObject({ currentWave: 'remaining', awaitingApproval: false, release: ['us-1'] });
   });
 });

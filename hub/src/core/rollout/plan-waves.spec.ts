@@ -109,3 +109,86 @@ describe('parseDuration and resolveCount', () => {
     expect(resolveCount(value, size, min)).toBe(want);
   });
 });
+
+describe('planWaves: canaries, concurrency and the implicit wave', () => {
+  const regions: PlanCluster[] = [
+    { name: 'eu-1', labels: { region: 'eu' }, online: false },
+    { name: 'eu-2', labels: { region: 'eu' }, online: true },
+    { name: 'eu-3', labels: { region: 'eu' }, online: true },
+    { name: 'us-1', labels: { region: 'us' }, online: false },
+    { name: 'us-2', labels: { region: 'us' }, online: false },
+    { name: 'ap-1', labels: { region: 'ap' } },
+  ];
+
+  it.each<{ name: string; strategy: RolloutStrategy | undefined; want: [string, string[]][] }>([
+    {
+      name: 'the default canary takes a connected cluster of each region, and a region with none connected gives no canary',
+      strategy: undefined,
+      want: [
+        ['canary', ['ap-1', 'eu-2']],
+        ['eu', ['eu-1', 'eu-3']],
+        ['us', ['us-1', 'us-2']],
+      ],
+    },
+    {
+      name: 'a canary of two per group takes the connected ones first, by name',
+      strategy: { byLabel: { label: 'region', canary: { perGroup: 2 } } },
+      want: [
+        ['canary', ['ap-1', 'eu-2', 'eu-3']],
+        ['eu', ['eu-1']],
+        ['us', ['us-1', 'us-2']],
+      ],
+    },
+  ])('$name', ({ strategy, want }) => {
+    expect(waveNames(strategy, regions)).toEqual(want);
+  });
+
+  it('a cluster whose connectivity is not given counts as connected (the canary is then the first by name)', () => {
+    expect(waveNames(undefined, [{ name: 'b', labels: { region: 'x' } }, { name: 'a', labels: { region: 'x' } }])).toEqual([
+      ['canary', ['a']],
+      ['x', ['b']],
+    ]);
+  });
+
+  it.each<{ name: string; strategy: RolloutStrategy | undefined; want: number }>([
+    { name: 'byLabel maxConcurrency 1 holds for the canary wave too', strategy: { byLabel: { label: 'region', canary: {}, maxConcurrency: 1 } }, want: 1 },
+    { name: 'a canary maxConcurrency overrides the one of byLabel', strategy: { byLabel: { label: 'region', canary: { maxConcurrency: '100%' }, maxConcurrency: 1 } }, want: 3 },
+    { name: 'a canary without any maxConcurrency gets the wave default of 25 %', strategy: { byLabel: { label: 'region', canary: {} } }, want: 1 },
+    { name: 'the default strategy releases its canary wave at once', strategy: undefined, want: 3 },
+  ])('$name', ({ strategy, want }) => {
+    const clusters: PlanCluster[] = ['a', 'b', 'c'].map((r) => ({ name: `${r}-1`, labels: { region: r } }));
+    const canary = planWaves(strategy, clusters).plan!.waves.find((w) => w.name === 'canary')!;
+    expect(canary.clusters).toHaveLength(3);
+    expect(canary.maxConcurrency).toBe(want);
+  });
+
+  it('the implicit remaining wave takes the limits of the last wave but not its approval gate', () => {
+    const plan = planWaves(
+      { waves: [{ name: 'eu', selector: { matchLabels: { region: 'eu' } }, approval: true, maxConcurrency: 1, soak: '5m', maxFailures: 2 }] },
+      fleet,
+    ).plan!;
+    expect(plan.waves.map((w) => w.name)).toEqual(['eu', 'remaining']);
+    expect(plan.waves[0]!.approval).toBe(true);
+    expect(plan.waves[1]).toMatchObject({ approval: false, maxConcurrency: 1, soakMs: 300_000, maxFailures: 2 });
+  });
+
+  it('a final wave without a selector gates the rest when asked to, and leaves no remaining wave', () => {
+    const plan = planWaves({ waves: [{ name: 'eu', selector: { matchLabels: { region: 'eu' } } }, { name: 'rest', approval: true }] }, fleet).plan!;
+    expect(plan.waves.map((w) => [w.name, w.approval])).toEqual([
+      ['eu', false],
+      ['rest', true],
+    ]);
+  });
+
+  it('onFailure fail is planned as given; no onFailure means pause', () => {
+    expect(planWaves({ onFailure: 'fail' }, fleet).plan!.onFailure).toBe('fail');
+    expect(planWaves({ trigger: 'auto' }, fleet).plan!.onFailure).toBe('pause');
+  });
+
+  it('does not change the clusters it is given', () => {
+    const clusters: PlanCluster[] = [{ name: 'b', labels: { region: 'x' }, online: false }, { name: 'a', labels: { region: 'x' }, online: true }];
+    const copy = structuredClone(clusters);
+    planWaves(undefined, clusters);
+    expect(clusters).toEqual(copy);
+  });
+});

@@ -7,6 +7,8 @@ import { DEFAULT_STRATEGY, type ByLabelSpec, type CountOrPercent, type FailurePo
 export interface PlanCluster {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Whether its agent is connected now; absent counts as connected. Canaries prefer connected clusters. */
+  readonly online?: boolean;
 }
 
 /** One wave with every number resolved. Clusters are sorted by name. */
@@ -33,10 +35,13 @@ const DEFAULTS = { maxConcurrency: '25%' as CountOrPercent, maxFailures: 0 as Co
 /**
  * Plans the waves of a rollout over the target clusters. Every cluster lands in exactly one wave:
  * with explicit `waves`, the first whose selector matches; clusters no wave selects go to a final wave
- * named `remaining`, so that nothing is silently left out. With `byLabel`, one wave per label value
- * (in `order`, then sorted), clusters without the label last, after an optional canary wave. Empty
- * waves are dropped. Returns issues (with paths under `spec.strategy`) instead of a plan when a value
- * is invalid. Pure: no clock, inputs untouched, output sorted.
+ * named `remaining` (limits of the last wave, but never its `approval`: an implicit wave does not
+ * silently wait for anyone), so that nothing is silently left out. With `byLabel`, one wave per label
+ * value (in `order`, then sorted), clusters without the label last, after an optional canary wave that
+ * takes connected clusters of each group first (a group with none connected gives no canary: an offline
+ * canary would only delay the rollout) and honours `maxConcurrency`. Empty waves are dropped. Returns
+ * issues (with paths under `spec.strategy`) instead of a plan when a value is invalid. Pure: no clock,
+ * inputs untouched, output sorted.
  */
 export function planWaves(strategy: RolloutStrategy | undefined, clusters: readonly PlanCluster[]): { plan?: WavePlan; issues: Issue[] } {
   const chosen = strategy && (strategy.waves || strategy.byLabel) ? strategy : { ...DEFAULT_STRATEGY, ...(strategy ?? {}) };
@@ -76,17 +81,20 @@ function groupByWaves(specs: readonly WaveSpec[], clusters: readonly PlanCluster
   });
   const rest = clusters.filter((c) => !taken.has(c.name)).map((c) => c.name);
   const last = specs[specs.length - 1];
-  if (rest.length > 0) groups.push({ spec: { ...(last ?? {}), name: 'remaining', selector: undefined, approval: last?.approval ?? false }, clusters: rest, path: 'spec.strategy.waves' });
+  // The implicit wave takes the last wave's limits but not its approval gate: a gate is a decision the
+  // user writes on a wave; clusters nobody named should not wait on one they never saw (Argo CD's and
+  // Fleet's implicit groups do not gate either). A final selector-less wave with approval gates them.
+  if (rest.length > 0) groups.push({ spec: { ...(last ?? {}), name: 'remaining', selector: undefined, approval: false }, clusters: rest, path: 'spec.strategy.waves' });
   return groups;
 }
 
 function groupByLabel(spec: ByLabelSpec, clusters: readonly PlanCluster[]): Group[] {
-  const byValue = new Map<string, string[]>();
-  const unlabeled: string[] = [];
+  const byValue = new Map<string, PlanCluster[]>();
+  const unlabeled: PlanCluster[] = [];
   for (const cluster of clusters) {
     const value = cluster.labels[spec.label];
-    if (value === undefined) unlabeled.push(cluster.name);
-    else byValue.set(value, [...(byValue.get(value) ?? []), cluster.name]);
+    if (value === undefined) unlabeled.push(cluster);
+    else byValue.set(value, [...(byValue.get(value) ?? []), cluster]);
   }
   const order = [...(spec.order ?? []).filter((v) => byValue.has(v)), ...[...byValue.keys()].filter((v) => !(spec.order ?? []).includes(v)).sort()];
   const ordered = order.map((value) => ({ value, members: byValue.get(value)! }));
@@ -101,11 +109,15 @@ function groupByLabel(spec: ByLabelSpec, clusters: readonly PlanCluster[]): Grou
   const groups: Group[] = [];
   if (spec.canary) {
     const perGroup = spec.canary.perGroup ?? 1;
-    const canary = ordered.flatMap((g) => g.members.slice(0, perGroup)).sort();
-    groups.push({ spec: { ...base, name: 'canary', maxConcurrency: '100%', soak: spec.canary.soak ?? spec.soak, approval: spec.canary.approval ?? false }, clusters: canary, path: 'spec.strategy.byLabel.canary' });
-    ordered.forEach((g) => (g.members = g.members.slice(perGroup)));
+    const picked = new Set(ordered.flatMap((g) => g.members.filter((m) => m.online !== false).slice(0, perGroup).map((m) => m.name)));
+    groups.push({
+      spec: { ...base, name: 'canary', maxConcurrency: spec.canary.maxConcurrency ?? spec.maxConcurrency, soak: spec.canary.soak ?? spec.soak, approval: spec.canary.approval ?? false },
+      clusters: [...picked].sort(),
+      path: 'spec.strategy.byLabel.canary',
+    });
+    ordered.forEach((g) => (g.members = g.members.filter((m) => !picked.has(m.name))));
   }
-  for (const group of ordered) groups.push({ spec: { ...base, name: group.value }, clusters: group.members, path: 'spec.strategy.byLabel' });
+  for (const group of ordered) groups.push({ spec: { ...base, name: group.value }, clusters: group.members.map((m) => m.name), path: 'spec.strategy.byLabel' });
   return groups;
 }
 
