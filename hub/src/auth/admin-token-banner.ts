@@ -25,6 +25,7 @@ export function adminTokenBanner(hub: RunningHub, config: HubConfig): string | u
     '  Try it:',
     `    curl -s ${hub.graphqlUrl} -H "Authorization: Bearer $(cat ${file})" -H 'content-type: application/json' \\`,
     `      -d '${query}'`,
+    `  Or with the command line:  FLOTILLA_TOKEN="$(cat ${file})" npx flotilla login --server ${hub.graphqlUrl.replace(/\/graphql$/, '')}`,
     '',
   ].join('\n');
 }
