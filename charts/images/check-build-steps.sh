@@ -29,7 +29,7 @@ copy_manifests() {
   local into="$1"
   mkdir -p "$into"
   cp "$root/package.json" "$root/package-lock.json" "$into/"
-  for workspace in proto hub agent test; do
+  for workspace in proto hub agent test web; do
     mkdir -p "$into/$workspace"
     cp "$root/$workspace/package.json" "$into/$workspace/"
   done
@@ -49,9 +49,9 @@ build="$scratch/build"
 copy_manifests "$build"
 cp "$root/nx.json" "$root/tsconfig.base.json" "$build/"
 (cd "$build" && step npm ci "${NPM_FLAGS[@]}")
-copy_sources "$build" proto agent hub
+copy_sources "$build" proto agent hub web
 (cd "$build" && step npm run build --workspace=proto --workspace=agent)
-(cd "$build" && step npm run build --workspace=proto --workspace=hub)
+(cd "$build" && step npm run build --workspace=proto --workspace=hub --workspace=web)
 
 failures=0
 expect_exit() {
@@ -73,7 +73,9 @@ for image in agent hub; do
   runtime="$scratch/$image"
   copy_manifests "$runtime"
   (cd "$runtime" && step npm ci --omit=dev --workspace="$image" --ignore-scripts "${NPM_FLAGS[@]}")
-  for built in proto/dist "$image/dist"; do
+  built_folders=(proto/dist "$image/dist")
+  [[ "$image" == hub ]] && built_folders+=(web/dist)
+  for built in "${built_folders[@]}"; do
     mkdir -p "$runtime/$built"
     cp -R "$build/$built/." "$runtime/$built/"
   done
@@ -90,6 +92,11 @@ expect_exit 'agent with FLOTILLA_CLUSTER_NAME=Bad_Name' 1 'flotilla agent: inval
 expect_exit 'hub with PORT=abc' 2 'Invalid hub configuration' \
   env -i PATH="$PATH" NODE_ENV=production PORT=abc FLOTILLA_DEMO=false \
   bash -c 'cd "$0" && exec node hub/dist/main.js' "$scratch/hub"
+
+if [[ ! -f "$scratch/hub/web/dist/index.html" ]]; then
+  echo "check-build-steps: FAIL: the hub image has no dashboard (web/dist/index.html)" >&2
+  failures=$((failures + 1))
+fi
 
 if ((failures > 0)); then
   echo "check-build-steps: $failures check(s) failed" >&2

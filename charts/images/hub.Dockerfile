@@ -12,10 +12,12 @@ COPY proto/package.json proto/
 COPY hub/package.json hub/
 COPY agent/package.json agent/
 COPY test/package.json test/
+COPY web/package.json web/
 RUN npm ci --no-audit --no-fund
 COPY proto proto
 COPY hub hub
-RUN npm run build --workspace=proto --workspace=hub
+COPY web web
+RUN npm run build --workspace=proto --workspace=hub --workspace=web
 
 FROM node:20-bookworm-slim AS production-dependencies
 WORKDIR /app
@@ -36,14 +38,17 @@ COPY scripts/setup-tools.sh scripts/
 RUN bash scripts/setup-tools.sh
 
 FROM node:20-bookworm-slim
-# git for the git generator, Git manifests and Kustomize sources.
-RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates openssh-client && rm -rf /var/lib/apt/lists/*
+# git for the git generator, Git manifests, Kustomize sources and Git sources; gnupg and ssh-keygen
+# (openssh-client) to verify signed commits.
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates openssh-client gnupg && rm -rf /var/lib/apt/lists/*
 COPY --from=tools /app/.tools/bin/helm /app/.tools/bin/kubectl /usr/local/bin/
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=production-dependencies --chown=root:root /app ./
 COPY --from=build --chown=root:root /app/proto/dist proto/dist
 COPY --from=build --chown=root:root /app/hub/dist hub/dist
+# The dashboard, served at / (FLOTILLA_WEB_DIR defaults to this folder).
+COPY --from=build --chown=root:root /app/web/dist web/dist
 # Owned by root and read-only to the process; the chart also mounts the root FS read-only.
 USER 10001:10001
 ENV HOST=0.0.0.0 FLOTILLA_GRPC_HOST=0.0.0.0 FLOTILLA_DEMO=false

@@ -12,6 +12,7 @@ import { ApiTokensService, type BootstrapAdmin } from './auth/api-tokens.service
 import { installHttpAuthentication } from './auth/http-edge';
 import { installGraphqlLimits } from './graphql/limits/graphql-limits';
 import { installCrossSiteProtection } from './http/cross-site-edge';
+import { installWebUi } from './http/web-ui';
 import { ProjectsService } from './projects/projects.service';
 import { AgentLinkCa } from './trust/agent-link-ca.service';
 import { createHubLogger } from './logging/hub-logger';
@@ -65,6 +66,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
     await installCrossSiteProtection(app, config.crossSite);
     installHttpAuthentication(app);
     installGraphqlLimits(app);
+    installWebUi(app, config.web);
     const ran = await migrate(app.get(DataSource), { lock: !embedded });
     if (ran.length > 0) log.log(`applied migrations: ${ran.join(', ')}`);
     await app.get(ProjectsService).ensureDefault();

@@ -21,6 +21,7 @@ export function adminTokenBanner(hub: RunningHub, config: HubConfig): string | u
     '  Fleet-admin API token (shown once at first start; also in ' + file + ', mode 0600):',
     `    ${token}`,
     '',
+    `  Dashboard: ${hub.graphqlUrl.replace(/graphql$/, '')}   (sign in with the token above)`,
     `  GraphQL: ${hub.graphqlUrl}   (GraphiQL: add the header {"Authorization": "Bearer <token>"})`,
     '  Try it:',
     `    curl -s ${hub.graphqlUrl} -H "Authorization: Bearer $(cat ${file})" -H 'content-type: application/json' \\`,

@@ -4,6 +4,7 @@ import { Clock } from '../clock';
 import type { Principal } from '../core/auth/principal';
 import { GIT_WEBHOOK_ROUTE } from '../core/gitops/read-webhook-delivery';
 import { FlotillaError } from '../errors';
+import { isDashboardRequest } from '../http/web-ui';
 import { Authenticator } from './authenticator';
 import type { RequestContext } from './request-context';
 
@@ -18,7 +19,7 @@ declare module 'fastify' {
   }
 }
 
-/** What answers without a credential: probes, metrics, and the GraphiQL page (its queries need a token). */
+/** What answers without a credential: probes, metrics, and the GraphiQL page (its queries need a token); the dashboard's files too (isDashboardRequest). */
 const OPEN_PATHS = ['/healthz', '/metrics'];
 const OPEN_PREFIX = '/graphiql';
 
@@ -37,7 +38,7 @@ export function installHttpAuthentication(app: NestFastifyApplication): void {
   // preParsing runs after every onRequest hook, so that @fastify/websocket has marked real upgrades
   // (`request.ws`), and before the body is read.
   fastify.addHook('preParsing', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (isOpen(pathOf(request.url)) || isWebSocketUpgrade(request) || isGitWebhook(request)) return;
+    if (isOpen(pathOf(request.url)) || isDashboardRequest(request) || isWebSocketUpgrade(request) || isGitWebhook(request)) return;
     try {
       request.principal = await authenticator.authenticate(request.headers.authorization, clock.now());
     } catch (error) {

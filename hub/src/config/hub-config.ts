@@ -14,6 +14,7 @@ import { loadKustomizeConfig, type KustomizeConfig } from './kustomize-config';
 import { loadHelmConfig, type HelmConfig } from './helm-config';
 import { loadGitWebhookConfig, type GitWebhookConfig } from './git-webhook-config';
 import { loadLogConfig, type LogConfig } from './log-config';
+import { loadWebConfig, type WebConfig } from './web-config';
 import { NATS_PRESENCE, loadNatsConfig, type NatsConfig } from './nats-config';
 
 export { DEFAULT_NATS_USER_JWT_TTL_SECONDS, NATS_PRESENCE, parseNatsServers, type NatsAuth, type NatsConfig, type NatsOperatorAuth } from './nats-config';
@@ -74,6 +75,8 @@ export interface HubConfig {
   readonly helm: HelmConfig;
   /** Push webhooks from Git hosts: the secrets file and the body limit (see git-webhook-config.ts). */
   readonly gitWebhook: GitWebhookConfig;
+  /** The built dashboard served at / (see web-config.ts). */
+  readonly web: WebConfig;
 }
 
 /** TLS of the gRPC agent link and the CA behind it. The encryption key stays in this object and is never logged. */
@@ -180,6 +183,7 @@ export function loadHubConfig(env: Record<string, string | undefined>, argv: rea
     kustomize: loadKustomizeConfig(env, problems),
     helm: loadHelmConfig(env, problems),
     gitWebhook: loadGitWebhookConfig(env, problems),
+    web: loadWebConfig(env, problems),
   };
   if (config.replicaId === NATS_PRESENCE) problems.push(`FLOTILLA_REPLICA_ID must not be "${NATS_PRESENCE}" (it marks clusters connected over NATS)`);
   if (problems.length > 0) throw new HubConfigError(problems);

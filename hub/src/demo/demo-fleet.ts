@@ -93,6 +93,9 @@ export async function startDemo(hub: RunningHub, config: HubConfig): Promise<Dem
     // Whatever is staged and not released (a new revision, or a demo cluster registered again) is rolled
     // out, unless a rollout of this revision is still under way.
     const underWay = previous[0] !== undefined && ['PROGRESSING', 'PAUSED'].includes(previous[0].phase) && previous[0].appSetRevision === appSet.currentRevision;
+    // Let the demo's agents connect first (bounded): the default strategy's canary takes connected
+    // clusters only, and a canary of every region shows the waves better than one region at a time.
+    await waitForConnected(clusters, DEMO_CLUSTERS.map((c) => c.name), AGENTS_CONNECT_WAIT_MS);
     const pending = await rollouts.preview(appSet);
     if (!underWay && pending.added + pending.changed + pending.removed > 0) {
       const rollout = await rollouts.start(appSet, 'demo', new Date());
@@ -109,6 +112,20 @@ export async function startDemo(hub: RunningHub, config: HubConfig): Promise<Dem
   );
 
   return { stop };
+}
+
+/** How long the demo waits for its agents to connect before it starts its rollout anyway. */
+const AGENTS_CONNECT_WAIT_MS = 20_000;
+
+/** Resolves once every named cluster is connected, or after `timeoutMs` (polls twice a second). */
+async function waitForConnected(clusters: ClustersService, names: readonly string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; Date.now() < deadline && attempt < Math.ceil(timeoutMs / 500); attempt++) {
+    const found = await Promise.all(names.map((name) => clusters.find(name)));
+    const now = new Date();
+    if (found.every((cluster) => cluster !== null && clusters.isConnected(cluster, now))) return;
+    await new Promise((done) => setTimeout(done, 500));
+  }
 }
 
 /**

@@ -5,8 +5,8 @@ import type { FastifyHelmetOptions } from '@fastify/helmet';
 
 /**
  * The security headers of every response (set by @fastify/helmet before any other hook can answer),
- * and the one exception: the GraphiQL page Mercurius serves, whose scripts and stylesheet come from a
- * CDN until it is bundled with the hub.
+ * the dashboard's narrower policy (http/web-ui.ts), and the one exception: the GraphiQL page
+ * Mercurius serves, whose scripts and stylesheet come from a CDN until it is bundled with the hub.
  */
 
 /** The API's policy: nothing inline, nothing from elsewhere, never framed. */
@@ -22,6 +22,25 @@ const API_DIRECTIVES = {
   'form-action': ["'self'"],
   'frame-ancestors': ["'none'"],
 };
+
+/**
+ * The dashboard's policy (http/web-ui.ts): the API's, narrowed. Its own scripts and stylesheets only
+ * (none inline), XHR and graphql-ws to the hub itself ('self' covers ws: and wss: to the same host and
+ * port), no frames, workers, plugins or form posts, and nothing by default.
+ */
+const DASHBOARD_DIRECTIVES = {
+  ...API_DIRECTIVES,
+  'default-src': ["'none'"],
+  'manifest-src': ["'self'"],
+  'worker-src': ["'none'"],
+  'frame-src': ["'none'"],
+  'form-action': ["'none'"],
+};
+
+/** The Content-Security-Policy of every response of the dashboard (its page, assets and client routes). */
+export function dashboardContentSecurityPolicy(): string {
+  return policyText(DASHBOARD_DIRECTIVES);
+}
 
 /** Where Mercurius' GraphiQL page loads React, GraphiQL and its stylesheet from (mercurius/static/main.js). */
 const GRAPHIQL_CDN = 'https://unpkg.com';
