@@ -352,7 +352,8 @@ describe('cross-site requests against a real hub (row 21)', () => {
         ['malformed JSON', post(authorization, '{"query":'), 400],
         ['no token', post({}, JSON.stringify({ query: '{ me { actor } }' })), 401],
         ['a foreign Origin', post({ ...authorization, origin: 'https://evil.example' }, JSON.stringify({ query: '{ me { actor } }' })), 403],
-        ['an unknown path', { method: 'GET', path: '/nothing-here', headers: { ...host, ...authorization } }, 404],
+        // Other paths without an extension are the dashboard's client routes (its own policy: dashboard-serving.e2e-spec.ts).
+        ['an unknown path of the API', { method: 'GET', path: '/api/nothing-here', headers: { ...host, ...authorization } }, 404],
         ['a GET mutation', { method: 'GET', path: getPath(applyMutation('never')), headers: { ...host, ...authorization } }, 405],
         ['a form POST', { method: 'POST', path: '/graphql', headers: { ...host, 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=x' }, 415],
         ['a foreign Host', { method: 'GET', path: '/healthz', headers: { host: 'evil.example' } }, 421],
