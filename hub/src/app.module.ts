@@ -13,6 +13,7 @@ import { OutboxRelay } from './agent-link/outbox-relay.service';
 import { APP_SET_PROVIDERS } from './app-sets/app-set-providers';
 import { AppSetsService } from './app-sets/app-sets.service';
 import { GitSourcesService } from './git-sources/git-sources.service';
+import { GitSourceSync } from './git-sources/git-source-sync';
 import { AppSetSourceResolver, GitSourcesResolver } from './git-sources/git-sources.resolver';
 import { GIT_PUSH_TARGETS } from './git-sources/push-targets';
 import { GitWebhookModule } from './git-sources/git-webhook.module';
@@ -121,6 +122,7 @@ export class AppModule {
         OutboxRelay,
         AgentLinkServer,
         ...AGENT_LINK_PROVIDERS,
+        GitSourceSync,
         GitSourcesService,
         { provide: GIT_PUSH_TARGETS, useExisting: GitSourcesService },
         GitSourcesResolver,
