@@ -1,18 +1,11 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowserPage, SHOWN_MS, type BrowserPage } from '../harness/browser.js';
 import { createTestDatabase, type TestDatabase } from '../harness/database.js';
 import { eventually } from '../harness/eventually.js';
 import { graphqlClient } from '../harness/graphql.js';
 import { startAgent, startHub, type HubProcess, type ManagedProcess } from '../harness/processes.js';
 
-/** Debian's Chromium (`apt-get install chromium`); playwright-core drives it, it downloads no browser. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
-/** How long the page may take to show what the hub already knows (a bound, not a speed target). */
-const SHOWN_MS = 30_000;
 
 const CLUSTERS = [
   { name: 'us-1', region: 'us' },
@@ -44,17 +37,12 @@ describe('the dashboard in a browser, against a hub with four sim agents in two 
   let db: TestDatabase;
   let hub: HubProcess;
   const agents: ManagedProcess[] = [];
-  let browser: Browser;
-  let context: BrowserContext;
+  let browser: BrowserPage;
   let page: Page;
   let origin: string;
-  /** Every URL the page asked for, WebSockets included. */
-  const requested: string[] = [];
-  /** Console errors and uncaught exceptions of the page (a CSP violation is reported there). */
-  const pageErrors: string[] = [];
 
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  const shown = (locator: Locator) => locator.first().waitFor({ state: 'visible', timeout: SHOWN_MS });
+  const shot = (name: string) => browser.shot(name);
+  const shown = (locator: Locator) => browser.shown(locator);
   /** Opens a confirmation from its button, types the reason and confirms. */
   const confirm = async (button: string, dialog: string | RegExp, confirmLabel: string, reason: string) => {
     await page.getByRole('button', { name: button, exact: true }).click();
@@ -66,8 +54,6 @@ describe('the dashboard in a browser, against a hub with four sim agents in two 
   };
 
   beforeAll(async () => {
-    rmSync(SCREENSHOTS, { recursive: true, force: true });
-    mkdirSync(SCREENSHOTS, { recursive: true });
     db = await createTestDatabase();
     hub = await startHub({ databaseUrl: db.url });
     origin = new URL(hub.graphqlUrl).origin;
@@ -85,15 +71,8 @@ describe('the dashboard in a browser, against a hub with four sim agents in two 
     const applied = await api.must<{ applyAppSet: { issues: unknown[] } }>(`mutation($y: String!) { applyAppSet(yaml: $y) { issues { code message } } }`, { y: appSet('hello') });
     expect(applied.applyAppSet.issues).toEqual([]);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    page.on('request', (request) => requested.push(request.url()));
-    page.on('websocket', (socket) => requested.push(socket.url()));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    browser = await openBrowserPage();
+    page = browser.page;
   });
 
   afterEach(async (context) => {
@@ -302,9 +281,9 @@ describe('the dashboard in a browser, against a hub with four sim agents in two 
 
   it('asked no host but the hub, and the page broke no Content-Security-Policy rule', () => {
     const hubHost = new URL(origin).host;
-    const elsewhere = requested.filter((url) => !url.startsWith('data:') && new URL(url).host !== hubHost);
+    const elsewhere = browser.requested.filter((url) => !url.startsWith('data:') && new URL(url).host !== hubHost);
     expect(elsewhere).toEqual([]);
-    expect(requested.some((url) => url.startsWith(`ws://${hubHost}/graphql`))).toBe(true);
-    expect(pageErrors.filter((text) => /Content Security Policy|Refused to/i.test(text))).toEqual([]);
+    expect(browser.requested.some((url) => url.startsWith(`ws://${hubHost}/graphql`))).toBe(true);
+    expect(browser.pageErrors.filter((text) => /Content Security Policy|Refused to/i.test(text))).toEqual([]);
   });
 });
