@@ -265,7 +265,7 @@ describe('the dashboard in a browser, against a hub with four sim agents in two 
 
     await page.getByRole('link', { name: 'Rollouts', exact: true }).click();
     await page.getByRole('link', { name: /^Rollout / }).first().click();
-    await shown(page.getByText('You may watch this rollout; changing it needs the OPERATOR role.'));
+    await shown(page.getByText('You may watch this rollout; changing it needs the OPERATOR role in project default.'));
     for (const name of ['Pause', 'Resume', 'Abort', 'Roll back']) expect(await page.getByRole('button', { name, exact: true }).count()).toBe(0);
     await page.getByRole('link', { name: 'Rollouts', exact: true }).click();
     await shown(page.getByRole('heading', { name: 'Rollouts', level: 1 }));

@@ -123,7 +123,7 @@ export class AppSetsResolver {
 
   @ResolveField(() => [RolloutModel], { description: 'Rollouts of this AppSet, newest first.' })
   async rollouts(@Parent() appSet: AppSetModel, @Args('first', { type: () => Int, defaultValue: 20 }) first: number): Promise<RolloutModel[]> {
-    return (await this.rolloutService.listForAppSet(appSet.id, Math.min(Math.max(first, 0), 100))).map((r) => RolloutModel.from(r, appSet.name));
+    return (await this.rolloutService.listForAppSet(appSet.id, Math.min(Math.max(first, 0), 100))).map((r) => RolloutModel.from(r, appSet));
   }
 }
 

@@ -48,6 +48,9 @@ export class RolloutModel {
   @Field()
   appSet: string;
 
+  @Field({ description: "The AppSet's project: an OPERATOR of it (or an ADMIN) may pause, resume, abort, roll back and approve." })
+  project: string;
+
   @Field(() => Int, { description: 'The AppSet revision being rolled out.' })
   appSetRevision: number;
 
@@ -78,10 +81,11 @@ export class RolloutModel {
   /** Internal: the plan, for the waves field. */
   entity: RolloutEntity;
 
-  static from(entity: RolloutEntity, appSetName: string): RolloutModel {
+  static from(entity: RolloutEntity, appSet: { readonly name: string; readonly project: string }): RolloutModel {
     return Object.assign(new RolloutModel(), {
       id: entity.id,
-      appSet: appSetName,
+      appSet: appSet.name,
+      project: appSet.project,
       appSetRevision: entity.appSetRevision,
       phase: entity.phase as RolloutPhaseValue,
       startedBy: entity.startedBy,

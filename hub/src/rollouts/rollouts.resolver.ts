@@ -41,7 +41,7 @@ export class RolloutsResolver {
   async rollout(@Caller() caller: Principal, @Args('id', { type: () => ID }) id: string): Promise<RolloutModel> {
     const found = await this.visible(caller, id);
     if (!found) throw notFound(id);
-    return RolloutModel.from(found.rollout, found.appSet.name);
+    return RolloutModel.from(found.rollout, found.appSet);
   }
 
   /** The rollout with its AppSet when the principal may see it; null otherwise (missing and invisible look the same). */
@@ -201,7 +201,7 @@ export class RolloutsResolver {
   }
 
   private async model(entity: RolloutEntity): Promise<RolloutModel> {
-    return RolloutModel.from(entity, (await this.appSets.byId(entity.appSetId)).name);
+    return RolloutModel.from(entity, await this.appSets.byId(entity.appSetId));
   }
 }
 

@@ -158,7 +158,7 @@ function RolloutActions({ rollout, onChanged }: { rollout: RolloutLiveFragment; 
   const [, abort] = useMutation(AbortRolloutDocument);
   const [, rollback] = useMutation(RollbackRolloutDocument);
   const [, approve] = useMutation(ApproveWaveDocument);
-  if (!canOperate(me)) return <p className="muted">You may watch this rollout; changing it needs the OPERATOR role.</p>;
+  if (!canOperate(me, rollout.project)) return <p className="muted">You may watch this rollout; changing it needs the OPERATOR role in project {rollout.project}.</p>;
 
   const run = async <T,>(pending: Promise<{ error?: { graphQLErrors: { message: string }[]; message: string } | undefined; data?: T }>, pick: (data: T) => RolloutLiveFragment) => {
     const result = await pending;
