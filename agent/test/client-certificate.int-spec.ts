@@ -1,15 +1,13 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAgent, type RunningAgent } from '../src/agent.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningAgent } from '../src/agent.js';
 import type { Clock } from '../src/clock.js';
 import { systemClock } from '../src/clock.js';
-import { loadAgentConfig } from '../src/core/config.js';
 import { certificateRequest, hasUsableCertificate, newClientKey, type ClientIdentity } from '../src/hub-link/client-identity.js';
-import { createLogger } from '../src/log.js';
 import { SimDriver } from '../src/sim/sim-driver.js';
+import { useAgentLab } from './support/agent-lab.js';
 import { eventually } from './support/eventually.js';
 import { FakeHub, defaultPki } from './support/fake-hub.js';
 import { ManualClock } from './support/manual-clock.js';
@@ -18,55 +16,19 @@ import { readRequest, signClientCertificate } from './support/test-pki.js';
 const DAY_MS = 86_400_000;
 
 describe('client certificates of the gRPC link', () => {
-  let root: string;
-  let stateDir: string;
-  let logLines: string[];
-  const hubs: FakeHub[] = [];
-  const agents: RunningAgent[] = [];
+  // The private key never reaches the log.
+  const lab = useAgentLab('flotilla-agent-certs-', /PRIVATE KEY/);
 
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'flotilla-agent-certs-'));
-    stateDir = join(root, 'state');
-    logLines = [];
-  });
+  const signingHub = (): Promise<FakeHub> => lab.startHub({ signCertificate: (csrDer) => signClientCertificate(defaultPki(), csrDer, 'edge-1') });
 
-  afterEach(async () => {
-    await Promise.all(agents.splice(0).map((agent) => agent.stop()));
-    for (const hub of hubs.splice(0)) hub.stop();
-    // The private key never reaches the log.
-    expect(logLines.join('\n')).not.toMatch(/PRIVATE KEY/);
-    await rm(root, { recursive: true, force: true });
-  });
-
-  const signingHub = async (): Promise<FakeHub> => {
-    const hub = await FakeHub.start({ signCertificate: (csrDer) => signClientCertificate(defaultPki(), csrDer, 'edge-1') });
-    hubs.push(hub);
-    return hub;
-  };
-
-  const runAgent = async (address: string, clock: Clock = systemClock): Promise<RunningAgent> => {
-    const result = loadAgentConfig({
-      FLOTILLA_HUB_CA: defaultPki().caPem,
-      FLOTILLA_HUB_ADDRESS: address,
-      FLOTILLA_CLUSTER_NAME: 'edge-1',
-      FLOTILLA_BOOTSTRAP_TOKEN: 'bt-cert-secret',
-      FLOTILLA_STATE_DIR: stateDir,
-      FLOTILLA_RECONNECT_MAX_MS: '300',
-      FLOTILLA_LOG_LEVEL: 'debug',
-    });
-    if (!result.ok) throw new Error(JSON.stringify(result.issues));
-    const started = await startAgent(result.config, {
+  const runAgent = (address: string, clock: Clock = systemClock): Promise<RunningAgent> =>
+    lab.startAgent(lab.config({ FLOTILLA_HUB_CA: defaultPki().caPem, FLOTILLA_HUB_ADDRESS: address, FLOTILLA_BOOTSTRAP_TOKEN: 'bt-cert-secret', FLOTILLA_RECONNECT_MAX_MS: '300' }), {
       clock,
       driver: new SimDriver({ healthyAfterMs: 100, failApps: [], clock: systemClock }),
-      log: createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
       link: { reconnectBaseMs: 50, welcomeTimeoutMs: 2000 },
     });
-    if (!started.ok) throw new Error(JSON.stringify(started.issues));
-    agents.push(started.agent);
-    return started.agent;
-  };
 
-  const storedIdentity = async (): Promise<ClientIdentity> => JSON.parse(await readFile(join(stateDir, 'client-identity.json'), 'utf8')) as ClientIdentity;
+  const storedIdentity = async (): Promise<ClientIdentity> => JSON.parse(await readFile(join(lab.stateDir, 'client-identity.json'), 'utf8')) as ClientIdentity;
   const spki = (key: Parameters<typeof createPublicKey>[0]) => createPublicKey(key).export({ type: 'spki', format: 'pem' });
 
   it('builds a CSR that openssl verifies, for the key it was given and the name it was asked', () => {
@@ -101,7 +63,7 @@ describe('client certificates of the gRPC link', () => {
     // The key was durable before the CSR was sent, and it is the CSR's key.
     const key = (await storedIdentity()).privateKeyPem;
     expect(requested.publicKeyPem).toBe(spki(key));
-    expect((await stat(join(stateDir, 'client-identity.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(lab.stateDir, 'client-identity.json'))).mode & 0o777).toBe(0o600);
 
     await eventually(async () => expect((await storedIdentity()).certificatePem).toBeDefined());
     const enrolled = await storedIdentity();

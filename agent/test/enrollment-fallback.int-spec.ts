@@ -1,15 +1,13 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RefusalSchema, create } from '@flotilla/proto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAgent, type RunningAgent } from '../src/agent.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningAgent } from '../src/agent.js';
 import { systemClock } from '../src/clock.js';
-import { loadAgentConfig } from '../src/core/config.js';
 import { tokenFingerprint, type ClientIdentity } from '../src/hub-link/client-identity.js';
-import { createLogger } from '../src/log.js';
 import { SimDriver } from '../src/sim/sim-driver.js';
+import { useAgentLab } from './support/agent-lab.js';
 import { eventually } from './support/eventually.js';
 import { FakeHub, defaultPki, type FakeConnection } from './support/fake-hub.js';
 import { signClientCertificate } from './support/test-pki.js';
@@ -20,25 +18,8 @@ import { signClientCertificate } from './support/test-pki.js';
  * and must not give up its identity for a token it already spent.
  */
 describe('a refused stored identity and the bootstrap token', () => {
-  let root: string;
-  let stateDir: string;
-  let logLines: string[];
-  const hubs: FakeHub[] = [];
-  const agents: RunningAgent[] = [];
-
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'flotilla-agent-fallback-'));
-    stateDir = join(root, 'state');
-    logLines = [];
-  });
-
-  afterEach(async () => {
-    await Promise.all(agents.splice(0).map((agent) => agent.stop()));
-    for (const hub of hubs.splice(0)) hub.stop();
-    // Neither the token nor the key reaches the log.
-    expect(logLines.join('\n')).not.toMatch(/PRIVATE KEY|bt-old-secret|bt-new-secret/);
-    await rm(root, { recursive: true, force: true });
-  });
+  // Neither the token nor the key reaches the log.
+  const lab = useAgentLab('flotilla-agent-fallback-', /PRIVATE KEY|bt-old-secret|bt-new-secret/);
 
   const refuse = (connection: FakeConnection, message: string): 'none' => {
     connection.send({ case: 'refusal', value: create(RefusalSchema, { code: 'UNAUTHENTICATED', message, retryable: false }) });
@@ -54,7 +35,7 @@ describe('a refused stored identity and the bootstrap token', () => {
     const issued = new Set<string>();
     /** Per stream, as the hub saw it at Hello: the token and the fingerprint of the certificate presented. */
     const seen: { token: string | undefined; certificate: string | undefined }[] = [];
-    const started = await FakeHub.start({
+    const started = await lab.startHub({
       signCertificate: (csrDer) => {
         const pem = signClientCertificate(defaultPki(), csrDer, 'edge-1');
         issued.add(new X509Certificate(pem).fingerprint256);
@@ -67,33 +48,17 @@ describe('a refused stored identity and the bootstrap token', () => {
         return connection.token === acceptedToken ? {} : refuse(connection, 'The bootstrap token is not valid.');
       },
     });
-    hubs.push(started);
     return Object.assign(started, { seen });
   };
 
-  const runAgent = async (address: string, bootstrapToken: string): Promise<RunningAgent> => {
-    const result = loadAgentConfig({
-      FLOTILLA_HUB_CA: defaultPki().caPem,
-      FLOTILLA_HUB_ADDRESS: address,
-      FLOTILLA_CLUSTER_NAME: 'edge-1',
-      FLOTILLA_BOOTSTRAP_TOKEN: bootstrapToken,
-      FLOTILLA_STATE_DIR: stateDir,
-      FLOTILLA_RECONNECT_MAX_MS: '200',
-      FLOTILLA_LOG_LEVEL: 'debug',
-    });
-    if (!result.ok) throw new Error(JSON.stringify(result.issues));
-    const started = await startAgent(result.config, {
+  const runAgent = (address: string, bootstrapToken: string): Promise<RunningAgent> =>
+    lab.startAgent(lab.config({ FLOTILLA_HUB_CA: defaultPki().caPem, FLOTILLA_HUB_ADDRESS: address, FLOTILLA_BOOTSTRAP_TOKEN: bootstrapToken, FLOTILLA_RECONNECT_MAX_MS: '200' }), {
       clock: systemClock,
       driver: new SimDriver({ healthyAfterMs: 100, failApps: [], clock: systemClock }),
-      log: createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
       link: { reconnectBaseMs: 20, welcomeTimeoutMs: 2000 },
     });
-    if (!started.ok) throw new Error(JSON.stringify(started.issues));
-    agents.push(started.agent);
-    return started.agent;
-  };
 
-  const storedIdentity = async (): Promise<ClientIdentity> => JSON.parse(await readFile(join(stateDir, 'client-identity.json'), 'utf8')) as ClientIdentity;
+  const storedIdentity = async (): Promise<ClientIdentity> => JSON.parse(await readFile(join(lab.stateDir, 'client-identity.json'), 'utf8')) as ClientIdentity;
 
   /** Given an agent that enrolled with bt-old-secret at a first hub, and stopped. */
   const enrolledAtAFirstHub = async (): Promise<ClientIdentity> => {
@@ -102,8 +67,7 @@ describe('a refused stored identity and the bootstrap token', () => {
     await eventually(() => expect(agent.link.isConnected()).toBe(true));
     const identity = await storedIdentity();
     expect(identity.enrolledWith).toBe(tokenFingerprint('bt-old-secret'));
-    await agent.stop();
-    agents.splice(agents.indexOf(agent), 1);
+    await lab.stopAgent(agent);
     first.stop();
     return identity;
   };
@@ -161,6 +125,6 @@ describe('a refused stored identity and the bootstrap token', () => {
     // It kept its stored certificate, and presents it again.
     expect((await storedIdentity()).certificatePem).toBe(before.certificatePem);
     expect(strict.seen.at(-1)).toEqual({ token: undefined, certificate: new X509Certificate(before.certificatePem!).fingerprint256 });
-    expect(logLines.some((line) => line.includes('enrolling with the bootstrap token'))).toBe(true);
+    expect(lab.logLines.some((line) => line.includes('enrolling with the bootstrap token'))).toBe(true);
   });
 });

@@ -1,15 +1,15 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DesiredAppSchema, Health, RefusalSchema, RemoveAppSchema, SyncStatus, create, type Report } from '@flotilla/proto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../src/agent.js';
 import { DesiredStateCache } from '../src/cache/desired-state-cache.js';
 import { systemClock } from '../src/clock.js';
-import { loadAgentConfig, type AgentConfig } from '../src/core/config.js';
+import type { AgentConfig } from '../src/core/config.js';
 import { decideDesiredApp } from '../src/core/desired-state.js';
-import { createLogger, silentLogger } from '../src/log.js';
+import { silentLogger } from '../src/log.js';
 import { SimDriver } from '../src/sim/sim-driver.js';
+import { useAgentLab } from './support/agent-lab.js';
 import { CountingDriver } from './support/counting-driver.js';
 import { eventually } from './support/eventually.js';
 import { FakeHub, defaultPki, type FakeHubOptions } from './support/fake-hub.js';
@@ -35,63 +35,22 @@ const describeReport = (report: Report): string =>
   `${report.revision === v1.revision ? 'v1' : report.revision === v2.revision ? 'v2' : '?'}#${report.generation} ${Health[report.health]}/${SyncStatus[report.syncStatus]}`;
 
 describe('gRPC hub link against a hub over real gRPC', () => {
-  let root: string;
-  let stateDir: string;
-  let logLines: string[];
-  const hubs: FakeHub[] = [];
-  const agents: RunningAgent[] = [];
-
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'flotilla-agent-int-'));
-    stateDir = join(root, 'state');
-    logLines = [];
-  });
-
-  afterEach(async () => {
-    await Promise.all(agents.splice(0).map((agent) => agent.stop()));
-    for (const hub of hubs.splice(0)) hub.stop();
-    // Whatever happened, no secret may have reached the log.
-    expect(logLines.join('\n')).not.toMatch(/bt-integration-secret|cred-from-hub/);
-    await rm(root, { recursive: true, force: true });
-  });
-
-  async function startHub(options: FakeHubOptions = {}): Promise<FakeHub> {
-    const hub = await FakeHub.start(options);
-    hubs.push(hub);
-    return hub;
-  }
+  // Whatever happened, no secret may have reached the log.
+  const lab = useAgentLab('flotilla-agent-int-', /bt-integration-secret|cred-from-hub/);
+  const startHub = (options: FakeHubOptions = {}): Promise<FakeHub> => lab.startHub(options);
 
   function configFor(address: string, env: Record<string, string | undefined> = { FLOTILLA_HUB_CA: defaultPki().caPem }): AgentConfig {
-    const result = loadAgentConfig({
-      ...env,
-      FLOTILLA_HUB_ADDRESS: address,
-      FLOTILLA_CLUSTER_NAME: 'edge-1',
-      FLOTILLA_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
-      FLOTILLA_STATE_DIR: stateDir,
-      FLOTILLA_SIM_HEALTHY_AFTER_MS: '100',
-      FLOTILLA_RECONNECT_MAX_MS: '300',
-      FLOTILLA_LOG_LEVEL: 'debug',
-    });
-    if (!result.ok) throw new Error(JSON.stringify(result.issues));
-    return result.config;
+    return lab.config({ ...env, FLOTILLA_HUB_ADDRESS: address, FLOTILLA_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN, FLOTILLA_SIM_HEALTHY_AFTER_MS: '100', FLOTILLA_RECONNECT_MAX_MS: '300' });
   }
 
   async function runAgent(address: string, env?: Record<string, string | undefined>): Promise<{ agent: RunningAgent; driver: CountingDriver }> {
-    const config = configFor(address, env);
     const driver = new CountingDriver(new SimDriver({ healthyAfterMs: 100, failApps: [], clock: systemClock }));
-    const started = await startAgent(config, {
-      driver,
-      agentVersion: '9.9.9-test',
-      log: createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
-      link: { reconnectBaseMs: 50, welcomeTimeoutMs: 2000 },
-    });
-    if (!started.ok) throw new Error(JSON.stringify(started.issues));
-    agents.push(started.agent);
-    return { agent: started.agent, driver };
+    const agent = await lab.startAgent(configFor(address, env), { driver, agentVersion: '9.9.9-test', link: { reconnectBaseMs: 50, welcomeTimeoutMs: 2000 } });
+    return { agent, driver };
   }
 
   it('sends a Hello with the cached inventory (without tombstones) and the bootstrap token', async () => {
-    const cache = await DesiredStateCache.open({ stateDir, log: silentLogger, clock: systemClock });
+    const cache = await DesiredStateCache.open({ stateDir: lab.stateDir, log: silentLogger, clock: systemClock });
     const accepted = decideDesiredApp(undefined, desiredApp(3n));
     if (accepted.kind !== 'accept') throw new Error('fixture must be accepted');
     cache.set(accepted.entry);
@@ -113,14 +72,14 @@ describe('gRPC hub link against a hub over real gRPC', () => {
     const hub = await startHub({ welcome: (_connection, index) => (index === 0 ? { agentCredential: 'cred-from-hub' } : {}) });
     const { agent } = await runAgent(hub.address);
 
-    await eventually(async () => expect(await readFile(join(stateDir, 'credential'), 'utf8')).toBe('cred-from-hub\n'));
-    expect((await stat(join(stateDir, 'credential'))).mode & 0o777).toBe(0o600);
+    await eventually(async () => expect(await readFile(join(lab.stateDir, 'credential'), 'utf8')).toBe('cred-from-hub\n'));
+    expect((await stat(join(lab.stateDir, 'credential'))).mode & 0o777).toBe(0o600);
     await eventually(() => expect(agent.link.isConnected()).toBe(true));
 
     hub.last.end();
     await eventually(() => expect(hub.connections).toHaveLength(2));
     expect(hub.connections[1]?.token).toBe('cred-from-hub');
-    await eventually(() => expect(logLines.some((line) => line.includes('"agent connected"') && line.includes('edge-1'))).toBe(true));
+    await eventually(() => expect(lab.logLines.some((line) => line.includes('"agent connected"') && line.includes('edge-1'))).toBe(true));
   });
 
   it('acks a DesiredApp, applies it, and reports PROGRESSING then HEALTHY naming the revision', async () => {
@@ -205,7 +164,7 @@ describe('gRPC hub link against a hub over real gRPC', () => {
     hub.last.send({ case: 'refusal', value: create(RefusalSchema, { code: 'CREDENTIAL_REVOKED', message: 'revoked', retryable: false }) });
 
     await eventually(() => expect(hub.connections).toHaveLength(2), { timeoutMs: 3000 });
-    expect(logLines.some((line) => line.includes('hub refused the connection') && line.includes('CREDENTIAL_REVOKED'))).toBe(true);
+    expect(lab.logLines.some((line) => line.includes('hub refused the connection') && line.includes('CREDENTIAL_REVOKED'))).toBe(true);
   });
 
   it('re-applies its cached Apps without a hub after a restart on the same state dir', async () => {
@@ -238,10 +197,10 @@ describe('gRPC hub link against a hub over real gRPC', () => {
   describe('verifying the hub', () => {
     it.each([
       { name: 'the CA as PEM text in FLOTILLA_HUB_CA', env: (): Record<string, string> => ({ FLOTILLA_HUB_CA: defaultPki().caPem }) },
-      { name: 'the CA read from FLOTILLA_HUB_CA_FILE', env: (): Record<string, string> => ({ FLOTILLA_HUB_CA_FILE: join(root, 'ca.crt') }) },
+      { name: 'the CA read from FLOTILLA_HUB_CA_FILE', env: (): Record<string, string> => ({ FLOTILLA_HUB_CA_FILE: join(lab.root, 'ca.crt') }) },
       { name: 'the CA with its line breaks escaped as \\n (as pasted into an env var)', env: (): Record<string, string> => ({ FLOTILLA_HUB_CA: defaultPki().caPem.replace(/\n/g, '\\n') }) },
     ])('connects over TLS to a hub signed by $name', async ({ env }) => {
-      await writeFile(join(root, 'ca.crt'), defaultPki().caPem);
+      await writeFile(join(lab.root, 'ca.crt'), defaultPki().caPem);
       const hub = await startHub();
 
       await runAgent(hub.address, env());
@@ -255,7 +214,7 @@ describe('gRPC hub link against a hub over real gRPC', () => {
 
       await runAgent(impostor.address);
 
-      await eventually(() => expect(logLines.filter((line) => line.includes('hub link down')).length).toBeGreaterThanOrEqual(2), { timeoutMs: 5000 });
+      await eventually(() => expect(lab.logLines.filter((line) => line.includes('hub link down')).length).toBeGreaterThanOrEqual(2), { timeoutMs: 5000 });
       expect(impostor.connections).toEqual([]);
     });
 
@@ -271,7 +230,7 @@ describe('gRPC hub link against a hub over real gRPC', () => {
       if (connects) {
         await eventually(() => hub.last.hello ?? expect.fail('no Hello yet'));
       } else {
-        await eventually(() => expect(logLines.filter((line) => line.includes('hub link down')).length).toBeGreaterThanOrEqual(2), { timeoutMs: 5000 });
+        await eventually(() => expect(lab.logLines.filter((line) => line.includes('hub link down')).length).toBeGreaterThanOrEqual(2), { timeoutMs: 5000 });
         expect(hub.connections).toEqual([]);
       }
     });
@@ -282,11 +241,11 @@ describe('gRPC hub link against a hub over real gRPC', () => {
       await runAgent(hub.address, { FLOTILLA_HUB_INSECURE: 'true' });
 
       await eventually(() => hub.last.hello ?? expect.fail('no Hello yet'));
-      expect(logLines.some((line) => line.includes('"warn"') && line.includes('FLOTILLA_HUB_INSECURE=true'))).toBe(true);
+      expect(lab.logLines.some((line) => line.includes('"warn"') && line.includes('FLOTILLA_HUB_INSECURE=true'))).toBe(true);
     });
 
     it('does not start when FLOTILLA_HUB_CA_FILE cannot be read', async () => {
-      const config = configFor('127.0.0.1:9', { FLOTILLA_HUB_CA_FILE: join(root, 'missing.crt') });
+      const config = configFor('127.0.0.1:9', { FLOTILLA_HUB_CA_FILE: join(lab.root, 'missing.crt') });
 
       const started = await startAgent(config, { log: silentLogger });
 

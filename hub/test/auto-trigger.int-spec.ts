@@ -7,27 +7,12 @@ import { startHub, type RunningHub } from '../src/hub';
 import { AutoTriggerHook } from '../src/rollouts/auto-trigger-hook';
 import { AutoTriggerService } from '../src/rollouts/auto-trigger.service';
 import { TEST_ADMIN_TOKEN } from './support/admin-token';
+import { configMapAppSetYaml } from './support/app-set-yaml';
 import { graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 /** An AppSet over the clusters labelled `suite: <suite>`; `value` makes a new revision; `strategy` is YAML under spec.strategy. */
-const appSetYaml = (name: string, suite: string, value: string, strategy = '    trigger: auto') => `
-apiVersion: flotilla.dev/v1alpha1
-kind: AppSet
-metadata: { name: ${name} }
-spec:
-  generators:
-    - clusters: { selector: { matchLabels: { suite: ${suite} } } }
-  template:
-    namespace: ${name}
-    manifests:
-      - apiVersion: v1
-        kind: ConfigMap
-        metadata: { name: ${name} }
-        data: { value: "${value}" }
-  strategy:
-${strategy}
-`;
+const appSetYaml = (name: string, suite: string, value: string, strategy = '    trigger: auto') => configMapAppSetYaml(name, { suite }, { data: `{ value: "${value}" }`, strategy });
 
 interface RolloutView {
   id: string;

@@ -5,12 +5,11 @@ import { gunzipSync } from 'node:zlib';
 import { sha256Hex } from '@flotilla/proto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHubConfig } from '../src/config/hub-config';
-import { startHub, type RunningHub } from '../src/hub';
-import { TEST_ADMIN_TOKEN } from './support/admin-token';
+import type { RunningHub } from '../src/hub';
+import { appSetClient, registerClusters } from './support/app-set-client';
 import { commit, git } from './support/git-repo';
-import { graphqlClient } from './support/graphql-client';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestHub, type Gql } from './support/test-hub';
+import type { TestDatabase } from './support/test-database';
 
 /** Bytes of data per ConfigMap file: under the 1 MiB cap of one Git file. */
 const FILE_DATA_BYTES = 900_000;
@@ -46,18 +45,11 @@ describe('big Apps', () => {
   let db: TestDatabase;
   let hub: RunningHub;
   let pg: Client;
-  let gql: ReturnType<typeof graphqlClient>;
+  let gql: Gql;
   let scratch: string;
   let repo: string;
 
-  const apply = async (yaml: string) => {
-    const res = await gql<{ applyAppSet: { changed: boolean; issues: { code: string; message: string }[] } }>(
-      `mutation($y: String!) { applyAppSet(yaml: $y) { changed issues { code message } } }`,
-      { y: yaml },
-    );
-    expect(res.errors).toBeUndefined();
-    return res.data!.applyAppSet;
-  };
+  const { apply } = appSetClient(() => gql);
 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'flotilla-big-apps-'));
@@ -66,28 +58,16 @@ describe('big Apps', () => {
     git(repo, 'init', '-q', '-b', 'main');
     // 14 × 900 000 bytes ≈ 12 MiB of manifests; 20 × 900 000 bytes ≈ 17.2 MiB.
     commit(repo, { ...configMaps('twelve', 14), ...configMaps('seventeen', 20) }, 'big manifests');
-    db = await createTestDatabase();
-    hub = await startHub(
-      loadHubConfig({
-        DATABASE_URL: db.url,
-        PORT: '0',
-        FLOTILLA_GRPC_PORT: '0',
-        FLOTILLA_LOG_LEVEL: 'error',
-        FLOTILLA_DATA_DIR: join(scratch, 'hub-data'),
-        FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-        FLOTILLA_GIT_LOCAL_PATHS: scratch,
-        // Generous on a loaded machine: the renders read and hash tens of MiB.
-        FLOTILLA_GRAPHQL_REQUEST_TIMEOUT_MS: '120000',
-        FLOTILLA_RENDER_TIMEOUT_MS: '120000',
-      }),
-    );
+    ({ db, hub, gql } = await startTestHub({
+      FLOTILLA_DATA_DIR: join(scratch, 'hub-data'),
+      FLOTILLA_GIT_LOCAL_PATHS: scratch,
+      // Generous on a loaded machine: the renders read and hash tens of MiB.
+      FLOTILLA_GRAPHQL_REQUEST_TIMEOUT_MS: '120000',
+      FLOTILLA_RENDER_TIMEOUT_MS: '120000',
+    }));
     pg = new Client({ connectionString: db.url });
     await pg.connect();
-    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
-    for (const name of ['edge-1', 'edge-2']) {
-      const res = await gql(`mutation($n: String!) { registerCluster(input: { name: $n }) { bootstrapToken } }`, { n: name });
-      expect(res.errors).toBeUndefined();
-    }
+    await registerClusters(gql, ['edge-1', 'edge-2']);
   }, 120_000);
 
   afterAll(async () => {

@@ -1,24 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CAPABILITY_LIMITS, ConnectRequestSchema, PROTOCOL_VERSION, create, toBinary } from '@flotilla/proto';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterCapabilitiesService } from '../src/clusters/cluster-capabilities.service';
 import { ClustersService } from '../src/clusters/clusters.service';
-import { loadHubConfig } from '../src/config/hub-config';
-import { startHub, type RunningHub } from '../src/hub';
-import { stopChild } from './support/stop-child';
-import { TEST_ADMIN_TOKEN } from './support/admin-token';
+import type { RunningHub } from '../src/hub';
+import { registerClusters } from './support/app-set-client';
 import { FakeAgent } from './support/fake-agent';
-import { eventually, graphqlClient } from './support/graphql-client';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { eventually } from './support/graphql-client';
+import type { TestNatsServer } from './support/nats-server';
+import { startTestHubOver, type Gql } from './support/test-hub';
+import type { TestDatabase } from './support/test-database';
 
-const NATS_SERVER = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
 const CLUSTER = 'caps-1';
 
 interface Reported {
@@ -76,17 +70,6 @@ function natsSide(client: () => NatsConnection): AgentSide {
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /**
  * Each agent reports its cluster's Kubernetes version and served API resources in Hello; the hub
  * checks them against CAPABILITY_LIMITS, stores them per cluster and shows them in GraphQL. One hub
@@ -95,10 +78,9 @@ function freePort(): Promise<number> {
 describe.each(['grpc', 'nats'] as const)('cluster capabilities reported over %s', (transport) => {
   let db: TestDatabase;
   let hub: RunningHub;
-  let gql: ReturnType<typeof graphqlClient>;
-  let nats: ChildProcess | undefined;
+  let gql: Gql;
+  let nats: TestNatsServer | undefined;
   let natsClient: NatsConnection | undefined;
-  let storeDir: string | undefined;
   let token = '';
   const side = transport === 'grpc' ? grpcSide(() => hub) : natsSide(() => natsClient!);
 
@@ -110,35 +92,16 @@ describe.each(['grpc', 'nats'] as const)('cluster capabilities reported over %s'
   const service = () => hub.app.get(ClusterCapabilitiesService);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const env: Record<string, string> = {
-      DATABASE_URL: db.url,
-      PORT: '0',
-      FLOTILLA_GRPC_PORT: '0',
-      FLOTILLA_LOG_LEVEL: 'error',
-      FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-    };
-    if (transport === 'nats') {
-      const port = await freePort();
-      storeDir = mkdtempSync(join(tmpdir(), 'flotilla-nats-'));
-      nats = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: 'ignore' });
-      natsClient = await eventually(() => connect({ servers: `127.0.0.1:${port}` }).catch(() => undefined), { what: 'nats-server' });
-      env['FLOTILLA_NATS_URL'] = `nats://127.0.0.1:${port}`;
-    }
-    hub = await startHub(loadHubConfig(env));
-    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
-    const res = await gql<{ registerCluster: { bootstrapToken: string } }>(`mutation { registerCluster(input: { name: "${CLUSTER}" }) { bootstrapToken } }`);
-    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-    token = res.data!.registerCluster.bootstrapToken;
+    ({ db, hub, gql, nats, natsClient } = await startTestHubOver(transport));
+    token = (await registerClusters(gql, [CLUSTER])).get(CLUSTER)!;
   });
 
   afterAll(async () => {
     await side.close();
     await hub?.stop();
     await natsClient?.close();
-    await stopChild(nats);
+    await nats?.stop();
     await db?.drop();
-    if (storeDir) rmSync(storeDir, { recursive: true, force: true });
   });
 
   it('shows no capabilities before the agent reported any, and none after a Hello without them', async () => {

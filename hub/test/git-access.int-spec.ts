@@ -4,35 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHubConfig } from '../src/config/hub-config';
 import { LOCAL_PATH_REFUSED } from '../src/core/generators/git-access';
 import { GIT_NOT_REACHABLE } from '../src/core/generators/git-snapshot';
-import { startHub, type RunningHub } from '../src/hub';
-import { TEST_ADMIN_TOKEN } from './support/admin-token';
+import type { RunningHub } from '../src/hub';
+import { gitProbeAppSetYaml } from './support/app-set-yaml';
 import { graphqlClient } from './support/graphql-client';
 import { commit, git } from './support/git-repo';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import type { TestDatabase } from './support/test-database';
+import { startTestHub } from './support/test-hub';
 
 /** An AppSet whose git generator reads `repoURL`: one ConfigMap on eu-1 per `apps/*.yaml`. */
-const appSetYaml = (repoURL: string, name = 'probe') => `
-apiVersion: flotilla.dev/v1alpha1
-kind: AppSet
-metadata: { name: ${name} }
-spec:
-  generators:
-    - git:
-        repoURL: ${JSON.stringify(repoURL)}
-        revision: main
-        files: [{ path: "apps/*.yaml" }]
-  template:
-    name: "{{ name }}"
-    namespace: default
-    manifests:
-      - apiVersion: v1
-        kind: ConfigMap
-        metadata: { name: "{{ name }}" }
-        data: { from: "{{ name }}" }
-`;
+const appSetYaml = gitProbeAppSetYaml;
 
 interface Issue {
   code: string;
@@ -100,21 +82,12 @@ describe('Git access: an AppSet reads only what the hub allows, and failures tel
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     silentPort = (silent.address() as { port: number }).port;
 
-    db = await createTestDatabase();
-    hub = await startHub(
-      loadHubConfig({
-        DATABASE_URL: db.url,
-        PORT: '0',
-        FLOTILLA_GRPC_PORT: '0',
-        FLOTILLA_LOG_LEVEL: 'error',
-        FLOTILLA_DATA_DIR: dataDir,
-        FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-        FLOTILLA_GIT_LOCAL_PATHS: allowed,
-        FLOTILLA_GIT_TIMEOUT_SECONDS: '3',
-        FLOTILLA_GIT_CONNECT_TIMEOUT_SECONDS: '2',
-      }),
-    );
-    admin = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
+    ({ db, hub, gql: admin } = await startTestHub({
+      FLOTILLA_DATA_DIR: dataDir,
+      FLOTILLA_GIT_LOCAL_PATHS: allowed,
+      FLOTILLA_GIT_TIMEOUT_SECONDS: '3',
+      FLOTILLA_GIT_CONNECT_TIMEOUT_SECONDS: '2',
+    }));
     const registered = await admin(`mutation { registerCluster(input: { name: "eu-1", labels: { region: "eu" } }) { bootstrapToken } }`);
     expect(registered.errors).toBeUndefined();
     const created = await admin<{ createApiToken: { token: string } }>(`mutation { createApiToken(input: { name: "team-ci", role: OPERATOR, project: "default" }) { token } }`);

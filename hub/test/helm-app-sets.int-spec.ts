@@ -4,31 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppSetExpander } from '../src/app-sets/app-set-expander';
 import { ClusterCapabilitiesService } from '../src/clusters/cluster-capabilities.service';
-import { loadHubConfig } from '../src/config/hub-config';
-import { parseAppSet } from '../src/core/app-set/parse-app-set';
 import { FLOTILLA_PHASE } from '../src/core/helm/helm-hooks';
-import { startHub, type RunningHub } from '../src/hub';
-import { TEST_ADMIN_TOKEN } from './support/admin-token';
+import type { RunningHub } from '../src/hub';
+import { appSetClient, registerClusters, renderPerCluster } from './support/app-set-client';
+import { listAppSetYaml } from './support/app-set-yaml';
 import { chartFixture, helmBinary, startChartRepos, type ChartRepos } from './support/chart-repos';
-import { graphqlClient } from './support/graphql-client';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestHub, type Gql } from './support/test-hub';
+import type { TestDatabase } from './support/test-database';
 
-interface IssueView {
-  code: string;
-  path: string;
-  message: string;
-}
-interface ChangeView {
-  app: string;
-  diff: string;
-}
-interface PreviewView {
-  issues: IssueView[];
-  totals: { added: number; changed: number; unchanged: number; removed: number } | null;
-  clusters: { cluster: string; added: ChangeView[]; changed: ChangeView[] }[];
-}
 interface PinView {
   repoURL: string;
   chart: string;
@@ -47,19 +31,11 @@ const PASSWORD = 'repo-password-51c0de';
 const REPLICAS = { 'eu-1': 2, 'us-1': 3, 'ap-1': 4 };
 
 /** One App per cluster from the web chart, with per-cluster replicas and image tag in `values`. */
-const appSetYaml = (repoURL: string, { name = 'web', version = '1.0.0', repository = 'local-http' }: { name?: string; version?: string; repository?: string } = {}) => `
-apiVersion: flotilla.dev/v1alpha1
-kind: AppSet
-metadata: { name: ${name} }
-spec:
-  generators:
-    - list:
-        elements:
-${Object.entries(REPLICAS)
-  .map(([cluster, replicas]) => `          - { cluster: ${cluster}, replicas: "${replicas}" }`)
-  .join('\n')}
-  template:
-    namespace: shop
+const appSetYaml = (repoURL: string, { name = 'web', version = '1.0.0', repository = 'local-http' }: { name?: string; version?: string; repository?: string } = {}) =>
+  listAppSetYaml(
+    name,
+    Object.entries(REPLICAS).map(([cluster, replicas]) => `{ cluster: ${cluster}, replicas: "${replicas}" }`),
+    `    namespace: shop
     helm:
       repoURL: "${repoURL}"
       chart: web
@@ -69,68 +45,31 @@ ${Object.entries(REPLICAS)
       values:
         replicas: "{{ replicas }}"
         image: "registry.example.com/web:{{ cluster.name }}"
-`;
+`,
+  );
 
 describe('AppSets rendered from Helm charts with the real helm, a chart repository and an OCI registry on loopback, on real PostgreSQL', () => {
   let db: TestDatabase;
   let hub: RunningHub;
-  let gql: ReturnType<typeof graphqlClient>;
+  let gql: Gql;
   let scratch: string;
   let repos: ChartRepos;
 
-  const preview = async (yaml: string): Promise<PreviewView> => {
-    const res = await gql<{ previewAppSet: PreviewView }>(
-      `query($y: String!) { previewAppSet(yaml: $y) { issues { code path message } totals { added changed unchanged removed } clusters { cluster added { app diff } changed { app diff } } } }`,
-      { y: yaml },
-    );
-    expect(res.errors).toBeUndefined();
-    return res.data!.previewAppSet;
-  };
-  const apply = async (yaml: string) => {
-    const res = await gql<{ applyAppSet: { changed: boolean; issues: IssueView[] } }>(`mutation($y: String!) { applyAppSet(yaml: $y) { changed issues { code path message } } }`, { y: yaml });
-    expect(res.errors).toBeUndefined();
-    return res.data!.applyAppSet;
-  };
-  const stagedApps = async (name: string) => {
-    const res = await gql<{ appSet: { apps: { cluster: string; stagedRevision: string | null; explain: { helm: PinView | null } | null }[] } }>(
-      `query($n: String!) { appSet(name: $n) { apps { cluster stagedRevision explain { helm { repoURL chart version digest ociDigest } } } } }`,
-      { n: name },
-    );
-    expect(res.errors).toBeUndefined();
-    return res.data!.appSet.apps;
-  };
+  const { preview, apply, helmApps } = appSetClient(() => gql);
+  const stagedApps = (name: string) => helmApps<PinView>(name, 'repoURL chart version digest ociDigest');
   /** The manifests and pins the hub renders for each cluster, as the expansion hands them to staging. */
-  const rendered = async (yaml: string) => {
-    const parsed = parseAppSet(yaml);
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-    const clusters = Object.keys(REPLICAS).map((name) => ({ name, labels: {}, values: {} }));
-    const { expansion } = await hub.app.get(AppSetExpander, { strict: false }).expand(parsed.value, clusters);
-    expect(expansion.issues).toEqual([]);
-    return new Map(expansion.apps.map((app) => [app.clusterName, { manifests: JSON.parse(app.manifestsJson) as Manifest[], pin: app.explain.helm }]));
-  };
+  const rendered = (yaml: string) => renderPerCluster<Manifest>(hub, yaml, Object.keys(REPLICAS));
   const digestOf = (version: string) => `sha256:${createHash('sha256').update(readFileSync(join(repos.repoDir, `web-${version}.tgz`))).digest('hex')}`;
 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'flotilla-helm-app-sets-int-'));
     repos = await startChartRepos(scratch, PASSWORD);
-    db = await createTestDatabase();
-    hub = await startHub(
-      loadHubConfig({
-        DATABASE_URL: db.url,
-        PORT: '0',
-        FLOTILLA_GRPC_PORT: '0',
-        FLOTILLA_LOG_LEVEL: 'error',
-        FLOTILLA_DATA_DIR: join(scratch, 'hub-data'),
-        FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-        FLOTILLA_HELM_BINARY: helmBinary,
-        FLOTILLA_HELM_REPOSITORIES_FILE: repos.repositoriesFile,
-      }),
-    );
-    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
-    for (const name of Object.keys(REPLICAS)) {
-      const res = await gql(`mutation($n: String!, $l: JSONObject) { registerCluster(input: { name: $n, labels: $l }) { bootstrapToken } }`, { n: name, l: { env: 'prod' } });
-      expect(res.errors).toBeUndefined();
-    }
+    ({ db, hub, gql } = await startTestHub({
+      FLOTILLA_DATA_DIR: join(scratch, 'hub-data'),
+      FLOTILLA_HELM_BINARY: helmBinary,
+      FLOTILLA_HELM_REPOSITORIES_FILE: repos.repositoriesFile,
+    }));
+    await registerClusters(gql, Object.keys(REPLICAS), { env: 'prod' });
   }, 180_000);
 
   afterAll(async () => {

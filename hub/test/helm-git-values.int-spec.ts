@@ -1,112 +1,56 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHubConfig } from '../src/config/hub-config';
-import { startHub, type RunningHub } from '../src/hub';
-import { TEST_ADMIN_TOKEN } from './support/admin-token';
+import type { RunningHub } from '../src/hub';
+import { appSetClient, registerClusters, type PreviewView } from './support/app-set-client';
+import { listAppSetYaml } from './support/app-set-yaml';
 import { chartFixture, helmBinary } from './support/chart-repos';
-import { commit, git } from './support/git-repo';
-import { graphqlClient } from './support/graphql-client';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { commit, filesUnder, git } from './support/git-repo';
+import { startTestHub, type Gql } from './support/test-hub';
+import type { TestDatabase } from './support/test-database';
 
 // valueFiles of a Helm chart from Git that live elsewhere in the same repository (Argo CD's
 // `../../envs/prod/values.yaml`): read at the chart's own commit, refused when they leave the
 // repository or are not files there.
 
-interface IssueView {
-  code: string;
-  path: string;
-  message: string;
-}
-interface PreviewView {
-  issues: IssueView[];
-  totals: { added: number; changed: number; unchanged: number; removed: number } | null;
-  clusters: { cluster: string; changed: { app: string; diff: string }[] }[];
-}
-
 const CLUSTERS = ['eu-1', 'us-1'];
 
-const appSetYaml = (repoURL: string, { revision = 'main', valueFiles = [] as string[], name = 'web' } = {}) => `
-apiVersion: flotilla.dev/v1alpha1
-kind: AppSet
-metadata: { name: ${name} }
-spec:
-  generators:
-    - list:
-        elements:
-${CLUSTERS.map((cluster) => `          - { cluster: ${cluster} }`).join('\n')}
-  template:
-    namespace: shop
+const appSetYaml = (repoURL: string, { revision = 'main', valueFiles = [] as string[], name = 'web' } = {}) =>
+  listAppSetYaml(
+    name,
+    CLUSTERS.map((cluster) => `{ cluster: ${cluster} }`),
+    `    namespace: shop
     helm:
       repoURL: "${repoURL}"
       path: charts/web
       revision: ${revision}
       valueFiles: ${JSON.stringify(valueFiles)}
-`;
+`,
+  );
 
 describe('values files of a Helm chart from Git, elsewhere in the same repository, with the real helm and git, on real PostgreSQL', () => {
   let db: TestDatabase;
   let hub: RunningHub;
-  let gql: ReturnType<typeof graphqlClient>;
+  let gql: Gql;
   let scratch: string;
   let repo: string;
   let first: string;
 
-  const preview = async (yaml: string): Promise<PreviewView> => {
-    const res = await gql<{ previewAppSet: PreviewView }>(
-      `query($y: String!) { previewAppSet(yaml: $y) { issues { code path message } totals { added changed unchanged removed } clusters { cluster changed { app diff } } } }`,
-      { y: yaml },
-    );
-    expect(res.errors).toBeUndefined();
-    return res.data!.previewAppSet;
-  };
-  const apply = async (yaml: string) => {
-    const res = await gql<{ applyAppSet: { changed: boolean; issues: IssueView[] } }>(`mutation($y: String!) { applyAppSet(yaml: $y) { changed issues { code path message } } }`, { y: yaml });
-    expect(res.errors).toBeUndefined();
-    return res.data!.applyAppSet;
-  };
+  const { preview, apply } = appSetClient(() => gql);
   /** The greeting each cluster's App changes to in `preview`, read from its diff. */
   const greetings = (view: PreviewView) =>
     Object.fromEntries(view.clusters.map((cluster) => [cluster.cluster, /^\+\s*greeting: (.*)$/m.exec(cluster.changed.map((c) => c.diff).join('\n'))?.[1]]));
-  const chartFiles = (dir: string) => {
-    const files: Record<string, string> = {};
-    const walk = (rel: string) => {
-      for (const entry of readdirSync(join(dir, rel), { withFileTypes: true })) {
-        const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
-        if (entry.isDirectory()) walk(path);
-        else files[`charts/web/${path}`] = readFileSync(join(dir, path), 'utf8');
-      }
-    };
-    walk('');
-    return files;
-  };
 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'flotilla-helm-git-values-int-'));
     repo = join(scratch, 'platform-repo');
     mkdirSync(repo);
     git(repo, 'init', '-q', '-b', 'main');
-    first = commit(repo, { ...chartFiles(chartFixture), 'envs/prod/values.yaml': 'greeting: guten tag\n', 'envs/README.md': 'per-environment values\n' }, 'chart and environments');
+    first = commit(repo, { ...filesUnder(chartFixture, 'charts/web'), 'envs/prod/values.yaml': 'greeting: guten tag\n', 'envs/README.md': 'per-environment values\n' }, 'chart and environments');
     expect(readFileSync(join(chartFixture, 'values.yaml'), 'utf8')).toContain('greeting: hello');
-    db = await createTestDatabase();
-    hub = await startHub(
-      loadHubConfig({
-        DATABASE_URL: db.url,
-        PORT: '0',
-        FLOTILLA_GRPC_PORT: '0',
-        FLOTILLA_LOG_LEVEL: 'error',
-        FLOTILLA_DATA_DIR: join(scratch, 'hub-data'),
-        FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-        FLOTILLA_HELM_BINARY: helmBinary,
-        FLOTILLA_GIT_LOCAL_PATHS: scratch,
-      }),
-    );
-    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
-    for (const name of CLUSTERS) {
-      const res = await gql(`mutation($n: String!) { registerCluster(input: { name: $n }) { bootstrapToken } }`, { n: name });
-      expect(res.errors).toBeUndefined();
-    }
+    ({ db, hub, gql } = await startTestHub({ FLOTILLA_DATA_DIR: join(scratch, 'hub-data'), FLOTILLA_HELM_BINARY: helmBinary, FLOTILLA_GIT_LOCAL_PATHS: scratch }));
+    await registerClusters(gql, CLUSTERS);
     // Staged without values files: the chart's own greeting.
     expect(await apply(appSetYaml(repo))).toMatchObject({ changed: true, issues: [] });
   }, 180_000);

@@ -1,25 +1,15 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHubConfig } from '../src/config/hub-config';
-import { startHub, type RunningHub } from '../src/hub';
-import { TEST_ADMIN_TOKEN } from './support/admin-token';
+import type { RunningHub } from '../src/hub';
+import { appSetClient, registerClusters } from './support/app-set-client';
+import { listAppSetYaml } from './support/app-set-yaml';
 import { chartFixture, helmBinary } from './support/chart-repos';
-import { commit, git } from './support/git-repo';
-import { graphqlClient } from './support/graphql-client';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { commit, filesUnder, git } from './support/git-repo';
+import { startTestHub, type Gql } from './support/test-hub';
+import type { TestDatabase } from './support/test-database';
 
-interface IssueView {
-  code: string;
-  path: string;
-  message: string;
-}
-interface PreviewView {
-  issues: IssueView[];
-  totals: { added: number; changed: number; unchanged: number; removed: number } | null;
-  clusters: { cluster: string; changed: { app: string; diff: string }[] }[];
-}
 interface PinView {
   repoURL: string;
   chart: string;
@@ -31,19 +21,11 @@ interface PinView {
 
 const REPLICAS = { 'eu-1': 2, 'us-1': 3 };
 
-const appSetYaml = (repoURL: string, { path = 'charts/web', revision = 'main', valueFiles = [] as string[], name = 'web' } = {}) => `
-apiVersion: flotilla.dev/v1alpha1
-kind: AppSet
-metadata: { name: ${name} }
-spec:
-  generators:
-    - list:
-        elements:
-${Object.entries(REPLICAS)
-  .map(([cluster, replicas]) => `          - { cluster: ${cluster}, replicas: "${replicas}" }`)
-  .join('\n')}
-  template:
-    namespace: shop
+const appSetYaml = (repoURL: string, { path = 'charts/web', revision = 'main', valueFiles = [] as string[], name = 'web' } = {}) =>
+  listAppSetYaml(
+    name,
+    Object.entries(REPLICAS).map(([cluster, replicas]) => `{ cluster: ${cluster}, replicas: "${replicas}" }`),
+    `    namespace: shop
     helm:
       repoURL: "${repoURL}"
       path: ${path}
@@ -51,79 +33,28 @@ ${Object.entries(REPLICAS)
       valueFiles: ${JSON.stringify(valueFiles)}
       values:
         replicas: "{{ replicas }}"
-`;
+`,
+  );
 
 describe('AppSets rendered from Helm charts in a Git repository, with the real helm and git, on real PostgreSQL', () => {
   let db: TestDatabase;
   let hub: RunningHub;
-  let gql: ReturnType<typeof graphqlClient>;
+  let gql: Gql;
   let scratch: string;
   let repo: string;
   let first: string;
 
-  const preview = async (yaml: string): Promise<PreviewView> => {
-    const res = await gql<{ previewAppSet: PreviewView }>(
-      `query($y: String!) { previewAppSet(yaml: $y) { issues { code path message } totals { added changed unchanged removed } clusters { cluster changed { app diff } } } }`,
-      { y: yaml },
-    );
-    expect(res.errors).toBeUndefined();
-    return res.data!.previewAppSet;
-  };
-  const apply = async (yaml: string) => {
-    const res = await gql<{ applyAppSet: { changed: boolean; issues: IssueView[] } }>(`mutation($y: String!) { applyAppSet(yaml: $y) { changed issues { code path message } } }`, { y: yaml });
-    expect(res.errors).toBeUndefined();
-    return res.data!.applyAppSet;
-  };
-  const refresh = async (name: string) => {
-    const res = await gql<{ refreshAppSet: { changed: boolean; issues: IssueView[] } }>(`mutation($n: String!) { refreshAppSet(name: $n) { changed issues { code path message } } }`, { n: name });
-    expect(res.errors).toBeUndefined();
-    return res.data!.refreshAppSet;
-  };
-  const stagedApps = async (name: string) => {
-    const res = await gql<{ appSet: { apps: { cluster: string; stagedRevision: string | null; explain: { helm: PinView | null } | null }[] } }>(
-      `query($n: String!) { appSet(name: $n) { apps { cluster stagedRevision explain { helm { repoURL chart version digest path commit } } } } }`,
-      { n: name },
-    );
-    expect(res.errors).toBeUndefined();
-    return res.data!.appSet.apps;
-  };
-  const chartFiles = (dir: string) => {
-    const files: Record<string, string> = {};
-    const walk = (rel: string) => {
-      for (const entry of readdirSync(join(dir, rel), { withFileTypes: true })) {
-        const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
-        if (entry.isDirectory()) walk(path);
-        else files[`charts/web/${path}`] = readFileSync(join(dir, path), 'utf8');
-      }
-    };
-    walk('');
-    return files;
-  };
+  const { preview, apply, refresh, helmApps } = appSetClient(() => gql);
+  const stagedApps = (name: string) => helmApps<PinView>(name, 'repoURL chart version digest path commit');
 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'flotilla-helm-git-int-'));
     repo = join(scratch, 'charts-repo');
     mkdirSync(repo);
     git(repo, 'init', '-q', '-b', 'main');
-    first = commit(repo, chartFiles(chartFixture), 'web chart');
-    db = await createTestDatabase();
-    hub = await startHub(
-      loadHubConfig({
-        DATABASE_URL: db.url,
-        PORT: '0',
-        FLOTILLA_GRPC_PORT: '0',
-        FLOTILLA_LOG_LEVEL: 'error',
-        FLOTILLA_DATA_DIR: join(scratch, 'hub-data'),
-        FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-        FLOTILLA_HELM_BINARY: helmBinary,
-        FLOTILLA_GIT_LOCAL_PATHS: scratch,
-      }),
-    );
-    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
-    for (const name of Object.keys(REPLICAS)) {
-      const res = await gql(`mutation($n: String!) { registerCluster(input: { name: $n }) { bootstrapToken } }`, { n: name });
-      expect(res.errors).toBeUndefined();
-    }
+    first = commit(repo, filesUnder(chartFixture, 'charts/web'), 'web chart');
+    ({ db, hub, gql } = await startTestHub({ FLOTILLA_DATA_DIR: join(scratch, 'hub-data'), FLOTILLA_HELM_BINARY: helmBinary, FLOTILLA_GIT_LOCAL_PATHS: scratch }));
+    await registerClusters(gql, Object.keys(REPLICAS));
   }, 180_000);
 
   afterAll(async () => {

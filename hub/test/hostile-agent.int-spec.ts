@@ -1,24 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { ConnectRequestSchema, ConnectResponseSchema, Health, PROTOCOL_VERSION, SyncStatus, create, fromBinary, toBinary, type ConnectResponse, type DesiredApp } from '@flotilla/proto';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHubConfig } from '../src/config/hub-config';
-import { startHub, type RunningHub } from '../src/hub';
-import { stopChild } from './support/stop-child';
-import { TEST_ADMIN_TOKEN } from './support/admin-token';
+import type { RunningHub } from '../src/hub';
+import { configMapAppSetYaml } from './support/app-set-yaml';
 import { FakeAgent } from './support/fake-agent';
-import { eventually, graphqlClient } from './support/graphql-client';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { eventually } from './support/graphql-client';
+import type { TestNatsServer } from './support/nats-server';
+import { startTestHubOver, type Gql } from './support/test-hub';
+import type { TestDatabase } from './support/test-database';
 
-const NATS_SERVER = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
 const BUCKET = 'flotilla-desired';
 /** The largest PostgreSQL bigint, the `release_generation` sequence's maximum. */
 const BIGINT_MAX = 2n ** 63n - 1n;
@@ -94,34 +88,8 @@ function natsSide(client: () => NatsConnection): AgentSide {
   };
 }
 
-const appSetYaml = (name: string, role: string) => `
-apiVersion: flotilla.dev/v1alpha1
-kind: AppSet
-metadata: { name: ${name} }
-spec:
-  generators:
-    - clusters: { selector: { matchLabels: { role: ${role} } } }
-  template:
-    namespace: ${name}
-    manifests:
-      - apiVersion: v1
-        kind: ConfigMap
-        metadata: { name: ${name} }
-        data: { cluster: "{{ cluster.name }}" }
-  strategy:
-    waves: [{ name: all, maxConcurrency: "100%", soak: 0s }]
-`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+const appSetYaml = (name: string, role: string) =>
+  configMapAppSetYaml(name, { role }, { data: '{ cluster: "{{ cluster.name }}" }', strategy: '    waves: [{ name: all, maxConcurrency: "100%", soak: 0s }]' });
 
 const desiredOf = (answers: ConnectResponse[], app: string): DesiredApp[] =>
   answers.flatMap((m) => (m.message.case === 'desiredApp' && m.message.value.appName === app ? [m.message.value] : []));
@@ -144,10 +112,9 @@ describe.each(['grpc', 'nats'] as const)('an agent that sends numbers the hub ne
   let db: TestDatabase;
   let hub: RunningHub;
   let pg: Client;
-  let gql: ReturnType<typeof graphqlClient>;
-  let nats: ChildProcess | undefined;
+  let gql: Gql;
+  let nats: TestNatsServer | undefined;
   let natsClient: NatsConnection | undefined;
-  let storeDir: string | undefined;
   let heartbeats: NodeJS.Timeout | undefined;
   const side = transport === 'grpc' ? grpcSide(() => hub) : natsSide(() => natsClient!);
   const tokens = new Map<string, string>();
@@ -192,24 +159,7 @@ describe.each(['grpc', 'nats'] as const)('an agent that sends numbers the hub ne
     (await must<{ rollout: { phase: string; targets: { app: string; state: string }[] } }>(`query($id: ID!) { rollout(id: $id) { phase targets { app state } } }`, { id })).rollout;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const env: Record<string, string> = {
-      DATABASE_URL: db.url,
-      PORT: '0',
-      FLOTILLA_GRPC_PORT: '0',
-      FLOTILLA_OUTBOX_SCAN_MS: '200',
-      FLOTILLA_LOG_LEVEL: 'error',
-      FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-    };
-    if (transport === 'nats') {
-      const port = await freePort();
-      storeDir = mkdtempSync(join(tmpdir(), 'flotilla-nats-'));
-      nats = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: 'ignore' });
-      natsClient = await eventually(() => connect({ servers: `127.0.0.1:${port}` }).catch(() => undefined), { what: 'nats-server' });
-      env['FLOTILLA_NATS_URL'] = `nats://127.0.0.1:${port}`;
-    }
-    hub = await startHub(loadHubConfig(env));
-    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
+    ({ db, hub, gql, nats, natsClient } = await startTestHubOver(transport, { FLOTILLA_OUTBOX_SCAN_MS: '200' }));
     pg = new Client({ connectionString: db.url });
     await pg.connect();
     for (const [name, role] of [
@@ -230,9 +180,8 @@ describe.each(['grpc', 'nats'] as const)('an agent that sends numbers the hub ne
     await hub?.stop();
     await pg?.end();
     await natsClient?.close();
-    await stopChild(nats);
+    await nats?.stop();
     await db?.drop();
-    if (storeDir) rmSync(storeDir, { recursive: true, force: true });
   });
 
   it('a Hello holding an unknown App at generation 2^63 − 2 moves no sequence; evil-1 gets one RemoveApp at most, and good-1 still gets its release and its rollout succeeds', async () => {

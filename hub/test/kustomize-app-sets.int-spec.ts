@@ -3,28 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppSetExpander } from '../src/app-sets/app-set-expander';
-import { loadHubConfig } from '../src/config/hub-config';
-import { parseAppSet } from '../src/core/app-set/parse-app-set';
-import { startHub, type RunningHub } from '../src/hub';
-import { TEST_ADMIN_TOKEN } from './support/admin-token';
+import type { RunningHub } from '../src/hub';
+import { appSetClient, registerClusters, renderPerCluster } from './support/app-set-client';
+import { listAppSetYaml } from './support/app-set-yaml';
 import { commit, git } from './support/git-repo';
-import { graphqlClient } from './support/graphql-client';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestHub, type Gql } from './support/test-hub';
+import type { TestDatabase } from './support/test-database';
 
 const root = join(__dirname, '../..');
 const fixture = join(root, 'test/fixtures/kustomize-shop');
 const kubectl = join(root, '.tools/bin/kubectl');
 
-interface IssueView {
-  code: string;
-  path: string;
-  message: string;
-}
-interface ChangeView {
-  app: string;
-  diff: string;
-}
 /** The parts of a rendered object the assertions read. */
 interface Manifest {
   kind: string;
@@ -32,29 +21,16 @@ interface Manifest {
   data?: Record<string, string>;
   spec?: { selector: { matchLabels: Record<string, string> }; template: { spec: { containers: { image: string; env: unknown[] }[] } } };
 }
-interface PreviewView {
-  issues: IssueView[];
-  totals: { added: number; changed: number; unchanged: number; removed: number } | null;
-  clusters: { cluster: string; added: ChangeView[]; changed: ChangeView[] }[];
-}
 
 const TAGS = { 'eu-1': '1.4.0', 'us-1': '1.4.1', 'ap-1': '1.3.9' };
 const COLORS = { 'eu-1': 'blue', 'us-1': 'green', 'ap-1': 'red' };
 
 /** One App per cluster from the repository's base, with a per-cluster image tag and a parameterised patch. */
-const appSetYaml = (repo: string, { path = 'base', tags = TAGS }: { path?: string; tags?: Record<string, string> } = {}) => `
-apiVersion: flotilla.dev/v1alpha1
-kind: AppSet
-metadata: { name: web }
-spec:
-  generators:
-    - list:
-        elements:
-${Object.entries(tags)
-  .map(([cluster, tag]) => `          - { cluster: ${cluster}, tag: "${tag}", color: ${COLORS[cluster as keyof typeof COLORS]} }`)
-  .join('\n')}
-  template:
-    namespace: web
+const appSetYaml = (repo: string, { path = 'base', tags = TAGS }: { path?: string; tags?: Record<string, string> } = {}) =>
+  listAppSetYaml(
+    'web',
+    Object.entries(tags).map(([cluster, tag]) => `{ cluster: ${cluster}, tag: "${tag}", color: ${COLORS[cluster as keyof typeof COLORS]} }`),
+    `    namespace: web
     kustomize:
       repoURL: ${repo}
       revision: main
@@ -76,38 +52,20 @@ ${Object.entries(tags)
                     - name: web
                       env:
                         - { name: COLOR, value: "{{ color }}" }
-`;
+`,
+  );
 
 describe('AppSets rendered by kustomize from a real Git repository, on real PostgreSQL', () => {
   let db: TestDatabase;
   let hub: RunningHub;
-  let gql: ReturnType<typeof graphqlClient>;
+  let gql: Gql;
   let scratch: string;
   let repo: string;
   let head: string;
 
-  const preview = async (yaml: string): Promise<PreviewView> => {
-    const res = await gql<{ previewAppSet: PreviewView }>(
-      `query($y: String!) { previewAppSet(yaml: $y) { issues { code path message } totals { added changed unchanged removed } clusters { cluster added { app diff } changed { app diff } } } }`,
-      { y: yaml },
-    );
-    expect(res.errors).toBeUndefined();
-    return res.data!.previewAppSet;
-  };
-  const apply = async (yaml: string) => {
-    const res = await gql<{ applyAppSet: { changed: boolean; issues: IssueView[] } }>(`mutation($y: String!) { applyAppSet(yaml: $y) { changed issues { code path message } } }`, { y: yaml });
-    expect(res.errors).toBeUndefined();
-    return res.data!.applyAppSet;
-  };
+  const { preview, apply } = appSetClient(() => gql);
   /** The manifests the hub renders for each cluster, as the expansion hands them to staging. */
-  const rendered = async (yaml: string) => {
-    const parsed = parseAppSet(yaml);
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-    const clusters = Object.keys(TAGS).map((name) => ({ name, labels: {}, values: {} }));
-    const { expansion } = await hub.app.get(AppSetExpander, { strict: false }).expand(parsed.value, clusters);
-    expect(expansion.issues).toEqual([]);
-    return new Map(expansion.apps.map((app) => [app.clusterName, JSON.parse(app.manifestsJson) as Manifest[]]));
-  };
+  const rendered = (yaml: string) => renderPerCluster<Manifest>(hub, yaml, Object.keys(TAGS));
 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'flotilla-kustomize-int-'));
@@ -116,24 +74,8 @@ describe('AppSets rendered by kustomize from a real Git repository, on real Post
     git(repo, 'init', '-q', '-b', 'main');
     cpSync(fixture, repo, { recursive: true });
     head = commit(repo, {}, 'kustomize shop');
-    db = await createTestDatabase();
-    hub = await startHub(
-      loadHubConfig({
-        DATABASE_URL: db.url,
-        PORT: '0',
-        FLOTILLA_GRPC_PORT: '0',
-        FLOTILLA_LOG_LEVEL: 'error',
-        FLOTILLA_DATA_DIR: join(scratch, 'hub-data'),
-        FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-        FLOTILLA_GIT_LOCAL_PATHS: scratch,
-        FLOTILLA_KUSTOMIZE_BINARY: kubectl,
-      }),
-    );
-    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
-    for (const name of Object.keys(TAGS)) {
-      const res = await gql(`mutation($n: String!, $l: JSONObject) { registerCluster(input: { name: $n, labels: $l }) { bootstrapToken } }`, { n: name, l: { env: 'prod' } });
-      expect(res.errors).toBeUndefined();
-    }
+    ({ db, hub, gql } = await startTestHub({ FLOTILLA_DATA_DIR: join(scratch, 'hub-data'), FLOTILLA_GIT_LOCAL_PATHS: scratch, FLOTILLA_KUSTOMIZE_BINARY: kubectl }));
+    await registerClusters(gql, Object.keys(TAGS), { env: 'prod' });
   });
 
   afterAll(async () => {
@@ -165,7 +107,7 @@ describe('AppSets rendered by kustomize from a real Git repository, on real Post
   it('applies the base, its component, the prefix, the labels, the image override and the parameterised patch per cluster', async () => {
     const manifests = await rendered(appSetYaml(repo));
     for (const [cluster, tag] of Object.entries(TAGS)) {
-      const objects = manifests.get(cluster)!;
+      const objects = manifests.get(cluster)!.manifests;
       expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([`ConfigMap/${cluster}-alerts`, `ConfigMap/${cluster}-monitoring`, `Deployment/${cluster}-web`, `Service/${cluster}-web`]);
       const deployment = objects.find((o) => o.kind === 'Deployment')!;
       const container = deployment.spec!.template.spec.containers[0]!;
@@ -182,7 +124,7 @@ describe('AppSets rendered by kustomize from a real Git repository, on real Post
     expect(written).toContain('{{ $labels.instance }}');
     const manifests = await rendered(appSetYaml(repo));
     for (const cluster of Object.keys(TAGS)) {
-      const alerts = manifests.get(cluster)!.find((o) => o.metadata.name === `${cluster}-alerts`)!;
+      const alerts = manifests.get(cluster)!.manifests.find((o) => o.metadata.name === `${cluster}-alerts`)!;
       expect(alerts.data!.summary).toBe(written);
     }
   });

@@ -1,17 +1,10 @@
 import { X509Certificate, createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../harness/database.js';
+import { AgentFleet, ENROLLED, FLEET_CLUSTERS as CLUSTERS, RENEWED, soakingAppSet, type FleetCluster as ClusterName } from '../harness/agent-fleet.js';
 import { eventually } from '../harness/eventually.js';
-import { graphqlClient } from '../harness/graphql.js';
-import { recordJsonLines, type AgentLogLine } from '../harness/nats-operator.js';
 import { probeAgentStream, type ProbeClientCertificate } from '../harness/probes.js';
-import { startAgent, startHub, type HubProcess, type ManagedProcess } from '../harness/processes.js';
-import { TcpBalancer } from '../harness/tcp-balancer.js';
-import { webAppSet } from '../harness/app-sets.js';
 
 /**
  * Client certificates of gRPC agents renewed for real (README "Agent client certificates"), with one
@@ -25,13 +18,8 @@ import { webAppSet } from '../harness/app-sets.js';
 const CERT_TTL_SECONDS = 60;
 /** Longer than the time from the agents' enrollment to their renewal, so that both renew mid-rollout. */
 const SOAK = '45s';
-const CLUSTERS = ['edge-1', 'edge-2'] as const;
-type ClusterName = (typeof CLUSTERS)[number];
-const IDENTITY_FILE = 'client-identity.json';
-const RENEWED = 'received a renewed client certificate and stored it';
-const ENROLLED = 'enrolled a client certificate and stored it';
 
-const appSet = (value: string) => webAppSet({ value, byLabel: `maxConcurrency: "100%", maxFailures: 0, soak: ${SOAK}, progressDeadline: 2m` });
+const appSet = (value: string) => soakingAppSet(value, SOAK);
 
 interface StoredIdentity extends ProbeClientCertificate {
   readonly caBundlePem?: string;
@@ -51,36 +39,24 @@ interface AppView {
   healthRevision: string | null;
 }
 
-interface Agent {
-  readonly process: ManagedProcess & { stateDir: string };
-  /** Every JSON log line of the agent, in order (the process keeps only its last 200 lines). */
-  readonly logs: AgentLogLine[];
-}
-
 const fingerprintOf = (certificatePem: string) => createHash('sha256').update(new X509Certificate(certificatePem).raw).digest('hex');
 
 describe.each([
   { topology: 'one hub', replicas: 1 },
   { topology: 'three hub replicas behind a TCP balancer', replicas: 3 },
 ])('agent client certificates of 60 s renewed mid-rollout, $topology', ({ replicas }) => {
-  let db: TestDatabase;
-  const hubs: HubProcess[] = [];
-  let balancer: TcpBalancer | undefined;
-  const agents = new Map<ClusterName, Agent>();
+  let fleet: AgentFleet;
   /** What each agent held right after enrolling: the certificate that renewal replaces. */
   const enrolled = new Map<ClusterName, StoredIdentity>();
   let rolloutId: string;
 
-  const api = () => graphqlClient(hubs[0]!.graphqlUrl, hubs[0]!.adminToken);
-  const agentOf = (cluster: ClusterName) => agents.get(cluster)!;
-  const storedIdentity = (cluster: ClusterName) => JSON.parse(readFileSync(join(agentOf(cluster).process.stateDir, IDENTITY_FILE), 'utf8')) as StoredIdentity;
-  const logged = (cluster: ClusterName, msg: string) => agentOf(cluster).logs.filter((line) => line.msg === msg);
-  const connected = async () => new Set((await api().must<{ clusters: { name: string; connected: boolean }[] }>(`{ clusters { name connected } }`)).clusters.filter((c) => c.connected).map((c) => c.name));
+  const api = () => fleet.api();
+  const storedIdentity = (cluster: ClusterName) => fleet.storedIdentity(cluster) as StoredIdentity;
   const apps = async () => (await api().must<{ appSet: { apps: AppView[] } }>(`{ appSet(name: "web") { apps { name cluster generation revision health healthRevision } } }`)).appSet.apps;
-  const rollout = async () => (await api().must<{ rollout: { phase: string; reason: string | null } }>(`query($id: ID!) { rollout(id: $id) { phase reason } }`, { id: rolloutId })).rollout;
+  const rollout = () => fleet.rollout(rolloutId);
   /** The `agent_tokens` rows of kind certificate of `cluster`, oldest first: what the hub issued and revoked. */
   const certificateRows = async (cluster: ClusterName): Promise<CertificateRow[]> => {
-    const client = new pg.Client({ connectionString: db.url });
+    const client = new pg.Client({ connectionString: fleet.db.url });
     await client.connect();
     try {
       const result = await client.query<{ fingerprint: string; revoked: boolean }>(
@@ -95,48 +71,27 @@ describe.each([
   };
   /** Says Hello as `cluster` to each replica directly (not through the balancer), presenting `certificate`. */
   const probeEveryReplica = (cluster: ClusterName, certificate: ProbeClientCertificate) =>
-    Promise.all(hubs.map((hub) => probeAgentStream(hub.grpcAddress, hub.caBundle, cluster, undefined, 10_000, certificate)));
-  const tails = () => CLUSTERS.map((cluster) => agentOf(cluster).process.tail(15)).join('\n');
+    Promise.all(fleet.hubs.map((hub) => probeAgentStream(hub.grpcAddress, hub.caBundle, cluster, undefined, 10_000, certificate)));
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const env = (replicaId: string) => ({ FLOTILLA_AGENT_CERT_TTL_SECONDS: String(CERT_TTL_SECONDS), FLOTILLA_REPLICA_ID: replicaId });
-    // The first replica migrates; the others start against the migrated schema.
-    hubs.push(await startHub({ databaseUrl: db.url, env: env('hub-a') }));
-    if (replicas > 1) {
-      hubs.push(...(await Promise.all(['hub-b', 'hub-c'].slice(0, replicas - 1).map((id) => startHub({ databaseUrl: db.url, env: env(id) })))));
-      balancer = await TcpBalancer.start(hubs.map((hub) => hub.grpcAddress));
-    }
+    fleet = await AgentFleet.start(replicas, { FLOTILLA_AGENT_CERT_TTL_SECONDS: String(CERT_TTL_SECONDS) });
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all([...agents.values()].map((agent) => agent.process.stop()));
-    await balancer?.close();
-    await Promise.all(hubs.map((hub) => hub.stop()));
-    await db?.drop();
+    await fleet?.stop();
   });
 
   it('two agents enroll a 60-second client certificate for their own cluster', async () => {
     // Given two registered clusters
     for (const cluster of CLUSTERS) {
-      const { registerCluster } = await api().must<{ registerCluster: { bootstrapToken: string } }>(
-        `mutation($name: String!, $labels: JSONObject) { registerCluster(input: { name: $name, labels: $labels }) { bootstrapToken } }`,
-        { name: cluster, labels: { region: 'eu' } },
-      );
+      const bootstrapToken = await fleet.register(cluster);
       // When their agents start with a bootstrap token (debug logs count every apply)
-      const process = startAgent({
-        hubAddress: balancer?.address ?? hubs[0]!.grpcAddress,
-        hubCa: hubs[0]!.caBundle,
-        cluster,
-        bootstrapToken: registerCluster.bootstrapToken,
-        env: { FLOTILLA_LOG_LEVEL: 'debug' },
-      });
-      agents.set(cluster, { process, logs: recordJsonLines(process) });
+      fleet.launch(cluster, { hubCa: fleet.hubs[0]!.caBundle, bootstrapToken });
     }
 
     // Then both connect and hold a certificate for their own cluster, valid 60 s from issuance
-    await eventually(async () => CLUSTERS.every((cluster) => logged(cluster, ENROLLED).length === 1) && (await connected()).size === CLUSTERS.length, {
-      what: `both agents enrolled and connected\n${tails()}`,
+    await eventually(async () => CLUSTERS.every((cluster) => fleet.logged(cluster, ENROLLED).length === 1) && (await fleet.connected()).size === CLUSTERS.length, {
+      what: `both agents enrolled and connected\n${fleet.tails()}`,
       timeoutMs: 30_000,
     });
     for (const cluster of CLUSTERS) {
@@ -158,7 +113,7 @@ describe.each([
     rolloutId = startRollout.id;
 
     // When each agent reaches two thirds of its certificate's validity (about 40 s after enrolling)
-    await eventually(() => CLUSTERS.every((cluster) => logged(cluster, RENEWED).length === 1), { what: `both agents renewed\n${tails()}`, timeoutMs: 60_000 });
+    await eventually(() => CLUSTERS.every((cluster) => fleet.logged(cluster, RENEWED).length === 1), { what: `both agents renewed\n${fleet.tails()}`, timeoutMs: 60_000 });
 
     // Then the rollout is still in flight
     expect((await rollout()).phase).toBe('PROGRESSING');
@@ -176,10 +131,10 @@ describe.each([
             { fingerprint: fingerprintOf(renewed.certificatePem), revoked: false },
           ]) && rows;
         },
-        { what: `${cluster}: old certificate revoked, new one live\n${agentOf(cluster).process.tail(15)}`, timeoutMs: 15_000 },
+        { what: `${cluster}: old certificate revoked, new one live\n${fleet.agentOf(cluster).process.tail(15)}`, timeoutMs: 15_000 },
       );
     }
-    await eventually(async () => (await connected()).size === CLUSTERS.length, { what: `both agents connected with their new certificates\n${tails()}`, timeoutMs: 15_000 });
+    await eventually(async () => (await fleet.connected()).size === CLUSTERS.length, { what: `both agents connected with their new certificates\n${fleet.tails()}`, timeoutMs: 15_000 });
   });
 
   it('the replaced certificate is refused by every replica although it has not expired yet', async () => {
@@ -192,27 +147,19 @@ describe.each([
       const outcomes = await probeEveryReplica(cluster, old);
 
       // Then every replica refuses it
-      expect(outcomes).toEqual(hubs.map(() => ({ refusal: 'UNAUTHENTICATED', welcomed: false, status: grpc.status.UNAUTHENTICATED })));
+      expect(outcomes).toEqual(fleet.hubs.map(() => ({ refusal: 'UNAUTHENTICATED', welcomed: false, status: grpc.status.UNAUTHENTICATED })));
     }
   });
 
   it('the rollout succeeds and each agent applied its App once, for the one generation released', async () => {
-    const done = await eventually(
-      async () => {
-        const view = await rollout();
-        if (view.phase === 'FAILED' || view.phase === 'PAUSED') throw new Error(`rollout ended ${view.phase}: ${view.reason}`);
-        return view.phase === 'SUCCEEDED' ? view : undefined;
-      },
-      { what: `rollout SUCCEEDED\n${tails()}`, timeoutMs: 90_000 },
-    );
+    const done = await fleet.succeeded(rolloutId);
     expect(done.phase).toBe('SUCCEEDED');
     const final = await apps();
     expect(final.map((app) => app.cluster).sort()).toEqual([...CLUSTERS]);
     for (const app of final) {
       expect(app).toMatchObject({ health: 'HEALTHY', healthRevision: app.revision });
       // Every driver apply of the App (done, unchanged or failed): one, across the renewal's reconnect.
-      const applies = agentOf(app.cluster as ClusterName).logs.filter((line) => typeof line.msg === 'string' && line.msg.startsWith('driver apply ') && line['app'] === app.name);
-      expect(applies.map((line) => [line.msg, line['generation']]), app.cluster).toEqual([['driver apply done', app.generation]]);
+      expect(fleet.applies(app.cluster as ClusterName, app.name), app.cluster).toEqual([['driver apply done', app.generation]]);
     }
   });
 
@@ -225,7 +172,7 @@ describe.each([
     const asEdge1 = await probeEveryReplica('edge-1', edge1);
 
     // Then it names only its own cluster (the accepted probe shows the refusal is not the probe's TLS)
-    expect(asEdge2).toEqual(hubs.map(() => ({ refusal: 'UNAUTHENTICATED', welcomed: false, status: grpc.status.UNAUTHENTICATED })));
-    expect(asEdge1).toEqual(hubs.map(() => ({ refusal: undefined, welcomed: true, status: grpc.status.OK })));
+    expect(asEdge2).toEqual(fleet.hubs.map(() => ({ refusal: 'UNAUTHENTICATED', welcomed: false, status: grpc.status.UNAUTHENTICATED })));
+    expect(asEdge1).toEqual(fleet.hubs.map(() => ({ refusal: undefined, welcomed: true, status: grpc.status.OK })));
   });
 });

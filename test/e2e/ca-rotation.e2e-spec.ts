@@ -1,15 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../harness/database.js';
+import { AgentFleet, ENROLLED, FLEET_CLUSTERS as CLUSTERS, RENEWED, soakingAppSet, type FleetCluster as ClusterName } from '../harness/agent-fleet.js';
 import { eventually } from '../harness/eventually.js';
-import { graphqlClient } from '../harness/graphql.js';
-import { recordJsonLines, type AgentLogLine } from '../harness/nats-operator.js';
-import { startAgent, startHub, type HubProcess, type ManagedProcess } from '../harness/processes.js';
-import { TcpBalancer } from '../harness/tcp-balancer.js';
 import { tlsHandshake } from '../harness/tls-probes.js';
-import { webAppSet } from '../harness/app-sets.js';
 
 /**
  * A rotation of the hub's agent-link CA while a rollout is in flight, with real agents installed with
@@ -21,13 +14,8 @@ import { webAppSet } from '../harness/app-sets.js';
  */
 const OVERLAP_SECONDS = 12;
 const SOAK = '25s';
-const CLUSTERS = ['edge-1', 'edge-2'] as const;
-type ClusterName = (typeof CLUSTERS)[number];
-const IDENTITY_FILE = 'client-identity.json';
-const RENEWED = 'received a renewed client certificate and stored it';
-const ENROLLED = 'enrolled a client certificate and stored it';
 
-const appSet = (value: string) => webAppSet({ value, byLabel: `maxConcurrency: "100%", maxFailures: 0, soak: ${SOAK}, progressDeadline: 2m` });
+const appSet = (value: string) => soakingAppSet(value, SOAK);
 
 interface StoredIdentity {
   readonly privateKeyPem: string;
@@ -42,11 +30,6 @@ interface Trust {
   authorities: { fingerprint: string; role: string }[];
 }
 
-interface Agent {
-  process: ManagedProcess & { stateDir: string };
-  logs: AgentLogLine[];
-}
-
 const certificatesIn = (bundle: string) => bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 const issuedBy = (certificatePem: string, caPem: string) => {
   const certificate = new X509Certificate(certificatePem);
@@ -58,58 +41,35 @@ describe.each([
   { topology: 'one hub', replicas: 1 },
   { topology: 'three hub replicas behind a TCP balancer', replicas: 3 },
 ])('agent-link CA rotation mid-rollout with real agents, $topology', ({ replicas }) => {
-  let db: TestDatabase;
-  const hubs: HubProcess[] = [];
-  let balancer: TcpBalancer | undefined;
-  const agents = new Map<ClusterName, Agent>();
+  let fleet: AgentFleet;
   const registered = new Map<ClusterName, string>();
   let firstCa: string;
   let newCa: string;
   let rotation: Trust;
   let rolloutId: string;
 
-  const api = () => graphqlClient(hubs[0]!.graphqlUrl, hubs[0]!.adminToken);
-  const agentOf = (cluster: ClusterName) => agents.get(cluster)!;
-  const storedIdentity = (cluster: ClusterName) => JSON.parse(readFileSync(join(agentOf(cluster).process.stateDir, IDENTITY_FILE), 'utf8')) as StoredIdentity;
-  const logged = (cluster: ClusterName, msg: string) => agentOf(cluster).logs.filter((line) => line.msg === msg);
-  const connected = async () => new Set((await api().must<{ clusters: { name: string; connected: boolean }[] }>(`{ clusters { name connected } }`)).clusters.filter((c) => c.connected).map((c) => c.name));
-  const rollout = async () => (await api().must<{ rollout: { phase: string; reason: string | null } }>(`query($id: ID!) { rollout(id: $id) { phase reason } }`, { id: rolloutId })).rollout;
-  const tails = () => CLUSTERS.map((cluster) => agentOf(cluster).process.tail(15)).join('\n');
-  const launch = (cluster: ClusterName, stateDir?: string) => {
-    // Installed with the first CA only, as `helm install` was before the rotation.
-    const process = startAgent({ hubAddress: balancer?.address ?? hubs[0]!.grpcAddress, hubCa: firstCa, cluster, bootstrapToken: registered.get(cluster), stateDir, env: { FLOTILLA_LOG_LEVEL: 'debug' } });
-    agents.set(cluster, { process, logs: recordJsonLines(process) });
-  };
+  const api = () => fleet.api();
+  const storedIdentity = (cluster: ClusterName) => fleet.storedIdentity(cluster) as StoredIdentity;
+  const rollout = () => fleet.rollout(rolloutId);
+  // Installed with the first CA only, as `helm install` was before the rotation.
+  const launch = (cluster: ClusterName, stateDir?: string) => fleet.launch(cluster, { hubCa: firstCa, bootstrapToken: registered.get(cluster), stateDir });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const env = (replicaId: string) => ({ FLOTILLA_REPLICA_ID: replicaId });
-    hubs.push(await startHub({ databaseUrl: db.url, env: env('hub-a') }));
-    if (replicas > 1) {
-      hubs.push(...(await Promise.all(['hub-b', 'hub-c'].slice(0, replicas - 1).map((id) => startHub({ databaseUrl: db.url, env: env(id) })))));
-      balancer = await TcpBalancer.start(hubs.map((hub) => hub.grpcAddress));
-    }
-    firstCa = hubs[0]!.caBundle;
+    fleet = await AgentFleet.start(replicas);
+    firstCa = fleet.hubs[0]!.caBundle;
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all([...agents.values()].map((agent) => agent.process.stop()));
-    await balancer?.close();
-    await Promise.all(hubs.map((hub) => hub.stop()));
-    await db?.drop();
+    await fleet?.stop();
   });
 
   it('two agents installed with the first CA enroll, and a rollout starts', async () => {
     for (const cluster of CLUSTERS) {
-      const { registerCluster } = await api().must<{ registerCluster: { bootstrapToken: string } }>(
-        `mutation($name: String!, $labels: JSONObject) { registerCluster(input: { name: $name, labels: $labels }) { bootstrapToken } }`,
-        { name: cluster, labels: { region: 'eu' } },
-      );
-      registered.set(cluster, registerCluster.bootstrapToken);
+      registered.set(cluster, await fleet.register(cluster));
       launch(cluster);
     }
-    await eventually(async () => CLUSTERS.every((cluster) => logged(cluster, ENROLLED).length === 1) && (await connected()).size === CLUSTERS.length, {
-      what: `both agents enrolled and connected\n${tails()}`,
+    await eventually(async () => CLUSTERS.every((cluster) => fleet.logged(cluster, ENROLLED).length === 1) && (await fleet.connected()).size === CLUSTERS.length, {
+      what: `both agents enrolled and connected\n${fleet.tails()}`,
       timeoutMs: 30_000,
     });
     for (const cluster of CLUSTERS) expect(issuedBy(storedIdentity(cluster).certificatePem, firstCa)).toBe(true);
@@ -124,7 +84,7 @@ describe.each([
     newCa = certificatesIn(rotation.bundlePem).find((pem) => !firstCa.includes(pem))!;
     expect(newCa).toBeDefined();
 
-    await eventually(() => CLUSTERS.every((cluster) => logged(cluster, RENEWED).length === 1), { what: `both agents renewed\n${tails()}`, timeoutMs: 15_000 });
+    await eventually(() => CLUSTERS.every((cluster) => fleet.logged(cluster, RENEWED).length === 1), { what: `both agents renewed\n${fleet.tails()}`, timeoutMs: 15_000 });
     expect((await rollout()).phase).toBe('PROGRESSING');
     for (const cluster of CLUSTERS) {
       const identity = storedIdentity(cluster);
@@ -135,16 +95,16 @@ describe.each([
       what: 'no cluster left on the retiring CA',
       timeoutMs: 15_000,
     });
-    await eventually(async () => (await connected()).size === CLUSTERS.length, { what: `both agents connected with their new certificates\n${tails()}`, timeoutMs: 15_000 });
+    await eventually(async () => (await fleet.connected()).size === CLUSTERS.length, { what: `both agents connected with their new certificates\n${fleet.tails()}`, timeoutMs: 15_000 });
   });
 
   it('during the overlap every replica serves a certificate from the first CA', async () => {
-    for (const hub of hubs) expect(await tlsHandshake(hub.grpcAddress, firstCa)).toEqual({ verified: true, issuer: new X509Certificate(firstCa).subject });
+    for (const hub of fleet.hubs) expect(await tlsHandshake(hub.grpcAddress, firstCa)).toEqual({ verified: true, issuer: new X509Certificate(firstCa).subject });
   });
 
   it('when the overlap ends, every replica serves a certificate from the new CA without a restart', async () => {
     const endsAt = Date.parse(rotation.rotationEndsAt!);
-    for (const hub of hubs) {
+    for (const hub of fleet.hubs) {
       await eventually(async () => (await tlsHandshake(hub.grpcAddress, newCa)).verified, { what: `${hub.grpcAddress} serves a certificate from the new CA`, timeoutMs: endsAt - Date.now() + 10_000 });
       expect((await tlsHandshake(hub.grpcAddress, firstCa)).verified).toBe(false);
     }
@@ -152,31 +112,23 @@ describe.each([
   });
 
   it('the rollout succeeds and each agent applied its App once', async () => {
-    const done = await eventually(
-      async () => {
-        const view = await rollout();
-        if (view.phase === 'FAILED' || view.phase === 'PAUSED') throw new Error(`rollout ended ${view.phase}: ${view.reason}`);
-        return view.phase === 'SUCCEEDED' ? view : undefined;
-      },
-      { what: `rollout SUCCEEDED\n${tails()}`, timeoutMs: 90_000 },
-    );
+    const done = await fleet.succeeded(rolloutId);
     expect(done.phase).toBe('SUCCEEDED');
     const apps = (await api().must<{ appSet: { apps: { name: string; cluster: string; generation: string | null }[] } }>(`{ appSet(name: "web") { apps { name cluster generation } } }`)).appSet.apps;
     expect(apps.map((app) => app.cluster).sort()).toEqual([...CLUSTERS]);
     for (const app of apps) {
-      const applies = agentOf(app.cluster as ClusterName).logs.filter((line) => typeof line.msg === 'string' && line.msg.startsWith('driver apply ') && line['app'] === app.name);
-      expect(applies.map((line) => [line.msg, line['generation']]), app.cluster).toEqual([['driver apply done', app.generation]]);
+      expect(fleet.applies(app.cluster as ClusterName, app.name), app.cluster).toEqual([['driver apply done', app.generation]]);
     }
   });
 
   it('agents restarted after the rotation reach the hub with the CA they were installed with and the bundle they kept', async () => {
     for (const cluster of CLUSTERS) {
-      const { stateDir } = agentOf(cluster).process;
-      await agentOf(cluster).process.stop();
+      const { stateDir } = fleet.agentOf(cluster).process;
+      await fleet.agentOf(cluster).process.stop();
       launch(cluster, stateDir);
     }
-    await eventually(async () => (await connected()).size === CLUSTERS.length && CLUSTERS.every((cluster) => agentOf(cluster).logs.some((line) => line.msg === 'agent connected')), {
-      what: `both restarted agents connected\n${tails()}`,
+    await eventually(async () => (await fleet.connected()).size === CLUSTERS.length && CLUSTERS.every((cluster) => fleet.agentOf(cluster).logs.some((line) => line.msg === 'agent connected')), {
+      what: `both restarted agents connected\n${fleet.tails()}`,
       timeoutMs: 30_000,
     });
   });

@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/database.js';
 import { graphqlClient } from '../harness/graphql.js';
 import { freePort } from '../harness/ports.js';
 import { startHub, type HubProcess } from '../harness/processes.js';
+import { gitProbeAppSetYaml } from '../../hub/test/support/app-set-yaml.js';
 
 /**
  * Issue 14, "Git access" and "credentials in URLs", through the public endpoints of a real hub
@@ -20,25 +21,7 @@ import { startHub, type HubProcess } from '../harness/processes.js';
 const NOT_REACHABLE = 'the repository is not reachable or not found, access was denied, or the revision is not in it';
 const TOKEN = 'glpat-GitAccessE2eCanary0123456789';
 
-const appSetYaml = (repoURL: string, name = 'probe') => `
-apiVersion: flotilla.dev/v1alpha1
-kind: AppSet
-metadata: { name: ${name} }
-spec:
-  generators:
-    - git:
-        repoURL: ${JSON.stringify(repoURL)}
-        revision: main
-        files: [{ path: "apps/*.yaml" }]
-  template:
-    name: "{{ name }}"
-    namespace: default
-    manifests:
-      - apiVersion: v1
-        kind: ConfigMap
-        metadata: { name: "{{ name }}" }
-        data: { from: "{{ name }}" }
-`;
+const appSetYaml = gitProbeAppSetYaml;
 
 function git(cwd: string, ...args: string[]): void {
   execFileSync('git', ['-c', 'user.email=e2e@example.com', '-c', 'user.name=e2e', ...args], { cwd, stdio: 'ignore' });

@@ -1,3 +1,5 @@
+import { boundedIntegerReader } from './env-reading';
+
 /** How the hub renders `spec.template.helm` sources with the `helm` binary (see helm/). */
 export interface HelmConfig {
   /** FLOTILLA_HELM_BINARY: the helm v3/v4 binary; default `helm` on PATH (then the repository's `.tools/bin`). */
@@ -26,16 +28,7 @@ export const DEFAULT_HELM_CACHE_ENTRIES = 256;
 
 /** Reads the FLOTILLA_HELM_* variables; bad values are added to `problems`. */
 export function loadHelmConfig(env: Record<string, string | undefined>, problems: string[]): HelmConfig {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw.slice(0, 20)}")`);
-      return fallback;
-    }
-    return value;
-  };
+  const int = boundedIntegerReader(env, problems);
   const binary = env['FLOTILLA_HELM_BINARY']?.trim() || 'helm';
   const repositoriesFile = env['FLOTILLA_HELM_REPOSITORIES_FILE']?.trim() || undefined;
   if (repositoriesFile !== undefined && !repositoriesFile.startsWith('/')) problems.push('FLOTILLA_HELM_REPOSITORIES_FILE must be an absolute path');

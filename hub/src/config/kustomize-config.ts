@@ -1,3 +1,5 @@
+import { boundedIntegerReader } from './env-reading';
+
 /** How the hub runs kustomize for `spec.template.kustomize` (see kustomize/). */
 export interface KustomizeConfig {
   /**
@@ -24,16 +26,7 @@ export const DEFAULT_KUSTOMIZE_MAX_INPUT_MB = 32;
 
 /** Reads the FLOTILLA_KUSTOMIZE_* variables; a bad value is a problem and the default is used. */
 export function loadKustomizeConfig(env: Record<string, string | undefined>, problems: string[]): KustomizeConfig {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw.slice(0, 20)}")`);
-      return fallback;
-    }
-    return value;
-  };
+  const int = boundedIntegerReader(env, problems);
   let binary = env['FLOTILLA_KUSTOMIZE_BINARY']?.trim() || DEFAULT_KUSTOMIZE_BINARY;
   if (/[\0\n]/.test(binary)) {
     problems.push('FLOTILLA_KUSTOMIZE_BINARY must be a file name or path');

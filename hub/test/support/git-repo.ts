@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Runs git in a scratch repository, with a fixed identity; returns its trimmed output. */
@@ -16,4 +16,18 @@ export function commit(repo: string, files: Record<string, string>, message: str
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', message);
   return git(repo, 'rev-parse', 'HEAD');
+}
+
+/** The files below `dir`, read as text, keyed by their path under `prefix` (for {@link commit}). */
+export function filesUnder(dir: string, prefix: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else files[`${prefix}/${path}`] = readFileSync(join(dir, path), 'utf8');
+    }
+  };
+  walk('');
+  return files;
 }

@@ -7,7 +7,10 @@ import { eventually } from './graphql-client';
 
 const NATS_SERVER = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
 
-/** A private nats-server with JetStream on a free loopback port, started with `configText`, stopped by its PID. */
+/**
+ * A private nats-server with JetStream on a free loopback port, started with `configText` (or no config
+ * file when it is undefined), stopped by its PID.
+ */
 export class TestNatsServer {
   private constructor(
     readonly port: number,
@@ -16,13 +19,17 @@ export class TestNatsServer {
     readonly output: string[],
   ) {}
 
-  static async start(configText: string): Promise<TestNatsServer> {
+  static async start(configText?: string): Promise<TestNatsServer> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'flotilla-nats-op-'));
-    const config = join(dir, 'server.conf');
-    writeFileSync(config, configText);
+    const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'store')];
+    if (configText !== undefined) {
+      const config = join(dir, 'server.conf');
+      writeFileSync(config, configText);
+      args.push('-c', config);
+    }
     const output: string[] = [];
-    const child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'store'), '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NATS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
