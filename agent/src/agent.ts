@@ -236,7 +236,7 @@ export interface DriverDependencies {
 export async function createDriver(config: DriverConfig, dependencies: DriverDependencies): Promise<ClusterDriver> {
   switch (config.kind) {
     case 'sim':
-      return new SimDriver({ healthyAfterMs: config.healthyAfterMs, failApps: config.failApps, kubernetesVersion: config.kubernetesVersion, clock: dependencies.clock });
+      return new SimDriver({ healthyAfterMs: config.healthyAfterMs, failApps: config.failApps, kubernetesVersion: config.kubernetesVersion, drift: config.drift, clock: dependencies.clock });
     case 'kube': {
       if (dependencies.kube === undefined) throw new Error('the kube driver needs a Kubernetes connection');
       // The agent closes the shared connection itself, after the driver (the Secret store may use it).

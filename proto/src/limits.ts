@@ -23,6 +23,13 @@ export const LIMITS = {
   maxTextChars: 2048,
   /** Most field paths listed in one ResourceStatus.drifted_fields. */
   maxDriftedFields: 32,
+  /** Longest value of a drifted field (ResourceStatus.drifted_values), in characters; cut with a marker. */
+  maxDriftValueChars: 2048,
+  /**
+   * Most characters of drifted field values in one Report (both sides of every field); values past it
+   * are left out (the paths stay), so a Report stays far below maxMessageBytes.
+   */
+  maxDriftValueCharsPerReport: 256 * 1024,
   /** Most Apps in one Inventory. */
   maxInventoryApps: 10_000,
 } as const;

@@ -12,6 +12,7 @@ export const AGENT_ENV = {
   simHealthyAfterMs: 'FLOTILLA_SIM_HEALTHY_AFTER_MS',
   simFailApps: 'FLOTILLA_SIM_FAIL_APPS',
   simKubernetesVersion: 'FLOTILLA_SIM_KUBERNETES_VERSION',
+  simDrift: 'FLOTILLA_SIM_DRIFT',
   logLevel: 'FLOTILLA_LOG_LEVEL',
   probePort: 'FLOTILLA_PROBE_PORT',
   reconnectMaxMs: 'FLOTILLA_RECONNECT_MAX_MS',

@@ -3,6 +3,7 @@ import { isAppPattern } from './app-pattern.js';
 import { AGENT_ENV } from './agent-env.js';
 import { DNS_NAME, quote, type RaiseIssue, type ReadVariable } from './config-reading.js';
 import { readHubTls, type HubTlsConfig } from './hub-tls-config.js';
+import { readSimDrift, type SimDriftRule } from './sim-drift.js';
 
 /**
  * Agent configuration, validated once at boot from environment variables. The variable names are a
@@ -25,6 +26,8 @@ export interface SimDriverConfig {
   readonly failApps: readonly string[];
   /** The Kubernetes version the simulated cluster reports in Hello (FLOTILLA_SIM_KUBERNETES_VERSION); the driver's default when unset. */
   readonly kubernetesVersion?: string;
+  /** Simulated out-of-band edits (FLOTILLA_SIM_DRIFT, see sim-drift.ts); absent when none. */
+  readonly drift?: readonly SimDriftRule[];
 }
 
 /** Settings of the Kubernetes driver (credentials come from {@link KubeAccessConfig}). */
@@ -215,6 +218,8 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
     issue('invalid', AGENT_ENV.simKubernetesVersion, `${AGENT_ENV.simKubernetesVersion} must be a Kubernetes version like v1.35.0; got ${quote(simKubernetesVersion)}`);
   }
 
+  const simDrift = readSimDrift(read, issue);
+
   const logLevelText = read(AGENT_ENV.logLevel) ?? CONFIG_DEFAULTS.logLevel;
   const logLevel = LOG_LEVELS.find((level) => level === logLevelText);
   if (logLevel === undefined) {
@@ -244,7 +249,7 @@ export function loadAgentConfig(env: Readonly<Record<string, string | undefined>
       clusterName,
       bootstrapToken,
       stateDir: read(AGENT_ENV.stateDir) ?? `./.flotilla/agent-${clusterName}`,
-      driver: driverName === 'kube' ? { kind: 'kube' } : { kind: 'sim', healthyAfterMs, failApps: [...new Set(failApps)].sort(), ...(simKubernetesVersion !== undefined ? { kubernetesVersion: simKubernetesVersion } : {}) },
+      driver: driverName === 'kube' ? { kind: 'kube' } : { kind: 'sim', healthyAfterMs, failApps: [...new Set(failApps)].sort(), ...(simKubernetesVersion !== undefined ? { kubernetesVersion: simKubernetesVersion } : {}), ...(simDrift.length > 0 ? { drift: simDrift } : {}) },
       kube,
       cacheStore,
       logLevel,

@@ -41,7 +41,14 @@ export function ackMessage(ack: AckContent): RequestMessage {
 export function reportMessage(report: ReportContent): RequestMessage {
   return {
     case: 'report',
-    value: create(ReportSchema, { ...report, resources: report.resources.map((resource) => ({ ...resource, driftedFields: [...resource.driftedFields] })) }),
+    value: create(ReportSchema, {
+      ...report,
+      resources: report.resources.map((resource) => ({
+        ...resource,
+        driftedFields: [...resource.driftedFields],
+        driftedValues: resource.driftedValues.map((value) => ({ ...value })),
+      })),
+    }),
   };
 }
 

@@ -126,13 +126,22 @@ describe('Reconciler', () => {
     { change: 'nothing but the time it was observed', edit: {}, observedLater: true, reported: false },
     { change: "a resource's drifted field paths", edit: { driftedFields: ['data.color', 'data.size'] }, observedLater: false, reported: true },
     { change: "a resource's message", edit: { message: 'changed by kubectl' }, observedLater: false, reported: true },
+    {
+      change: "the live value of a resource's drifted field",
+      edit: { driftedValues: [{ path: 'data.color', expected: '"blue"', live: '"green"', redacted: false }] },
+      observedLater: false,
+      reported: true,
+    },
   ])('reports a judged App again when $change changes: $reported', async ({ edit, observedLater, reported }) => {
     await reconciler.handleDesiredApp(desired(1n), sendAck);
     clock.advance(0);
     clock.advance(1000);
     const judged = driver.status('web');
     if (judged === undefined) throw new Error('the App was not judged');
-    const drifted = { ...judged, resources: judged.resources.map((r) => ({ ...r, drifted: true, driftedFields: ['data.color'] })) };
+    const drifted = {
+      ...judged,
+      resources: judged.resources.map((r) => ({ ...r, drifted: true, driftedFields: ['data.color'], driftedValues: [{ path: 'data.color', expected: '"blue"', live: '"red"', redacted: false }] })),
+    };
     driver.emitStatus(drifted);
     const count = reports.length;
     driver.emitStatus({

@@ -1,12 +1,15 @@
-import { Health, SyncMode, SyncStatus, checkCapabilities } from '@flotilla/proto';
+import { DriftPolicy, Health, SyncMode, SyncStatus, checkCapabilities } from '@flotilla/proto';
 import type { Clock, Timer } from '../clock.js';
 import { findMatchingPattern } from '../core/app-pattern.js';
 import type { Manifest } from '../core/desired-state.js';
 import { aggregateHealth, compareResources, type ResourceHealth } from '../core/health/index.js';
+import { describeDrift } from '../core/kube/app-status.js';
 import { parseApiVersion } from '../core/kube/object-ref.js';
 import { checkScopes, describeScopeRefusals, type Scoped } from '../core/kube/scope.js';
 import { referencedSecrets, referencesOutsideScope, resolveSecretReferences, sourceKey, type SecretSources } from '../core/kube/secret-references.js';
+import type { SimDriftRule } from '../core/sim-drift.js';
 import type { AppSpec, AppStatus, ClusterDriver, DriverCapabilities, DriverResult, RemoveOptions, StatusListener } from '../driver/cluster-driver.js';
+import { driftOfObject, editLiveObjects, simObjectKey as objectKey } from './sim-drift.js';
 
 /** Settings of {@link SimDriver}. */
 export interface SimDriverOptions {
@@ -17,6 +20,11 @@ export interface SimDriverOptions {
   readonly clock: Clock;
   /** The Kubernetes version the simulated cluster reports (default {@link SIM_KUBERNETES_VERSION}). */
   readonly kubernetesVersion?: string;
+  /**
+   * Out-of-band edits made to an App's live objects once it settles (FLOTILLA_SIM_DRIFT), reported as
+   * drift; under the heal policy undone `healthyAfterMs` later.
+   */
+  readonly drift?: readonly SimDriftRule[];
 }
 
 /** The version a simulated cluster reports unless told otherwise. */
@@ -48,6 +56,8 @@ export interface SimObject {
   readonly namespace: string;
   readonly name: string;
   readonly manifest: Manifest;
+  /** The manifest before secret references were resolved into it; absent when it held none. */
+  readonly declared?: Manifest;
 }
 
 interface SimApp {
@@ -57,6 +67,10 @@ interface SimApp {
   desired: SimObject[];
   status: AppStatus;
   settleTimer: Timer | undefined;
+  /** The heal of a simulated edit, under the heal drift policy. */
+  healTimer: Timer | undefined;
+  /** Values the App's secret references resolved to: never reported as drift values. */
+  secretValues: readonly string[];
 }
 
 // Kinds that live outside namespaces; every other kind gets the App's namespace when it names none.
@@ -83,6 +97,9 @@ const CLUSTER_SCOPED_KINDS = new Set([
  * untouched, create-update never prunes, sync prunes objects that are no longer desired. The scope guard
  * is the Kubernetes driver's: an App with an object outside its own or its project's scope is refused
  * whole and nothing of it is applied (objects count as cluster-scoped by a fixed list of kinds).
+ * Drift happens only when asked for (`drift` rules): once an App settles, matching fields of its live
+ * objects are edited and reported drifted (OUT_OF_SYNC, with paths and values) as the Kubernetes
+ * driver reports them; under the heal policy the edit is undone later and the drift clears.
  */
 export class SimDriver implements ClusterDriver {
   readonly #apps = new Map<string, SimApp>();
@@ -110,6 +127,7 @@ export class SimDriver implements ClusterDriver {
     if (!desired.ok) {
       const app = current ?? this.#track(spec);
       app.settleTimer?.cancel();
+      app.healTimer?.cancel();
       app.spec = spec;
       this.#publish(app, this.#statusOf(spec, Health.DEGRADED, SyncStatus.FAILED, desired.error, []));
       return { kind: 'failed', message: desired.error };
@@ -117,7 +135,9 @@ export class SimDriver implements ClusterDriver {
 
     const app = current ?? this.#track(spec);
     app.settleTimer?.cancel();
+    app.healTimer?.cancel();
     app.spec = spec;
+    app.secretValues = desired.secretValues ?? [];
     const progressing = resourcesOf(desired.objects, Health.PROGRESSING, '');
     this.#publish(app, this.#statusOf(spec, Health.PROGRESSING, SyncStatus.APPLYING, '', progressing));
     app.objects = mergeObjects(app.objects, desired.objects, spec.syncPolicy.mode);
@@ -133,6 +153,7 @@ export class SimDriver implements ClusterDriver {
     if (app === undefined) return { kind: 'unchanged' };
     // Preserved objects would stay in a real cluster unmanaged; the simulation simply forgets them.
     app.settleTimer?.cancel();
+    app.healTimer?.cancel();
     this.#apps.delete(appName);
     return { kind: 'done' };
   }
@@ -161,7 +182,10 @@ export class SimDriver implements ClusterDriver {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const app of this.#apps.values()) app.settleTimer?.cancel();
+    for (const app of this.#apps.values()) {
+      app.settleTimer?.cancel();
+      app.healTimer?.cancel();
+    }
     this.#listeners.clear();
   }
 
@@ -181,7 +205,14 @@ export class SimDriver implements ClusterDriver {
     const sources: SecretSources = new Map(references.map((r) => [sourceKey(r), held.get(sourceKey(r))]));
     const resolved = resolveSecretReferences(objects.map((o) => o.manifest), sources);
     if (!resolved.ok) return { ok: false, error: resolved.problems.join('; ') };
-    return { ok: true, objects: objects.map((object, i) => ({ ...object, manifest: resolved.bodies[i]! as Manifest })) };
+    return {
+      ok: true,
+      objects: objects.map((object, i) => {
+        const manifest = resolved.bodies[i]! as Manifest;
+        return manifest === object.manifest ? object : { ...object, manifest, declared: object.manifest };
+      }),
+      secretValues: resolved.values,
+    };
   }
 
   #track(spec: AppSpec): SimApp {
@@ -191,6 +222,8 @@ export class SimDriver implements ClusterDriver {
       desired: [],
       status: this.#statusOf(spec, Health.UNKNOWN, SyncStatus.OUT_OF_SYNC, '', []),
       settleTimer: undefined,
+      healTimer: undefined,
+      secretValues: [],
     };
     this.#apps.set(spec.appName, app);
     return app;
@@ -200,18 +233,44 @@ export class SimDriver implements ClusterDriver {
     const app = this.#apps.get(appName);
     if (app === undefined || app.spec.revision !== revision || this.#closed) return;
     app.settleTimer = undefined;
-    const pattern = findMatchingPattern(appName, this.#options.failApps);
-    const desired = app.desired;
+    this.#publishJudged(app, undefined);
+    // The out-of-band edit comes once the App settled. As on a cluster, objects left alone by
+    // create-only are never checked for drift.
+    const rules = app.spec.syncPolicy.mode === SyncMode.CREATE_ONLY ? [] : (this.#options.drift ?? []);
+    const edited = editLiveObjects(appName, app.desired, app.objects, rules);
+    if (edited === undefined) return;
+    app.objects = edited;
+    const healing = app.spec.syncPolicy.drift === DriftPolicy.HEAL;
+    this.#publishJudged(app, healing ? 'healing' : undefined);
+    if (!healing) return;
+    app.healTimer = this.#options.clock.setTimer(() => {
+      app.healTimer = undefined;
+      if (this.#apps.get(appName) !== app || app.spec.revision !== revision || this.#closed) return;
+      // A heal is a forced apply: the applied objects replace their edited live copies.
+      app.objects = new Map(app.objects);
+      for (const object of app.desired) app.objects.set(objectKey(object), object);
+      this.#publishJudged(app, undefined);
+    }, this.#options.healthyAfterMs);
+  }
+
+  /** The settled status: HEALTHY (or DEGRADED by a failure pattern), with drift judged object by object. */
+  #publishJudged(app: SimApp, driftNote: string | undefined): void {
+    const resources = app.desired
+      .map((object): ResourceHealth => {
+        const base = resourcesOf([object], Health.HEALTHY, '')[0]!;
+        const drift = driftOfObject(object, app.objects.get(objectKey(object)), app.secretValues);
+        return drift === undefined ? base : { ...base, message: driftNote ?? '', drifted: true, driftedFields: drift.fields, driftedValues: drift.values };
+      })
+      .sort(compareResources);
+    const syncStatus = resources.some((resource) => resource.drifted) ? SyncStatus.OUT_OF_SYNC : SyncStatus.SYNCED;
+    const pattern = findMatchingPattern(app.spec.appName, this.#options.failApps);
     if (pattern === undefined) {
-      const resources = resourcesOf(desired, Health.HEALTHY, '');
-      this.#publish(app, this.#statusOf(app.spec, aggregateHealth(resources.map((r) => r.health)), SyncStatus.SYNCED, '', resources));
+      this.#publish(app, this.#statusOf(app.spec, aggregateHealth(resources.map((r) => r.health)), syncStatus, describeDrift(resources), resources));
       return;
     }
     const message = `simulated failure: App matches FLOTILLA_SIM_FAIL_APPS pattern ${JSON.stringify(pattern)}`;
-    const resources = resourcesOf(desired, Health.HEALTHY, '').map((resource, index) =>
-      index === 0 ? { ...resource, health: Health.DEGRADED, message } : resource,
-    );
-    this.#publish(app, this.#statusOf(app.spec, Health.DEGRADED, SyncStatus.SYNCED, message, resources));
+    const failed = resources.map((resource, index) => (index === 0 ? { ...resource, health: Health.DEGRADED, message } : resource));
+    this.#publish(app, this.#statusOf(app.spec, Health.DEGRADED, syncStatus, message, failed));
   }
 
   #statusOf(spec: AppSpec, health: Health, syncStatus: SyncStatus, message: string, resources: ResourceHealth[]): AppStatus {
@@ -239,7 +298,7 @@ export class SimDriver implements ClusterDriver {
   }
 }
 
-type ObjectsResult = { readonly ok: true; readonly objects: SimObject[] } | { readonly ok: false; readonly error: string };
+type ObjectsResult = { readonly ok: true; readonly objects: SimObject[]; readonly secretValues?: readonly string[] } | { readonly ok: false; readonly error: string };
 
 function objectsOf(spec: AppSpec): ObjectsResult {
   const objects: SimObject[] = [];
@@ -318,10 +377,6 @@ function resourcesOf(objects: readonly SimObject[], health: Health, message: str
       drifted: false,
     }))
     .sort(compareResources);
-}
-
-function objectKey(object: { apiVersion: string; kind: string; namespace: string; name: string }): string {
-  return `${object.kind}/${object.namespace}/${object.name}/${object.apiVersion}`;
 }
 
 function compareKey(a: string, b: string): number {

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { DriftedValueRecord } from './drift-values';
 
 /** A resource's state as last reported (bounded list). */
 export interface ResourceStatusRecord {
@@ -11,6 +12,11 @@ export interface ResourceStatusRecord {
   drifted: boolean;
   /** Paths of the drifted fields (bounded). Absent in rows stored before agents sent them: read as []. */
   driftedFields?: string[];
+  /**
+   * What drifted fields hold on each side, at most one entry per path of `driftedFields` (bounded,
+   * secret ones redacted). Absent in rows stored before agents sent them: read as [] (values unknown).
+   */
+  driftedValues?: DriftedValueRecord[];
 }
 
 /**

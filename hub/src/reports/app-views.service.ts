@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ResourceStatusRecord } from './app-status.entity';
+import type { DriftedValueRecord } from './drift-values';
 
-/** One managed object of an App as last reported; `driftedFields` is [] in rows stored without it. */
+/** One managed object of an App as last reported; `driftedFields` and `driftedValues` are [] in rows stored without them. */
 export type ResourceView = Readonly<Required<ResourceStatusRecord>>;
 
 /** An App on a cluster with what was staged, released, and last reported about it. */
@@ -48,6 +49,15 @@ export class AppViewsService {
     return this.query(`${SELECT} WHERE a.cluster_id = $1 AND s.project = ANY($4) ORDER BY a.name LIMIT $2 OFFSET $3`, [clusterId, first, offset, [...projects]]);
   }
 
+  /** The App of that name on the cluster, when it belongs to one of `projects`; null otherwise. */
+  async oneOfCluster(clusterId: string, projects: 'all' | readonly string[], name: string): Promise<AppView | null> {
+    const found =
+      projects === 'all'
+        ? await this.query(`${SELECT} WHERE a.cluster_id = $1 AND a.name = $2`, [clusterId, name])
+        : await this.query(`${SELECT} WHERE a.cluster_id = $1 AND a.name = $2 AND s.project = ANY($3)`, [clusterId, name, [...projects]]);
+    return found[0] ?? null;
+  }
+
   async ofAppSet(appSetId: string, first: number, offset: number): Promise<AppView[]> {
     return this.query(`${SELECT} WHERE a.app_set_id = $1 ORDER BY c.name, a.name LIMIT $2 OFFSET $3`, [appSetId, first, offset]);
   }
@@ -85,6 +95,7 @@ function resourcesOf(value: unknown): ResourceView[] {
     const r = entry as Record<string, unknown>;
     const text = (v: unknown) => (typeof v === 'string' ? v : '');
     const driftedFields = Array.isArray(r['driftedFields']) ? r['driftedFields'].filter((path): path is string => typeof path === 'string') : [];
+    const driftedValues = Array.isArray(r['driftedValues']) ? r['driftedValues'].flatMap(driftedValueOf) : [];
     return [
       {
         apiVersion: text(r['apiVersion']),
@@ -95,7 +106,17 @@ function resourcesOf(value: unknown): ResourceView[] {
         message: text(r['message']),
         drifted: r['drifted'] === true,
         driftedFields,
+        driftedValues,
       },
     ];
   });
+}
+
+function driftedValueOf(entry: unknown): DriftedValueRecord[] {
+  if (typeof entry !== 'object' || entry === null) return [];
+  const v = entry as Record<string, unknown>;
+  if (typeof v['path'] !== 'string') return [];
+  const redacted = v['redacted'] === true;
+  const text = (value: unknown) => (!redacted && typeof value === 'string' ? value : null);
+  return [{ path: v['path'], expected: text(v['expected']), live: text(v['live']), redacted }];
 }

@@ -6,6 +6,7 @@ import { checkAck, checkReport } from '../core/agent-sync/check-agent-message';
 import { Metrics } from '../observability/metrics';
 import { RolloutEngine } from '../rollouts/rollout-engine.service';
 import type { ResourceStatusRecord } from './app-status.entity';
+import { driftValueBudget, storedDriftValues } from './drift-values';
 
 // Agents bound drifted field paths the same way; the hub does not rely on it.
 const MAX_FIELD_PATH_CHARS = 256;
@@ -99,19 +100,24 @@ export class ReportsService {
       this.metrics.reports.inc({ outcome: 'ignored' });
       return;
     }
-    const resources: ResourceStatusRecord[] = report.resources.slice(0, LIMITS.maxResourcesPerReport).map((r) => ({
-      apiVersion: truncateText(r.apiVersion, 256),
-      kind: truncateText(r.kind, 128),
-      namespace: truncateText(r.namespace, 63),
-      name: truncateText(r.name, 253),
-      health: healthName(r.health),
-      message: truncateText(r.message, 512),
-      drifted: r.drifted,
-      driftedFields: r.driftedFields
+    const budget = driftValueBudget();
+    const resources: ResourceStatusRecord[] = report.resources.slice(0, LIMITS.maxResourcesPerReport).map((r) => {
+      const identity = { apiVersion: truncateText(r.apiVersion, 256), kind: truncateText(r.kind, 128) };
+      const driftedFields = r.driftedFields
         .filter((path) => path !== '')
         .slice(0, LIMITS.maxDriftedFields)
-        .map((path) => truncateText(path, MAX_FIELD_PATH_CHARS)),
-    }));
+        .map((path) => truncateText(path, MAX_FIELD_PATH_CHARS));
+      return {
+        ...identity,
+        namespace: truncateText(r.namespace, 63),
+        name: truncateText(r.name, 253),
+        health: healthName(r.health),
+        message: truncateText(r.message, 512),
+        drifted: r.drifted,
+        driftedFields,
+        driftedValues: storedDriftValues(identity, driftedFields, r.driftedValues, MAX_FIELD_PATH_CHARS, budget),
+      };
+    });
     const truncated = report.resourcesTruncated || report.resources.length > LIMITS.maxResourcesPerReport;
     const rows: unknown[] = await this.db.query(
       `INSERT INTO app_statuses (cluster_id, app_name, revision, generation, health, sync_status, message, resources, resources_truncated, observed_at, healthy_since)

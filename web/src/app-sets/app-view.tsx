@@ -5,17 +5,19 @@ import { QueryState } from '../components/query-state';
 import { healthTone, Status, syncTone, words } from '../components/status';
 import { Time } from '../components/time';
 import { useNow } from '../components/use-interval';
+import { DriftedFields } from './drifted-fields';
 
-/** One App on one cluster: its state, its objects (drifted fields named) and where its parameters come from. */
+/** One App on one cluster: its state, its objects (drifted fields as diffs) and where its parameters come from. */
 export function AppView() {
   const params = useParams();
   const project = params['project'] ?? '';
   const appSet = params['name'] ?? '';
   const cluster = params['cluster'] ?? '';
   const name = params['app'] ?? '';
-  const [result] = useQuery({ query: ClusterAppDocument, variables: { cluster }, requestPolicy: 'cache-and-network' });
+  const [result] = useQuery({ query: ClusterAppDocument, variables: { cluster, app: name }, requestPolicy: 'cache-and-network' });
   const now = useNow(10_000);
-  const app = result.data?.cluster?.apps.find((a) => a.appSet === appSet && a.name === name);
+  const found = result.data?.cluster?.app;
+  const app = found?.appSet === appSet ? found : undefined;
   const back = `/app-sets/${encodeURIComponent(project)}/${encodeURIComponent(appSet)}`;
   if (!app) {
     return (
@@ -75,15 +77,7 @@ export function AppView() {
                   {resource.drifted ? (
                     <>
                       <Status tone="warn" text="Drifted" />
-                      {resource.driftedFields.length > 0 && (
-                        <ul className="drifted-fields" aria-label={`Drifted fields of ${resource.kind} ${resource.name}`}>
-                          {resource.driftedFields.map((field) => (
-                            <li key={field}>
-                              <code>{field}</code>
-                            </li>
-                          ))}
-                        </ul>
-                      )}
+                      <DriftedFields resource={resource} />
                     </>
                   ) : (
                     <Status tone="good" text="As applied" />
@@ -94,6 +88,9 @@ export function AppView() {
             ))}
           </tbody>
         </table>
+      )}
+      {app.resources.some((resource) => resource.drift.some((field) => field.valuesKnown && !field.redacted)) && (
+        <p className="muted">In a drifted field, “-” is the value as applied and “+” the live value.</p>
       )}
       {app.resourcesTruncated && <p className="muted">Only the worst objects were reported (too many to list).</p>}
       {app.explain && (

@@ -1,4 +1,5 @@
 import { Health, LIMITS, SyncStatus, truncateText } from '@flotilla/proto';
+import type { DriftedValue } from '../kube/drift-values.js';
 
 /**
  * How per-resource health adds up to App health, and how a Report stays bounded.
@@ -20,11 +21,17 @@ export interface ResourceHealth {
    * `spec.template.spec.containers[name=web].image`. Absent or empty when unknown or not drifted.
    */
   readonly driftedFields?: readonly string[];
+  /** What the drifted fields hold on each side (secret ones redacted); absent or empty when unknown. */
+  readonly driftedValues?: readonly DriftedValue[];
 }
 
-/** A resource as it goes into a Report: `driftedFields` always present, sorted and bounded. */
+/**
+ * A resource as it goes into a Report: `driftedFields` always present, sorted and bounded;
+ * `driftedValues` always present, one entry at most per kept path, in the order of the paths.
+ */
 export interface ReportedResource extends ResourceHealth {
   readonly driftedFields: readonly string[];
+  readonly driftedValues: readonly DriftedValue[];
 }
 
 /** Everything a Report says about one App, before bounding. */
@@ -63,6 +70,10 @@ export interface ReportLimits {
   readonly maxDriftedFields: number;
   /** Longest drifted field path kept, in characters. */
   readonly maxFieldPathChars: number;
+  /** Longest value of a drifted field kept, in characters (cut with a marker). */
+  readonly maxDriftValueChars: number;
+  /** Most characters of drifted field values in one Report; values past it are left out, paths stay. */
+  readonly maxDriftValueCharsPerReport: number;
 }
 
 /** The protocol's report bounds. */
@@ -73,6 +84,8 @@ export const REPORT_LIMITS: ReportLimits = {
   // A path names fields, list keys and map keys; 256 characters hold any real one (a ConfigMap key
   // alone is at most 253) while keeping the worst-case Report small.
   maxFieldPathChars: 256,
+  maxDriftValueChars: LIMITS.maxDriftValueChars,
+  maxDriftValueCharsPerReport: LIMITS.maxDriftValueCharsPerReport,
 };
 
 // Higher is worse. UNSPECIFIED means nobody judged, which is as bad as UNKNOWN.
@@ -129,13 +142,16 @@ export function compareResources(a: ResourceHealth, b: ResourceHealth): number {
  * Builds the content of a Report within `limits`: resources sorted by {@link compareResources} and cut
  * to `maxResources` (so the unhealthy ones survive the cut), `resourcesTruncated` set when any were
  * cut, every message cut to `maxTextChars`, and each resource's drifted field paths cut to
- * `maxFieldPathChars`, de-duplicated, sorted and cut to the first `maxDriftedFields`. Does not mutate
- * `input`.
+ * `maxFieldPathChars`, de-duplicated, sorted and cut to the first `maxDriftedFields`. Drifted values
+ * follow their paths (one per kept path, values cut to `maxDriftValueChars`); once the values of the
+ * Report reach `maxDriftValueCharsPerReport` characters, later fields (in resource order, worst
+ * first) keep their path and lose their values. Does not mutate `input`.
  */
 export function buildReportContent(input: ReportInput, limits: ReportLimits = REPORT_LIMITS): ReportContent {
   const sorted = [...input.resources].sort(compareResources);
   const kept = sorted.slice(0, Math.max(0, limits.maxResources));
   const message = input.message !== '' ? input.message : summarizeResources(input.resources);
+  const budget = { left: Math.max(0, limits.maxDriftValueCharsPerReport) };
   return {
     appName: input.appName,
     revision: input.revision,
@@ -143,11 +159,15 @@ export function buildReportContent(input: ReportInput, limits: ReportLimits = RE
     health: input.health,
     syncStatus: input.syncStatus,
     message: truncateText(message, limits.maxTextChars),
-    resources: kept.map((resource) => ({
-      ...resource,
-      message: truncateText(resource.message, limits.maxTextChars),
-      driftedFields: boundFieldPaths(resource.driftedFields ?? [], limits),
-    })),
+    resources: kept.map((resource) => {
+      const driftedFields = boundFieldPaths(resource.driftedFields ?? [], limits);
+      return {
+        ...resource,
+        message: truncateText(resource.message, limits.maxTextChars),
+        driftedFields,
+        driftedValues: boundDriftValues(resource.driftedValues ?? [], driftedFields, limits, budget),
+      };
+    }),
     resourcesTruncated: kept.length < sorted.length,
     observedAtUnixMs: BigInt(Math.trunc(input.observedAtUnixMs)),
   };
@@ -179,6 +199,35 @@ function boundFieldPaths(paths: readonly string[], limits: ReportLimits): string
     if (typeof path === 'string' && path !== '') unique.add(truncateText(path, limits.maxFieldPathChars));
   }
   return [...unique].sort(compareText).slice(0, Math.max(0, limits.maxDriftedFields));
+}
+
+// One entry per kept path, in path order. A value's path is cut as its field's path was, so the two
+// still match. Redacted entries carry no value whatever the input says.
+function boundDriftValues(values: readonly DriftedValue[], paths: readonly string[], limits: ReportLimits, budget: { left: number }): DriftedValue[] {
+  const byPath = new Map<string, DriftedValue>();
+  for (const value of values) {
+    const path = truncateText(value.path, limits.maxFieldPathChars);
+    if (!byPath.has(path)) byPath.set(path, value);
+  }
+  const out: DriftedValue[] = [];
+  for (const path of paths) {
+    const value = byPath.get(path);
+    if (value === undefined) continue;
+    if (value.redacted) {
+      out.push({ path, redacted: true });
+      continue;
+    }
+    const expected = value.expected === undefined ? undefined : truncateText(value.expected, limits.maxDriftValueChars);
+    const live = value.live === undefined ? undefined : truncateText(value.live, limits.maxDriftValueChars);
+    const cost = (expected?.length ?? 0) + (live?.length ?? 0);
+    if (cost > budget.left) {
+      budget.left = 0;
+      continue;
+    }
+    budget.left -= cost;
+    out.push({ path, ...(expected !== undefined ? { expected } : {}), ...(live !== undefined ? { live } : {}), redacted: false });
+  }
+  return out;
 }
 
 function compareText(a: string, b: string): number {

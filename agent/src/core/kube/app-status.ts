@@ -1,5 +1,6 @@
 import { Health, LIMITS, SyncStatus } from '@flotilla/proto';
 import { aggregateHealth, compareResources, judgeResource, type RelatedObjects, type ReportInput, type ResourceHealth } from '../health/index.js';
+import type { DriftedValue } from './drift-values.js';
 import type { KubeObject, ObjectRef } from './object-ref.js';
 
 /**
@@ -24,6 +25,8 @@ export interface ObjectObservation {
   readonly live: KubeObject | undefined;
   /** Drifted field paths (empty when not drifted); undefined when drift is not known. */
   readonly driftedFields?: readonly string[];
+  /** What the drifted fields hold on each side (see drift-values.ts); absent when not known. */
+  readonly driftedValues?: readonly DriftedValue[];
   /** Extra words about drift (a fight, a heal in progress). */
   readonly driftNote?: string;
 }
@@ -81,7 +84,7 @@ export function buildAppStatus(input: AppStatusInput): ReportInput {
       break;
     case 'applied':
       syncStatus = outOfSync ? SyncStatus.OUT_OF_SYNC : SyncStatus.SYNCED;
-      message = driftSummary(resources);
+      message = describeDrift(resources);
       break;
   }
   if (input.note !== undefined && input.note !== '') message = message === '' ? input.note : `${message}; ${input.note}`;
@@ -106,7 +109,7 @@ function resourceOf(object: ObjectObservation, nowMs: number, related: RelatedOb
     health,
     message: object.driftNote !== undefined && object.driftNote !== '' ? joinText(message, object.driftNote) : message,
     drifted,
-    ...(drifted ? { driftedFields } : {}),
+    ...(drifted ? { driftedFields, driftedValues: (object.driftedValues ?? []).filter((value) => driftedFields.includes(value.path)) } : {}),
   });
   switch (object.state.kind) {
     case 'failed':
@@ -121,8 +124,11 @@ function resourceOf(object: ObjectObservation, nowMs: number, related: RelatedOb
   }
 }
 
-// "drifted: Deployment shop/web (spec.replicas)", or '' when nothing drifted.
-function driftSummary(resources: readonly ResourceHealth[]): string {
+/**
+ * A one-line summary of drifted resources, e.g. `1 drifted: Deployment shop/web (spec.replicas)`
+ * (at most three objects and three paths each named); '' when nothing drifted.
+ */
+export function describeDrift(resources: readonly ResourceHealth[]): string {
   const drifted = resources.filter((resource) => resource.drifted);
   if (drifted.length === 0) return '';
   const shown = drifted.slice(0, 3).map((resource) => {

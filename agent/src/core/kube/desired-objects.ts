@@ -35,6 +35,11 @@ export interface DesiredObject {
   readonly namespaced: boolean;
   /** The manifest as applied: namespace filled in, tracking labels and annotations added. */
   readonly body: KubeObject;
+  /**
+   * The body before secret references were resolved into it (core/kube/secret-references.ts); absent
+   * when it held none. Only read to keep secret values out of drift reports.
+   */
+  readonly declared?: KubeObject;
   /** Position in the App's manifests (the tie-breaker of the apply order). */
   readonly index: number;
   /** The {@link APPLY_ORDER_ANNOTATION} value; 0 when absent. */

@@ -69,6 +69,7 @@ export async function applyRevision(ctx: DriverContext, app: TrackedApp, spec: A
     return fail(resolved.message, resolved.retry === 'transient' ? tuning.transientRetryMs : tuning.fixableRetryMs);
   }
   secretValues = resolved.values;
+  app.secretValues = resolved.values;
 
   // Hooks (flotilla.dev/phase) are applied and waited for before and after the ordinary objects, and
   // are neither tracked (health, drift, heal) nor pruned as ordinary objects.

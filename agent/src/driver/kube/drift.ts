@@ -1,6 +1,7 @@
 import { DriftPolicy, SyncMode } from '@flotilla/proto';
 import { nextBackoffMs } from '../../core/backoff.js';
-import { driftedFields } from '../../core/kube/field-diff.js';
+import { describeDriftValues, type DriftedValue } from '../../core/kube/drift-values.js';
+import { driftedFields, type DriftedField } from '../../core/kube/field-diff.js';
 import { ownersOf } from '../../core/kube/field-owners.js';
 import { decideHeal, describeFight, recordHeal } from '../../core/kube/heal.js';
 import { describeRef, objectKey, recordAt, type KubeObject } from '../../core/kube/object-ref.js';
@@ -16,7 +17,7 @@ import type { DriftRecord, DriverContext, TrackedApp, TrackedObject } from './tr
  * there. A difference is then confirmed against the server: a fresh read and a server-side apply dry
  * run of the desired object (`dryRun=All`, forced, so another manager's ownership does not hide the
  * result), compared field by field over the applied configuration. Drift is reported with its field
- * paths and the managers now owning them; under the heal policy it is healed by a forced apply (the
+ * paths, their values on both sides (secret ones redacted) and the managers now owning them; under the heal policy it is healed by a forced apply (the
  * agent takes back fields it applied before) after a backoff, and a manager that keeps undoing heals
  * is reported as a fight and left alone for a growing quiet period (see core/kube/heal.ts).
  */
@@ -24,12 +25,14 @@ import type { DriftRecord, DriverContext, TrackedApp, TrackedObject } from './tr
 /**
  * Called when the live state of a tracked object changed (a watch event; `live` undefined: gone).
  * Costs no request unless the fields the App sets differ from what the apply produced, or differ in
- * other ways than the drift already recorded (so a fight's quiet period is not cut short by events).
+ * other ways than the drift already recorded (other paths, or other live values: a field edited
+ * again is reported with its new value; a fight's quiet period is not cut short by events).
  */
 export function observeLive(ctx: DriverContext, app: TrackedApp, tracked: TrackedObject): void {
   if (!isWatched(ctx, app, tracked) || tracked.expected === undefined) return;
   if (tracked.live !== undefined) {
-    const paths = driftedFields(tracked.desired.body, tracked.expected, tracked.live).map((field) => field.path);
+    const fields = driftedFields(tracked.desired.body, tracked.expected, tracked.live);
+    const paths = fields.map((field) => field.path);
     if (paths.length === 0) {
       if (tracked.drift !== undefined) {
         tracked.drift = undefined;
@@ -39,7 +42,12 @@ export function observeLive(ctx: DriverContext, app: TrackedApp, tracked: Tracke
       return;
     }
     const recorded = tracked.drift;
-    if (recorded !== undefined && !recorded.deleted && samePaths(paths, recorded.fields.map((field) => field.path))) {
+    if (
+      recorded !== undefined &&
+      !recorded.deleted &&
+      samePaths(paths, recorded.fields.map((field) => field.path)) &&
+      sameLiveValues(valuesOf(app, tracked, fields, tracked.expected, tracked.live), recorded.values)
+    ) {
       // Nothing new about the fields the App sets; whatever is scheduled (heal, fight, retry) stands.
       if (tracked.timer !== undefined || app.spec.syncPolicy.drift !== DriftPolicy.HEAL) return;
     }
@@ -101,7 +109,7 @@ async function check(ctx: DriverContext, app: TrackedApp, tracked: TrackedObject
     let drift: DriftRecord | undefined;
     if (fresh === undefined) {
       tracked.live = undefined;
-      drift = { fields: [], managers: [], deleted: true, note: undefined };
+      drift = { fields: [], values: [], managers: [], deleted: true, note: undefined };
     } else {
       tracked.live = newerObject(tracked.live, fresh);
       const dryRun = await applyObject(ctx.client, tracked.type, ref, body, { force: true, dryRun: true });
@@ -112,7 +120,7 @@ async function check(ctx: DriverContext, app: TrackedApp, tracked: TrackedObject
         tracked.expected = dryRun;
       } else {
         const managers = [...new Set(fields.flatMap((field) => ownersOf(fresh, field.segments)))].sort();
-        drift = { fields, managers, deleted: false, note: undefined };
+        drift = { fields, values: valuesOf(app, tracked, fields, dryRun, fresh), managers, deleted: false, note: undefined };
       }
     }
     tracked.failures = 0;
@@ -206,6 +214,16 @@ function retryLater(ctx: DriverContext, app: TrackedApp, tracked: TrackedObject,
   }
   ctx.log.debug('drift work failed; retrying', { app: app.spec.appName, object: describeRef(tracked.desired.ref), error: message, retryInMs: delayMs });
   scheduleCheck(ctx, app, tracked, delayMs);
+}
+
+function valuesOf(app: TrackedApp, tracked: TrackedObject, fields: readonly DriftedField[], expected: unknown, live: unknown): DriftedValue[] {
+  return describeDriftValues({ ref: tracked.desired.ref, fields, declared: tracked.desired.declared, expected, live, secretValues: app.secretValues });
+}
+
+// The live side only: the expected side of a recorded drift comes from a dry run, which the watch
+// path does not repeat.
+function sameLiveValues(a: readonly DriftedValue[], b: readonly DriftedValue[]): boolean {
+  return a.length === b.length && a.every((value, index) => value.path === b[index]?.path && value.live === b[index]?.live && value.redacted === b[index]?.redacted);
 }
 
 function samePaths(a: readonly string[], b: readonly string[]): boolean {

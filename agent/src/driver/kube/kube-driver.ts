@@ -193,6 +193,7 @@ export class KubeDriver implements ClusterDriver {
       },
       fingerprint: '',
       busy: false,
+      secretValues: [],
     };
     this.#apps.set(spec.appName, app);
     return app;
@@ -223,7 +224,11 @@ export class KubeDriver implements ClusterDriver {
       state: tracked.state,
       live: tracked.live,
       ...(tracked.drift !== undefined
-        ? { driftedFields: tracked.drift.fields.map((field) => field.path), ...(tracked.drift.note !== undefined ? { driftNote: tracked.drift.note } : {}) }
+        ? {
+            driftedFields: tracked.drift.fields.map((field) => field.path),
+            driftedValues: tracked.drift.values,
+            ...(tracked.drift.note !== undefined ? { driftNote: tracked.drift.note } : {}),
+          }
         : {}),
     }));
     const fights = [...app.objects.values()].flatMap((tracked) => (tracked.drift?.note?.startsWith('fighting') === true ? [tracked.drift.note] : []));

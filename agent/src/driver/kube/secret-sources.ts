@@ -39,7 +39,14 @@ export async function resolveSecretSources(ctx: DriverContext, spec: AppSpec, ob
   }
   const resolved = resolveSecretReferences(objects.map((o) => o.body), sources);
   if (!resolved.ok) return { kind: 'failed', message: resolved.problems.join('; '), retry: 'fixable' };
-  return { kind: 'resolved', objects: objects.map((object, i) => ({ ...object, body: resolved.bodies[i]! })), values: resolved.values };
+  return {
+    kind: 'resolved',
+    objects: objects.map((object, i) => {
+      const body = resolved.bodies[i]!;
+      return body === object.body ? object : { ...object, body, declared: object.body };
+    }),
+    values: resolved.values,
+  };
 }
 
 function stringData(data: unknown): Record<string, string> {

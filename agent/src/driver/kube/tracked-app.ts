@@ -2,6 +2,7 @@ import type { Clock, Timer } from '../../clock.js';
 import type { BackoffOptions } from '../../core/backoff.js';
 import type { AppPhase, ObjectState } from '../../core/kube/app-status.js';
 import type { DesiredObject } from '../../core/kube/desired-objects.js';
+import type { DriftedValue } from '../../core/kube/drift-values.js';
 import type { DriftedField } from '../../core/kube/field-diff.js';
 import { DEFAULT_HEAL_TUNING, type HealState, type HealTuning } from '../../core/kube/heal.js';
 import type { KubeObject } from '../../core/kube/object-ref.js';
@@ -17,6 +18,8 @@ import type { WatchSet } from './watch-set.js';
 /** What the driver knows of drift on one object. */
 export interface DriftRecord {
   readonly fields: readonly DriftedField[];
+  /** What the drifted fields hold on each side, secret ones redacted (same order as `fields`). */
+  readonly values: readonly DriftedValue[];
   /** Other managers owning the drifted fields now. */
   readonly managers: readonly string[];
   /** The object is gone from the cluster. */
@@ -61,6 +64,8 @@ export interface TrackedApp {
   fingerprint: string;
   /** An apply or remove is running: drift checks and heals wait. */
   busy: boolean;
+  /** Values the applied revision's secret references resolved to: never sent in a drift report. */
+  secretValues: readonly string[];
 }
 
 /** Timings of the Kubernetes driver; tests shorten them. */
