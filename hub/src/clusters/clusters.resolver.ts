@@ -7,6 +7,7 @@ import { PageArgs, checkPage } from '../graphql/page.args';
 import { AppViewsService } from '../reports/app-views.service';
 import { ClusterModel, DeregisterClusterPayload, RegisterClusterInput, RegisterClusterPayload } from './cluster.model';
 import { ClusterDeregistrations } from './cluster-deregistrations';
+import { ClusterFilter, ClusterPage, ClusterPageArgs } from './cluster-page.model';
 import { ClustersService } from './clusters.service';
 import { AgentInstaller } from './agent-installer.service';
 import { Audit, Caller, type AuditNote } from '../auth/request-context';
@@ -26,11 +27,33 @@ export class ClustersResolver {
     private readonly installer: AgentInstaller,
   ) {}
 
-  @Query(() => [ClusterModel], { description: 'Registered clusters, by name.' })
-  async clusters(@Caller() caller: Principal, @Args() page: PageArgs): Promise<ClusterModel[]> {
+  @Query(() => [ClusterModel], { description: 'Registered clusters, by name; with a filter, only those it matches (see clusterPage for counts and grouping).' })
+  async clusters(
+    @Caller() caller: Principal,
+    @Args() page: PageArgs,
+    @Args('filter', { type: () => ClusterFilter, nullable: true }) filter: ClusterFilter | null,
+  ): Promise<ClusterModel[]> {
     const { first, offset } = checkPage(page);
     const now = this.clock.now();
-    return (await this.access.list(caller, first, offset)).map((c) => ClusterModel.from(c, this.clusterService.isConnected(c, now)));
+    const found = filter ? (await this.access.search(caller, filter, null, first, offset, now)).clusters : await this.access.list(caller, first, offset);
+    return found.map((c) => ClusterModel.from(c, this.clusterService.isConnected(c, now)));
+  }
+
+  @Query(() => ClusterPage, {
+    description:
+      'One page of the clusters the caller may see that match the filter, ordered by the groupBy label\'s value (clusters without it last) then by name, with the total, connected and per-group counts of the whole match. Filtering, ordering and paging happen in the database: made for fleets of thousands of clusters.',
+  })
+  async clusterPage(@Caller() caller: Principal, @Args() args: ClusterPageArgs): Promise<ClusterPage> {
+    const { first, offset } = checkPage({ first: args.first, offset: args.offset });
+    const now = this.clock.now();
+    const found = await this.access.search(caller, args.filter ?? {}, args.groupBy, first, offset, now);
+    return {
+      nodes: found.clusters.map((c) => ClusterModel.from(c, this.clusterService.isConnected(c, now))),
+      totalCount: found.total,
+      connectedCount: found.connected,
+      groups: found.groups,
+      hasNextPage: offset + found.clusters.length < found.total,
+    };
   }
 
   // Nullable only so that a batch keeps its other fields: an unknown (or invisible) cluster is a NOT_FOUND error.
@@ -45,6 +68,12 @@ export class ClustersResolver {
     const { first, offset } = checkPage(page);
     // A cluster may be shared by several projects: only the Apps of the caller's projects are listed.
     return (await this.views.ofCluster(cluster.id, readableProjects(caller), first, offset)).map(AppModel.from);
+  }
+
+  @ResolveField(() => AppModel, { nullable: true, description: "The App of that name on this cluster; null when there is none in the caller's projects." })
+  async app(@Caller() caller: Principal, @Parent() cluster: ClusterModel, @Args('name') name: string): Promise<AppModel | null> {
+    const found = await this.views.oneOfCluster(cluster.id, readableProjects(caller), name.slice(0, 253));
+    return found && AppModel.from(found);
   }
 
   @Mutation(() => RegisterClusterPayload, { description: 'Registers a cluster; returns a one-time bootstrap token for its agent.' })

@@ -6,6 +6,7 @@ import { FlotillaError } from '../errors';
 import { AgentCertificates, type AgentCertificate } from '../trust/agent-certificates.service';
 import { AgentTokenEntity, STREAM_CREDENTIAL_KINDS } from './agent-token.entity';
 import { ClusterEntity } from './cluster.entity';
+import { countSql, groupsSql, pageSql, type ClusterQuery } from './cluster-query';
 import { assertClusterName, assertLabels, assertValues } from './labels';
 import { announceCredentialRevocation, revokeCredentials } from './credential-revocation';
 import { BOOTSTRAP_PREFIX, CREDENTIAL_PREFIX, hashSecret, newSecret } from './secrets';
@@ -53,6 +54,17 @@ export interface AgentIdentity {
   readonly replacedCredentials?: number;
   /** Set for a client certificate: the fingerprint of the CA that signed it (a rotation asks for a new one when it is not the signing CA). */
   readonly issuerFingerprint?: string;
+}
+
+/** What {@link ClustersService.search} found. */
+export interface ClusterSearchResult {
+  /** The page, in page order. */
+  readonly clusters: ClusterEntity[];
+  /** Clusters matching the query, and how many of them are connected. */
+  readonly total: number;
+  readonly connected: number;
+  /** Matches per value of the groupBy label (null: without it), in page order; [] without groupBy. */
+  readonly groups: { readonly value: string | null; readonly count: number }[];
 }
 
 /** A pending cluster change, as previews see it (see {@link ClustersService.snapshotWith}). */
@@ -189,8 +201,38 @@ export class ClustersService {
   /** True when an agent holds a stream to some replica and was heard from recently. */
   isConnected(cluster: ClusterEntity, now: Date): boolean {
     if (!cluster.connectedReplica || !cluster.lastSeenAt) return false;
-    const graceMs = CONNECTED_GRACE_INTERVALS * this.config.heartbeatIntervalSeconds * 1000;
-    return now.getTime() - cluster.lastSeenAt.getTime() <= graceMs;
+    return cluster.lastSeenAt.getTime() >= this.connectedAfter(now).getTime();
+  }
+
+  /** The earliest last-seen instant at which a cluster holding a stream still counts as connected at `now`. */
+  connectedAfter(now: Date): Date {
+    return new Date(now.getTime() - CONNECTED_GRACE_INTERVALS * this.config.heartbeatIntervalSeconds * 1000);
+  }
+
+  /**
+   * One page of the clusters a query matches (see cluster-query.ts), with the counts of the whole match
+   * and per group, all read from one snapshot so that they agree.
+   */
+  async search(query: ClusterQuery, first: number, offset: number): Promise<ClusterSearchResult> {
+    return this.db.transaction('REPEATABLE READ', async (tx) => {
+      const count = countSql(query);
+      const [counts] = (await tx.query(count.text, count.params)) as { total: number; connected: number }[];
+      let groups: { value: string | null; count: number }[] = [];
+      if (query.groupBy !== undefined) {
+        const grouped = groupsSql({ ...query, groupBy: query.groupBy });
+        groups = (await tx.query(grouped.text, grouped.params)) as { value: string | null; count: number }[];
+      }
+      const page = pageSql(query, first, offset);
+      const ids = ((await tx.query(page.text, page.params)) as { id: string }[]).map((row) => row.id);
+      const rows = ids.length === 0 ? [] : await tx.findBy(ClusterEntity, { id: In(ids) });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return {
+        clusters: ids.flatMap((id) => byId.get(id) ?? []),
+        total: counts?.total ?? 0,
+        connected: counts?.connected ?? 0,
+        groups: groups.map(({ value, count }) => ({ value, count })),
+      };
+    });
   }
 
   /**

@@ -1,39 +1,70 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Input, Label, SearchField, TextField } from 'react-aria-components';
+import { useQuery } from 'urql';
 import { QueryState } from '../components/query-state';
-import { Status } from '../components/status';
-import { Time } from '../components/time';
 import { useNow } from '../components/use-interval';
-import { appCounts, groupClusters, labelWords, matchesFilter, matchesState, type ClusterState, type FleetCluster } from './group-clusters';
-import { useFleet } from './use-fleet';
+import { FleetProjectsDocument } from '../gen/graphql';
+import { FleetList } from './fleet-list';
+import { clusterFilter, type ClusterState } from './fleet-rows';
+import { parseSelector } from './label-selector';
+import { PAGE_SIZE, useFleet } from './use-fleet';
 
-/** Every cluster, grouped by a label (region by default), with its connection and its Apps at a glance. */
+/** How long typing pauses before the hub is asked again. */
+const TYPING_MS = 300;
+
+/** Every cluster, grouped by a label (region by default), with its connection and its Apps at a glance; filtered and paged on the hub. */
 export function FleetView() {
-  const fleet = useFleet();
   const now = useNow(5_000);
-  const [filter, setFilter] = useState('');
+  const [search, setSearch] = useState('');
+  const [selectorText, setSelectorText] = useState('');
+  const [project, setProject] = useState('');
   const [groupBy, setGroupBy] = useState('region');
   const [state, setState] = useState<ClusterState>('all');
-  const clusters = useMemo(() => (fleet.clusters ?? []).filter((c) => matchesFilter(c, filter) && matchesState(c, state)), [fleet.clusters, filter, state]);
-  const groups = useMemo(() => groupClusters(clusters, groupBy.trim()), [clusters, groupBy]);
-  const all = fleet.clusters ?? [];
-  const connected = all.filter((c) => c.connected).length;
+  const typedSearch = useSettled(search);
+  const typedSelector = useSettled(selectorText);
+  const typedGroupBy = useSettled(groupBy.trim());
+  const parsed = useMemo(() => parseSelector(typedSelector), [typedSelector]);
+  const selector = parsed.ok ? parsed.selector : null;
+  const filter = useMemo(() => clusterFilter({ search: typedSearch, project, selector, state }), [typedSearch, project, selector, state]);
+  const fleet = useFleet(filter, typedGroupBy);
+  const [projects] = useQuery({ query: FleetProjectsDocument });
+  const clusterAt = useCallback((offset: number) => fleet.pages.get(Math.floor(offset / PAGE_SIZE))?.[offset % PAGE_SIZE], [fleet.pages]);
+  const shownKey = fleet.key;
+  const shownGroupBy = shownKey === undefined ? typedGroupBy : (JSON.parse(shownKey) as { groupBy: string }).groupBy;
 
   return (
     <section aria-labelledby="fleet-title">
       <h1 id="fleet-title">Fleet</h1>
-      <p>
-        {all.length} clusters, {connected} connected, {all.length - connected} offline.
-      </p>
+      {fleet.fleetTotal !== undefined && (
+        <p>
+          {fleet.fleetTotal} clusters, {fleet.fleetConnected} connected, {fleet.fleetTotal - fleet.fleetConnected} offline.
+        </p>
+      )}
       <div className="toolbar">
-        <SearchField className="field" value={filter} onChange={setFilter}>
+        <SearchField className="field" value={search} onChange={setSearch}>
           <Label>Filter by name or label</Label>
           <Input placeholder="region=eu-west env=prod" />
         </SearchField>
+        <TextField className="field" value={selectorText} onChange={setSelectorText} isInvalid={!parsed.ok}>
+          <Label>Label selector</Label>
+          <Input placeholder="env in (prod,staging),!gpu" aria-describedby={parsed.ok ? undefined : 'fleet-selector-error'} />
+        </TextField>
+        <label className="field">
+          Project
+          <select value={project} onChange={(event) => setProject(event.target.value)}>
+            <option value="">All projects</option>
+            {(projects.data?.projects ?? []).map((p) => (
+              <option key={p.name} value={p.name}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
         <label className="field">
           Show
           <select value={state} onChange={(event) => setState(event.target.value as ClusterState)}>
             <option value="all">All clusters</option>
+            <option value="connected">Connected clusters</option>
             <option value="offline">Offline clusters</option>
             <option value="unhealthy">Clusters with an App not healthy</option>
             <option value="drifted">Clusters with a drifted App</option>
@@ -44,59 +75,36 @@ export function FleetView() {
           <Input />
         </TextField>
       </div>
-      <QueryState fetching={fleet.clusters === undefined} error={fleet.error} />
-      {fleet.truncated && <p role="status">Showing the first {all.length} clusters.</p>}
-      {fleet.clusters && all.length === 0 && <p>No cluster is registered yet (registerCluster).</p>}
-      {fleet.clusters && all.length > 0 && clusters.length === 0 && <p>No cluster matches.</p>}
-      {groups.map((group) => (
-        <section key={group.value} className="group" aria-label={group.value ? `${groupBy}=${group.value}` : `no ${groupBy} label`}>
-          <h2>
-            {group.value ? `${groupBy}=${group.value}` : `No ${groupBy} label`} <span className="muted">({group.clusters.length})</span>
-          </h2>
-          <ClusterTable clusters={group.clusters} now={now} />
-        </section>
-      ))}
+      {!parsed.ok && (
+        <p id="fleet-selector-error" role="alert" className="fleet-filter-error">
+          Label selector: {parsed.message}
+        </p>
+      )}
+      <QueryState fetching={fleet.key === undefined && !fleet.error} error={fleet.error} />
+      {filter && shownKey !== undefined && fleet.fleetTotal !== undefined && fleet.total > 0 && (
+        <p role="status">
+          {fleet.total} of {fleet.fleetTotal} clusters match, {fleet.connected} connected.
+        </p>
+      )}
+      {shownKey !== undefined && fleet.fleetTotal === 0 && <p>No cluster is registered yet (registerCluster).</p>}
+      {shownKey !== undefined && fleet.total === 0 && fleet.fleetTotal !== 0 && <p>No cluster matches.</p>}
+      {shownKey !== undefined && fleet.total > 0 && (
+        <FleetList listKey={shownKey} groupBy={shownGroupBy} groups={fleet.groups} total={fleet.total} pageSize={PAGE_SIZE} clusterAt={clusterAt} onShow={fleet.show} now={now} />
+      )}
     </section>
   );
 }
 
-function ClusterTable({ clusters, now }: { clusters: FleetCluster[]; now: number }) {
-  return (
-    <table className="table">
-      <thead>
-        <tr>
-          <th scope="col">Cluster</th>
-          <th scope="col">Agent</th>
-          <th scope="col">Last seen</th>
-          <th scope="col">Kubernetes</th>
-          <th scope="col">Apps healthy</th>
-          <th scope="col">Apps synced</th>
-          <th scope="col">Labels</th>
-        </tr>
-      </thead>
-      <tbody>
-        {clusters.map((cluster) => {
-          const counts = appCounts(cluster);
-          return (
-            <tr key={cluster.name}>
-              <th scope="row">{cluster.name}</th>
-              <td>{cluster.connected ? <Status tone="good" text="Connected" /> : <Status tone="bad" text="Offline" />}</td>
-              <td>
-                <Time iso={cluster.lastSeen} now={now} />
-              </td>
-              <td>{cluster.kubernetesVersion ?? 'unknown'}</td>
-              <td>
-                <Status tone={counts.healthy === counts.total ? 'good' : 'warn'} text={`${counts.healthy}/${counts.total} healthy`} />
-              </td>
-              <td>
-                <Status tone={counts.synced === counts.total ? 'good' : 'warn'} text={`${counts.synced}/${counts.total} synced`} />
-                {counts.drifted > 0 && <Status tone="warn" text={` ${counts.drifted} drifted`} />}
-              </td>
-              <td className="labels">{labelWords(cluster.labels).join(' ')}</td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
-  );
+/** The value once it has stopped changing for a moment (typing), at once when cleared. */
+function useSettled(value: string): string {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    if (value === '') {
+      setSettled('');
+      return;
+    }
+    const timer = setTimeout(() => setSettled(value), TYPING_MS);
+    return () => clearTimeout(timer);
+  }, [value]);
+  return settled;
 }
