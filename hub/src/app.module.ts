@@ -79,7 +79,8 @@ export class AppModule {
           driver: MercuriusDriver,
           autoSchemaFile: true,
           sortSchema: true,
-          graphiql: true,
+          // GraphiQL is a page of the built dashboard, with nothing from a CDN (http/graphiql-page.ts).
+          graphiql: false,
           ...limits.mercuriusOptions(),
           // Every HTTP request was authenticated by the edge (auth/http-edge.ts) before GraphQL runs.
           context: (request: FastifyRequest) => httpContext(request),

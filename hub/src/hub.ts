@@ -10,8 +10,10 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from './database/embedde
 import { migrate } from './database/migrate';
 import { ApiTokensService, type BootstrapAdmin } from './auth/api-tokens.service';
 import { installHttpAuthentication } from './auth/http-edge';
+import { installDashboardSignIn } from './auth/dashboard-sign-in';
 import { installGraphqlLimits } from './graphql/limits/graphql-limits';
 import { installCrossSiteProtection } from './http/cross-site-edge';
+import { installGraphiqlPage } from './http/graphiql-page';
 import { installWebUi } from './http/web-ui';
 import { ProjectsService } from './projects/projects.service';
 import { AgentLinkCa } from './trust/agent-link-ca.service';
@@ -66,7 +68,9 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
     await installCrossSiteProtection(app, config.crossSite);
     installHttpAuthentication(app);
     installGraphqlLimits(app);
-    installWebUi(app, config.web);
+    const signIn = await installDashboardSignIn(app, config);
+    const webFiles = installWebUi(app, config.web, signIn.connectOrigins);
+    installGraphiqlPage(app, config.web, webFiles);
     const ran = await migrate(app.get(DataSource), { lock: !embedded });
     if (ran.length > 0) log.log(`applied migrations: ${ran.join(', ')}`);
     await app.get(ProjectsService).ensureDefault();

@@ -7,53 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { eventually } from '../harness/eventually.js';
-import { freePort } from '../harness/ports.js';
-import { ManagedProcess, startHub, type HubProcess } from '../harness/processes.js';
+import { startInteractiveOidcProvider, type InteractiveOidcProvider } from '../harness/oidc-interactive.js';
+import { startHub, type HubProcess } from '../harness/processes.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CLI = join(ROOT, 'cli/dist/main.js');
 const AUDIENCE = 'https://hub.flotilla.test';
 const CLIENT_ID = 'flotilla-cli';
-
-/**
- * A real OpenID provider (oidc-provider) with the device authorization grant (RFC 8628), a public
- * client for the command line, refresh tokens, and JWT access tokens for the hub's audience carrying
- * `groups: [platform]`. Its development login form accepts any user name.
- */
-const PROVIDER = `
-import { randomBytes } from 'node:crypto';
-import Provider from 'oidc-provider';
-const port = Number(process.env.OIDC_PORT);
-const audience = process.env.OIDC_AUDIENCE;
-const issuer = 'http://127.0.0.1:' + port;
-const provider = new Provider(issuer, {
-  clients: [{
-    client_id: process.env.OIDC_CLIENT_ID,
-    token_endpoint_auth_method: 'none',
-    application_type: 'native',
-    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token', 'authorization_code'],
-    response_types: ['code'],
-    redirect_uris: ['http://127.0.0.1/callback'],
-  }],
-  cookies: { keys: [randomBytes(32).toString('base64url')] },
-  scopes: ['openid', 'offline_access', 'api'],
-  features: {
-    devInteractions: { enabled: true },
-    deviceFlow: { enabled: true },
-    resourceIndicators: {
-      enabled: true,
-      defaultResource: () => audience,
-      useGrantedResource: () => true,
-      getResourceServerInfo: () => ({ scope: 'api', audience, accessTokenFormat: 'jwt', accessTokenTTL: 600 }),
-    },
-  },
-  issueRefreshToken: async () => true,
-  extraTokenClaims: async () => ({ groups: ['platform'] }),
-  findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: id }) }),
-});
-provider.listen(port, '127.0.0.1', () => console.log('ready ' + issuer));
-process.once('SIGTERM', () => process.exit(0));
-`;
 
 /**
  * A minimal browser: keeps cookies, follows redirects, submits the first POST form of each page (the
@@ -103,7 +63,7 @@ async function browse(url: string, user: string, isDone: (url: string, html: str
 }
 
 describe('flotilla login --oidc against a real OpenID provider', () => {
-  let provider: ManagedProcess;
+  let provider: InteractiveOidcProvider;
   let issuer: string;
   let hub: HubProcess;
   let home: string;
@@ -126,18 +86,13 @@ describe('flotilla login --oidc against a real OpenID provider', () => {
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'flotilla-cli-oidc-'));
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', PROVIDER], {
-      cwd: ROOT,
-      env: { ...process.env, OIDC_PORT: String(port), OIDC_AUDIENCE: AUDIENCE, OIDC_CLIENT_ID: CLIENT_ID },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    // The device authorization grant, refresh tokens, and loopback redirects on any port (a native client).
+    provider = await startInteractiveOidcProvider({
+      audience: AUDIENCE,
+      clients: [{ clientId: CLIENT_ID, grantTypes: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token', 'authorization_code'], redirectUris: ['http://127.0.0.1/callback'] }],
+      users: { '*': { groups: ['platform'] } },
     });
-    provider = new ManagedProcess('oidc-provider', child);
-    await eventually(() => provider.output.some((l) => l.startsWith('ready ')) || (!provider.running && Promise.reject(new Error(provider.tail()))), {
-      what: `the OpenID provider\n${provider.tail()}`,
-      timeoutMs: 20_000,
-    });
+    issuer = provider.issuer;
     hub = await startHub({
       env: {
         FLOTILLA_OIDC_ISSUER: issuer,

@@ -20,8 +20,8 @@ export interface BrowserPage {
   readonly requested: string[];
   /** Console errors and uncaught exceptions of the page (a CSP violation is reported there). */
   readonly pageErrors: string[];
-  /** Saves a full-page screenshot as `<SCREENSHOTS>/<name>.png`. */
-  shot(name: string): Promise<void>;
+  /** Saves a full-page screenshot as `<SCREENSHOTS>/<name>.png`, with `mask` (a token on the page, say) painted over. */
+  shot(name: string, mask?: Locator[]): Promise<void>;
   /** Waits until the first match is visible (at most {@link SHOWN_MS}). */
   shown(locator: Locator): Promise<void>;
   close(): Promise<void>;
@@ -46,8 +46,8 @@ export async function openBrowserPage(viewport = { width: 1280, height: 900 }): 
     page,
     requested,
     pageErrors,
-    shot: async (name) => {
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    shot: async (name, mask) => {
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, ...(mask ? { mask } : {}) });
     },
     shown: (locator) => locator.first().waitFor({ state: 'visible', timeout: SHOWN_MS }),
     close: () => browser.close(),

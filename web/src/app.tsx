@@ -14,7 +14,9 @@ import { createHubClient } from './graphql/client';
 import { RolloutView } from './rollouts/rollout-view';
 import { RolloutsView } from './rollouts/rollouts-view';
 import { LoginView } from './session/login-view';
-import { msUntilExpiry, SessionContext, type Me, type Session } from './session/session';
+import { expiredNotice, msUntilExpiry, SessionContext, type Me, type Session } from './session/session';
+import { SsoCallbackView } from './session/sso-callback-view';
+import { isSsoCallback } from './session/sso-flow';
 import { forgetToken, readToken, saveToken } from './session/token-store';
 
 interface Signed {
@@ -81,12 +83,14 @@ export function App() {
     const wait = msUntilExpiry(signed.me.expiresAt, Date.now());
     if (wait === undefined) return;
     const timer = setTimeout(() => {
-      if (Date.parse(signed.me.expiresAt ?? '') <= Date.now()) signOut('Your session ended: the token expired. Sign in again.');
+      if (Date.parse(signed.me.expiresAt ?? '') <= Date.now()) signOut(expiredNotice(signed.me.kind));
     }, wait);
     return () => clearTimeout(timer);
   }, [signed, signOut]);
 
   const session = useMemo<Session | undefined>(() => (signed ? { me: signed.me, signOut } : undefined), [signed, signOut]);
+  // The identity provider's redirect back (single sign-on): finished before any stored token is tried.
+  if (!signed && isSsoCallback(window.location)) return <SsoCallbackView signIn={signIn} />;
   if (restoring && !signed) return <p aria-live="polite">Signing in…</p>;
   if (!signed || !session) return <LoginView notice={notice} signIn={signIn} />;
   return (

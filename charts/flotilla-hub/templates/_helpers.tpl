@@ -109,8 +109,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- fail "tls.caEncryptionKey: set either value or existingSecret, not both" }}
 {{- end }}
 {{- $oidc := .Values.auth.oidc }}
-{{- if and (not $oidc.issuer) (or $oidc.audience $oidc.jwksUrl $oidc.roleBindings $oidc.algorithms) }}
-{{- fail "auth.oidc.issuer is required with auth.oidc.audience, jwksUrl, roleBindings or algorithms (OIDC is on only when auth.oidc.issuer is set)" }}
+{{- if and (not $oidc.issuer) (or $oidc.audience $oidc.jwksUrl $oidc.roleBindings $oidc.algorithms $oidc.webClientId) }}
+{{- fail "auth.oidc.issuer is required with auth.oidc.audience, jwksUrl, roleBindings, algorithms or webClientId (OIDC is on only when auth.oidc.issuer is set)" }}
+{{- end }}
+{{- if and $oidc.webScopes (not $oidc.webClientId) }}
+{{- fail "auth.oidc.webScopes needs auth.oidc.webClientId (the dashboard's public client at the issuer)" }}
 {{- end }}
 {{- if and $oidc.issuer (not $oidc.audience) }}
 {{- fail "auth.oidc.audience is required with auth.oidc.issuer: the aud that tokens meant for the hub carry" }}

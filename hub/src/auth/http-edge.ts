@@ -4,8 +4,10 @@ import { Clock } from '../clock';
 import type { Principal } from '../core/auth/principal';
 import { GIT_WEBHOOK_ROUTE } from '../core/gitops/read-webhook-delivery';
 import { FlotillaError } from '../errors';
+import { GRAPHIQL_ROUTE } from '../http/graphiql-page';
 import { isDashboardRequest } from '../http/web-ui';
 import { Authenticator } from './authenticator';
+import { AUTH_CONFIG_ROUTE } from './dashboard-sign-in';
 import type { RequestContext } from './request-context';
 
 interface FastifyHooks {
@@ -20,11 +22,10 @@ declare module 'fastify' {
 }
 
 /** What answers without a credential: probes, metrics, and the GraphiQL page (its queries need a token); the dashboard's files too (isDashboardRequest). */
-const OPEN_PATHS = ['/healthz', '/metrics'];
-const OPEN_PREFIX = '/graphiql';
+const OPEN_PATHS = ['/healthz', '/metrics', GRAPHIQL_ROUTE];
 
 /**
- * Authenticates every HTTP request (but /healthz, /metrics, the GraphiQL page and the Git webhook, which checks signatures) before GraphQL parses it: anonymous or bad credentials
+ * Authenticates every HTTP request (but /healthz, /metrics, the GraphiQL page, the dashboard's sign-in settings and the Git webhook, which checks signatures) before GraphQL parses it: anonymous or bad credentials
  * are answered 401 UNAUTHENTICATED (403 PERMISSION_DENIED for a valid identity with no role), so no
  * resolver ever runs for them. WebSocket upgrades pass: graphql-ws carries the token in
  * `connection_init`, checked by {@link websocketConnect}.
@@ -38,7 +39,7 @@ export function installHttpAuthentication(app: NestFastifyApplication): void {
   // preParsing runs after every onRequest hook, so that @fastify/websocket has marked real upgrades
   // (`request.ws`), and before the body is read.
   fastify.addHook('preParsing', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (isOpen(pathOf(request.url)) || isDashboardRequest(request) || isWebSocketUpgrade(request) || isGitWebhook(request)) return;
+    if (isOpen(pathOf(request.url)) || isDashboardRequest(request) || isWebSocketUpgrade(request) || isGitWebhook(request) || isAuthConfig(request)) return;
     try {
       request.principal = await authenticator.authenticate(request.headers.authorization, clock.now());
     } catch (error) {
@@ -88,8 +89,13 @@ function isGitWebhook(request: FastifyRequest): boolean {
   return request.method === 'POST' && request.routeOptions.url === GIT_WEBHOOK_ROUTE;
 }
 
+/** GET (or HEAD) /api/auth/config: how the dashboard signs in, asked before it has a token; nothing secret. */
+function isAuthConfig(request: FastifyRequest): boolean {
+  return (request.method === 'GET' || request.method === 'HEAD') && request.routeOptions.url === AUTH_CONFIG_ROUTE;
+}
+
 function isOpen(path: string): boolean {
-  return OPEN_PATHS.includes(path) || path === OPEN_PREFIX || path.startsWith(`${OPEN_PREFIX}/`);
+  return OPEN_PATHS.includes(path);
 }
 
 function pathOf(url: string): string {

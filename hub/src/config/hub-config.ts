@@ -15,6 +15,7 @@ import { loadHelmConfig, type HelmConfig } from './helm-config';
 import { loadGitWebhookConfig, type GitWebhookConfig } from './git-webhook-config';
 import { loadLogConfig, type LogConfig } from './log-config';
 import { loadWebConfig, type WebConfig } from './web-config';
+import { loadOidcWebConfig, type OidcWebConfig } from './oidc-web-config';
 import { NATS_PRESENCE, loadNatsConfig, type NatsConfig } from './nats-config';
 
 export { DEFAULT_NATS_USER_JWT_TTL_SECONDS, NATS_PRESENCE, parseNatsServers, type NatsAuth, type NatsConfig, type NatsOperatorAuth } from './nats-config';
@@ -77,6 +78,8 @@ export interface HubConfig {
   readonly gitWebhook: GitWebhookConfig;
   /** The built dashboard served at / (see web-config.ts). */
   readonly web: WebConfig;
+  /** The dashboard's OIDC sign-in (public client); undefined: API tokens only (see oidc-web-config.ts). */
+  readonly oidcWeb: OidcWebConfig | undefined;
 }
 
 /** TLS of the gRPC agent link and the CA behind it. The encryption key stays in this object and is never logged. */
@@ -184,6 +187,7 @@ export function loadHubConfig(env: Record<string, string | undefined>, argv: rea
     helm: loadHelmConfig(env, problems),
     gitWebhook: loadGitWebhookConfig(env, problems),
     web: loadWebConfig(env, problems),
+    oidcWeb: loadOidcWebConfig(env, problems),
   };
   if (config.replicaId === NATS_PRESENCE) problems.push(`FLOTILLA_REPLICA_ID must not be "${NATS_PRESENCE}" (it marks clusters connected over NATS)`);
   if (problems.length > 0) throw new HubConfigError(problems);

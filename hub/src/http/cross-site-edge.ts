@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CrossSiteConfig } from '../config/cross-site-config';
 import { GRAPHQL_ROUTE, refuseCrossSite, refuseGetOperation, type EdgeRefusal } from '../core/http/cross-site';
 import { parseOrigin, serializeOrigin } from '../core/http/origins';
-import { graphiqlContentSecurityPolicy, HELMET_OPTIONS } from './security-headers';
+import { HELMET_OPTIONS } from './security-headers';
 
 type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -14,13 +14,11 @@ interface FastifyEdge {
   register(plugin: unknown, options: unknown): PromiseLike<unknown>;
 }
 
-const GRAPHIQL_PREFIX = '/graphiql';
-
 /**
  * Installs the cross-site defences of the HTTP edge, before authentication (auth/http-edge.ts) and
  * before any body is read:
  * - security headers on every response (@fastify/helmet, registered first so that even a refusal
- *   below carries them; the GraphiQL page gets a policy of its own);
+ *   below carries them; the dashboard and the GraphiQL page replace the policy with their own);
  * - on every request, WebSocket upgrades included, the `Host` and `Origin` checks, and on POST
  *   /graphql the media type ({@link refuseCrossSite});
  * - CORS answers (preflights included) for the origins in FLOTILLA_ALLOWED_ORIGINS only, after the
@@ -34,7 +32,6 @@ export async function installCrossSiteProtection(app: NestFastifyApplication, co
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyEdge;
   // Awaited: helmet's onRequest hooks must run before the refusing hook added below.
   await fastify.register(fastifyHelmet, HELMET_OPTIONS);
-  const graphiqlPolicy = graphiqlContentSecurityPolicy();
 
   fastify.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url;
@@ -43,10 +40,6 @@ export async function installCrossSiteProtection(app: NestFastifyApplication, co
       config,
     );
     if (refusal) return refuse(reply, refusal);
-    if (route !== undefined && (route === GRAPHIQL_PREFIX || route.startsWith(`${GRAPHIQL_PREFIX}/`))) {
-      // Set on the raw response, where helmet put the API's policy: this one replaces it.
-      reply.raw.setHeader('content-security-policy', graphiqlPolicy);
-    }
     if (route === GRAPHQL_ROUTE && request.method === 'POST') {
       // application/graphql-response+json is read by the same JSON parser (and limits) as application/json.
       const contentType = headerOf(request, 'content-type') ?? '';

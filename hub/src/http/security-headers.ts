@@ -1,12 +1,9 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { Logger } from '@nestjs/common';
 import type { FastifyHelmetOptions } from '@fastify/helmet';
 
 /**
  * The security headers of every response (set by @fastify/helmet before any other hook can answer),
- * the dashboard's narrower policy (http/web-ui.ts), and the one exception: the GraphiQL page
- * Mercurius serves, whose scripts and stylesheet come from a CDN until it is bundled with the hub.
+ * and the dashboard's narrower policy (http/web-ui.ts), which the GraphiQL page's builds on
+ * (http/graphiql-page.ts).
  */
 
 /** The API's policy: nothing inline, nothing from elsewhere, never framed. */
@@ -28,7 +25,7 @@ const API_DIRECTIVES = {
  * (none inline), XHR and graphql-ws to the hub itself ('self' covers ws: and wss: to the same host and
  * port), no frames, workers, plugins or form posts, and nothing by default.
  */
-const DASHBOARD_DIRECTIVES = {
+export const DASHBOARD_DIRECTIVES = {
   ...API_DIRECTIVES,
   'default-src': ["'none'"],
   'manifest-src': ["'self'"],
@@ -37,13 +34,15 @@ const DASHBOARD_DIRECTIVES = {
   'form-action': ["'none'"],
 };
 
-/** The Content-Security-Policy of every response of the dashboard (its page, assets and client routes). */
-export function dashboardContentSecurityPolicy(): string {
-  return policyText(DASHBOARD_DIRECTIVES);
+/**
+ * The Content-Security-Policy of every response of the dashboard (its page, assets and client routes).
+ * `signInOrigins`: where single sign-on makes the page fetch (the OIDC issuer's discovery document and
+ * token endpoint), added to `connect-src`; none without a web client. The redirect to the issuer's
+ * authorization endpoint is a top-level navigation, which no directive governs, so `form-action` stays 'none'.
+ */
+export function dashboardContentSecurityPolicy(signInOrigins: readonly string[] = []): string {
+  return policyText({ ...DASHBOARD_DIRECTIVES, 'connect-src': [...DASHBOARD_DIRECTIVES['connect-src'], ...signInOrigins] });
 }
-
-/** Where Mercurius' GraphiQL page loads React, GraphiQL and its stylesheet from (mercurius/static/main.js). */
-const GRAPHIQL_CDN = 'https://unpkg.com';
 
 export const HELMET_OPTIONS: FastifyHelmetOptions = {
   global: true,
@@ -59,37 +58,8 @@ export const HELMET_OPTIONS: FastifyHelmetOptions = {
 };
 
 /** Renders directives as a Content-Security-Policy value. */
-function policyText(directives: Record<string, readonly string[]>): string {
+export function policyText(directives: Record<string, readonly string[]>): string {
   return Object.entries(directives)
     .map(([name, sources]) => `${name} ${sources.join(' ')}`)
     .join('; ');
-}
-
-/**
- * The GraphiQL page's policy: its own scripts (`/graphiql/config.js`, `/graphiql/main.js`) and the CDN
- * scripts main.js adds, still no inline script; the page's one inline `<style>` by its hash; the
- * service worker it registers (served under /graphiql too, so this policy is also the worker's: it
- * pre-caches the CDN files with fetch); XHR and graphql-ws to the hub itself.
- */
-export function graphiqlContentSecurityPolicy(): string {
-  const styleHashes = graphiqlInlineStyleHashes();
-  return policyText({
-    ...API_DIRECTIVES,
-    'script-src': ["'self'", GRAPHIQL_CDN],
-    'style-src': ["'self'", GRAPHIQL_CDN, ...styleHashes],
-    'font-src': ["'self'", 'data:', GRAPHIQL_CDN],
-    'connect-src': ["'self'", GRAPHIQL_CDN],
-    'worker-src': ["'self'"],
-  });
-}
-
-/** `'sha256-…'` of each inline `<style>` of Mercurius' graphiql.html, read from the installed package so that an upgrade keeps matching. */
-function graphiqlInlineStyleHashes(): string[] {
-  try {
-    const html = readFileSync(require.resolve('mercurius/static/graphiql.html'), 'utf8');
-    return [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((match) => `'sha256-${createHash('sha256').update(match[1]!, 'utf8').digest('base64')}'`);
-  } catch (error) {
-    new Logger('SecurityHeaders').warn(`cannot read Mercurius' GraphiQL page to hash its inline style (the page will render unstyled): ${(error as Error).message}`);
-    return [];
-  }
 }

@@ -39,16 +39,20 @@ const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
   '.txt': 'text/plain; charset=utf-8',
 };
 
-interface WebFile {
+export interface WebFile {
   readonly body: Buffer;
   /** The body gzipped, when that is smaller (text files). */
   readonly gzipped?: Buffer;
   readonly contentType: string;
   readonly cacheControl: string;
 }
+
+/** The built web dir's files by URL path (`/index.html`, `/assets/index-abc.js`), as read at start. */
+export type WebFiles = ReadonlyMap<string, WebFile>;
 
 interface FastifyRoutes {
   route(options: { method: string[]; url: string; handler: (request: FastifyRequest, reply: FastifyReply) => Promise<void> }): void;
@@ -59,8 +63,11 @@ export function isDashboardRequest(request: FastifyRequest): boolean {
   return (request.method === 'GET' || request.method === 'HEAD') && DASHBOARD_ROUTES.has(request.routeOptions.url ?? '') && !isApiPath(pathOf(request.url));
 }
 
-/** Adds the dashboard's routes; call before the app listens. */
-export function installWebUi(app: NestFastifyApplication, config: WebConfig): void {
+/**
+ * Adds the dashboard's routes; call before the app listens. `signInOrigins`: see {@link dashboardContentSecurityPolicy}.
+ * Returns the files it read (undefined when none), which the GraphiQL page is one of (graphiql-page.ts).
+ */
+export function installWebUi(app: NestFastifyApplication, config: WebConfig, signInOrigins: readonly string[] = []): WebFiles | undefined {
   const log = new Logger('WebUi');
   const files = readDashboard(config.dir, log);
   const index = files?.get('/index.html');
@@ -71,7 +78,7 @@ export function installWebUi(app: NestFastifyApplication, config: WebConfig): vo
     if (config.explicit) log.warn(`${how}: / answers with how to build it`);
     else log.log(`${how} (no ${join(config.dir, 'index.html')}): / answers with how to build it`);
   }
-  const policy = dashboardContentSecurityPolicy();
+  const policy = dashboardContentSecurityPolicy(signInOrigins);
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyRoutes;
 
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -79,6 +86,8 @@ export function installWebUi(app: NestFastifyApplication, config: WebConfig): vo
     // An API path no route took (GET /api/webhook, /graphql/x): answered as before the dashboard, by
     // the application's not-found handler, after authentication (isDashboardRequest leaves it out).
     if (isApiPath(path)) return reply.callNotFound();
+    // GraphiQL's page of the build is served at /graphiql, under its own policy (graphiql-page.ts).
+    if (path === '/graphiql.html') return reply.redirect('/graphiql', 301);
     // Set on the raw response, where helmet put the API's policy: this one replaces it.
     reply.raw.setHeader('content-security-policy', policy);
     const file = files?.get(path === '/' ? '/index.html' : path) ?? (isPagePath(path) ? index : undefined);
@@ -97,13 +106,19 @@ export function installWebUi(app: NestFastifyApplication, config: WebConfig): vo
       await reply.code(404).type('text/plain; charset=utf-8').send('Not found\n');
       return;
     }
-    const gzip = file.gzipped !== undefined && /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
-    void reply.header('content-type', file.contentType).header('cache-control', file.cacheControl).header('vary', 'accept-encoding');
-    if (gzip) void reply.header('content-encoding', 'gzip');
-    await reply.code(200).send(gzip ? file.gzipped : file.body);
+    await sendWebFile(request, reply, file);
   };
   fastify.route({ method: ['GET'], url: '/', handler });
   fastify.route({ method: ['GET'], url: '/*', handler });
+  return files;
+}
+
+/** Answers 200 with one of the files, gzipped when the client accepts it. */
+export async function sendWebFile(request: FastifyRequest, reply: FastifyReply, file: WebFile): Promise<void> {
+  const gzip = file.gzipped !== undefined && /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+  void reply.header('content-type', file.contentType).header('cache-control', file.cacheControl).header('vary', 'accept-encoding');
+  if (gzip) void reply.header('content-encoding', 'gzip');
+  await reply.code(200).send(gzip ? file.gzipped : file.body);
 }
 
 /** A path under one of the API's prefixes (or one of them). */

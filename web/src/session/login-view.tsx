@@ -1,5 +1,7 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Button, Input, Label, Text, TextField } from 'react-aria-components';
+import type { SsoConfig } from './sso-callback';
+import { fetchSsoConfig, forgetPendingSignIn, startSingleSignOn } from './sso-flow';
 import { normalizeToken } from './token-store';
 
 export interface LoginViewProps {
@@ -9,7 +11,7 @@ export interface LoginViewProps {
   signIn(token: string): Promise<string | undefined>;
 }
 
-/** Sign in with an API token pasted from `flotilla` or the hub's first start. */
+/** Sign in with single sign-on when the hub offers it, or with an API token pasted from `flotilla` or the hub's first start. */
 export function LoginView({ notice, signIn }: LoginViewProps) {
   const [text, setText] = useState('');
   const [error, setError] = useState<string | undefined>();
@@ -18,6 +20,7 @@ export function LoginView({ notice, signIn }: LoginViewProps) {
     <main className="login">
       <h1>Flotilla</h1>
       {notice && <p role="status">{notice}</p>}
+      <SingleSignOn />
       <form
         aria-label="Sign in"
         onSubmit={(event) => {
@@ -49,5 +52,45 @@ export function LoginView({ notice, signIn }: LoginViewProps) {
         </Button>
       </form>
     </main>
+  );
+}
+
+/** The single sign-on button, when the hub offers it (GET /api/auth/config); nothing otherwise. */
+function SingleSignOn() {
+  const [config, setConfig] = useState<SsoConfig | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    forgetPendingSignIn();
+    const abort = new AbortController();
+    // A hub that cannot say leaves the API token form alone: nothing to show.
+    fetchSsoConfig(abort.signal).then(setConfig, () => undefined);
+    return () => abort.abort();
+  }, []);
+  if (!config) return null;
+  return (
+    <section aria-label="Single sign-on">
+      <Button
+        className="button primary"
+        isDisabled={busy}
+        onPress={() => {
+          setBusy(true);
+          setError(undefined);
+          startSingleSignOn(config, Date.now()).catch((failure: unknown) => {
+            setBusy(false);
+            setError(failure instanceof Error ? failure.message : String(failure));
+          });
+        }}
+      >
+        Sign in with single sign-on
+      </Button>
+      <p className="muted">At {new URL(config.issuer).host}. The session ends when its access token expires; then you sign in again.</p>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <p className="muted">Or with an API token:</p>
+    </section>
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canOperate, msUntilExpiry, type Me } from './session';
+import { canOperate, expiredNotice, msUntilExpiry, type Me } from './session';
 import { normalizeToken } from './token-store';
 
 const me = (admin: boolean, grants: [string, 'ADMIN' | 'OPERATOR' | 'VIEWER'][]): Me => ({
@@ -46,5 +46,14 @@ describe('normalizeToken', () => {
     ['Bearer ', undefined],
   ])('reads %j as %j', (text, expected) => {
     expect(normalizeToken(text)).toBe(expected);
+  });
+});
+
+describe('expiredNotice', () => {
+  it.each([
+    ['an API token', 'token', 'Your session ended: the token expired. Sign in again.'],
+    ['a single sign-on access token', 'oidc', 'Your session ended: your single sign-on access token expired. Sign in again.'],
+  ])('names %s', (_case, kind, expected) => {
+    expect(expiredNotice(kind)).toBe(expected);
   });
 });

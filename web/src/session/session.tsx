@@ -37,3 +37,10 @@ export function msUntilExpiry(expiresAt: string | null, now: number): number | u
   if (Number.isNaN(at)) return undefined;
   return Math.min(Math.max(at - now, 0), MAX_TIMER_MS);
 }
+
+/** What the sign-in page says when the session ended because its credential expired. */
+export function expiredNotice(kind: string): string {
+  return kind === 'oidc'
+    ? 'Your session ended: your single sign-on access token expired. Sign in again.'
+    : 'Your session ended: the token expired. Sign in again.';
+}

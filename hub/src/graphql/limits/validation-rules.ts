@@ -3,6 +3,7 @@ import { createComplexityRule, getComplexity, type ComplexityEstimator } from 'g
 import type { GraphqlLimitsConfig } from '../../config/graphql-limits-config';
 import { fieldCost } from '../../core/limits/query-cost';
 import { measureQueryShape } from '../../core/limits/query-shape';
+import { introspectionEstimator, MAX_INTROSPECTION_DEPTH, MAX_INTROSPECTION_LISTS, maxIntrospectionCost } from './introspection-limits';
 import { limitError, type LimitRefusal } from './limit-errors';
 
 /** The most fields the cost estimate walks, fragments expanded, before it calls the query too complex. */
@@ -12,11 +13,13 @@ const MAX_QUERY_NODES = 20_000;
  * List fields whose length is set by an argument of the field above them (a connection's `nodes`
  * follows the `first` of the connection field), as `Type.field`.
  */
-const SIZED_BY_PARENT = new Set(['AuditEventConnection.nodes']);
+const SIZED_BY_PARENT = new Set(['AuditEventConnection.nodes', 'ClusterPage.nodes']);
 
 /** The graphql-query-complexity estimator of the hub: see {@link fieldCost}. */
 export function costEstimator(defaultListSize: number): ComplexityEstimator {
   return ({ type, field, args, childComplexity }) => {
+    // The introspection part is costed apart, with the schema's own list lengths (introspection-limits.ts).
+    if (field.name === '__schema' || field.name === '__type') return 0;
     const first: unknown = args['first'];
     return fieldCost(
       {
@@ -63,6 +66,13 @@ export function limitRules(limits: GraphqlLimitsConfig, variables: Record<string
       if (shape.aliases > limits.maxAliases) {
         context.reportError(limitError({ code: 'TOO_MANY_ALIASES', status: 400, message: `The document has ${shape.aliases} aliases; at most ${limits.maxAliases} are allowed.`, details: { aliases: shape.aliases, limit: limits.maxAliases } }));
       }
+      if (limits.introspection && shape.introspection.depth > MAX_INTROSPECTION_DEPTH) {
+        const depth = Number.isFinite(shape.introspection.depth) ? shape.introspection.depth : -1;
+        context.reportError(limitError({ code: 'QUERY_TOO_DEEP', status: 400, message: `The introspection part of the query is ${depth < 0 ? 'infinitely many' : depth} levels deep; at most ${MAX_INTROSPECTION_DEPTH} are allowed.`, details: { depth, limit: MAX_INTROSPECTION_DEPTH } }));
+      }
+      if (limits.introspection && shape.introspection.lists > MAX_INTROSPECTION_LISTS) {
+        context.reportError(limitError({ code: 'QUERY_TOO_COMPLEX', status: 400, message: `The introspection part of the query nests ${shape.introspection.lists} lists; at most ${MAX_INTROSPECTION_LISTS} are allowed.`, details: { lists: shape.introspection.lists, limit: MAX_INTROSPECTION_LISTS } }));
+      }
     },
   });
   const costRule = createComplexityRule({
@@ -74,9 +84,43 @@ export function limitRules(limits: GraphqlLimitsConfig, variables: Record<string
     createError: (max, actual) =>
       limitError({ code: 'QUERY_TOO_COMPLEX', status: 400, message: `The query's estimated cost is ${actual}; at most ${max} is allowed.`, details: { cost: actual, limit: max } }),
   });
-  // The library throws (instead of reporting) when a document expands to too many nodes, e.g. a
-  // fragment spread many times over: that is a refusal for cost too, not an internal error.
-  const guardedCostRule: ValidationRule = (context) => {
+  const rules: ValidationRule[] = [shapeRule, guarded(costRule)];
+  if (limits.introspection) {
+    rules.push((context) => {
+      const schema = context.getSchema();
+      const introspectionRule = createComplexityRule({
+        maximumComplexity: maxIntrospectionCost(schema),
+        variables: variables ?? {},
+        ...(operationName ? { operationName } : {}),
+        estimators: [introspectionEstimator(schema)],
+        maxQueryNodes: MAX_QUERY_NODES,
+        createError: (max, actual) =>
+          limitError({ code: 'QUERY_TOO_COMPLEX', status: 400, message: `The introspection part of the query has an estimated cost of ${actual}; at most ${max} (twice the standard introspection query) is allowed.`, details: { cost: actual, limit: max } }),
+      });
+      return guarded(introspectionRule)(context);
+    });
+  }
+  if (!limits.introspection) {
+    rules.push((context) => ({
+      Field(node) {
+        if (node.name.value === '__schema' || node.name.value === '__type') {
+          context.reportError(
+            new GraphQLError('Introspection is disabled on this hub (FLOTILLA_GRAPHQL_INTROSPECTION=true turns it on).', { nodes: node, extensions: { code: 'INTROSPECTION_DISABLED' } }),
+          );
+        }
+      },
+    }));
+  }
+  return rules;
+}
+
+/**
+ * A cost rule that reports, instead of throwing, when a document expands to too many nodes (the
+ * library throws then, e.g. for a fragment spread many times over): a refusal for cost too, not an
+ * internal error.
+ */
+function guarded(costRule: ValidationRule): ValidationRule {
+  return (context) => {
     type Visit = (this: unknown, node: OperationDefinitionNode) => unknown;
     const visitor = costRule(context) as unknown as { OperationDefinition: { enter: Visit; leave: Visit } };
     let failed = false;
@@ -97,19 +141,6 @@ export function limitRules(limits: GraphqlLimitsConfig, variables: Record<string
       },
     };
   };
-  const rules: ValidationRule[] = [shapeRule, guardedCostRule];
-  if (!limits.introspection) {
-    rules.push((context) => ({
-      Field(node) {
-        if (node.name.value === '__schema' || node.name.value === '__type') {
-          context.reportError(
-            new GraphQLError('Introspection is disabled on this hub (FLOTILLA_GRAPHQL_INTROSPECTION=true turns it on).', { nodes: node, extensions: { code: 'INTROSPECTION_DISABLED' } }),
-          );
-        }
-      },
-    }));
-  }
-  return rules;
 }
 
 /** A ` Did you mean "x"?` suggestion at the end of a validation or coercion message. */
