@@ -4,26 +4,12 @@ import { loadHubConfig } from '../src/config/hub-config';
 import { startHub, type RunningHub } from '../src/hub';
 import { FakeAgent } from './support/fake-agent';
 import { TEST_ADMIN_TOKEN } from './support/admin-token';
+import { configMapAppSetYaml } from './support/app-set-yaml';
 import { eventually, graphqlClient } from './support/graphql-client';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 /** An AppSet over the clusters labelled `suite: <suite>`, with the given `spec.strategy` (YAML, indented under it). */
-const appSetYaml = (name: string, suite: string, strategy = '') => `
-apiVersion: flotilla.dev/v1alpha1
-kind: AppSet
-metadata: { name: ${name} }
-spec:
-  generators:
-    - clusters: { selector: { matchLabels: { suite: ${suite} } } }
-  template:
-    namespace: ${name}
-    manifests:
-      - apiVersion: v1
-        kind: ConfigMap
-        metadata: { name: ${name} }
-        data: { cluster: "{{ cluster.name }}" }
-${strategy ? `  strategy:\n${strategy}` : ''}
-`;
+const appSetYaml = (name: string, suite: string, strategy = '') => configMapAppSetYaml(name, { suite }, { data: '{ cluster: "{{ cluster.name }}" }', strategy });
 
 interface RolloutView {
   id: string;
@@ -265,5 +251,36 @@ describe('rollout semantics: nothing to do, canaries, the implicit wave, skipped
     const rolledBack = await gql<{ rollbackRollout: { phase: string } }>(`mutation($id: ID!) { rollbackRollout(id: $id) { phase } }`, { id: started.id });
     expect(rolledBack.errors).toBeUndefined();
     expect(rolledBack.data!.rollbackRollout.phase).toBe('ROLLED_BACK');
+  });
+
+  it('a wave names the offline clusters it waits for, and tells when its soak ends only once none of its clusters is pending or progressing', async () => {
+    const agent = await online('gate-on', { suite: 'gate' });
+    await register('gate-off', { suite: 'gate' });
+    await apply(appSetYaml('gated', 'gate', `    waves: [{ name: all, soak: 1h, maxConcurrency: 100% }]\n    offlineClusters: wait`));
+    const started = await start('gated');
+    const waveOf = async () =>
+      (await gql<{ rollout: { waves: { offlineClusters: string[]; offlineClusterCount: number; soakEndsAt: string | null }[] } }>(
+        `query($id: ID!) { rollout(id: $id) { waves { offlineClusters offlineClusterCount soakEndsAt } } }`,
+        { id: started.id },
+      )).data!.rollout.waves[0]!;
+    agent.applyAndReport(await desiredOf(agent, 'gated'), Health.HEALTHY);
+    await eventually(async () => (await rollout(started.id)).targets.find((t) => t.cluster === 'gate-on')?.state === 'HEALTHY', { what: 'gate-on healthy' });
+    expect(await waveOf()).toEqual({ offlineClusters: ['gate-off'], offlineClusterCount: 1, soakEndsAt: null });
+
+    // The soak's end is the last healthy target's healthySince plus the soak: read it back from the hub's own report time.
+    const single = await online('solo-on', { suite: 'solo' });
+    await apply(appSetYaml('solo', 'solo', `    waves: [{ name: all, soak: 1h }]`));
+    const solo = await start('solo');
+    const before = Date.now();
+    single.applyAndReport(await desiredOf(single, 'solo'), Health.HEALTHY);
+    const wave = await eventually(async () => {
+      const view = (await gql<{ rollout: { waves: { offlineClusters: string[]; soakEndsAt: string | null }[] } }>(`query($id: ID!) { rollout(id: $id) { waves { offlineClusters soakEndsAt } } }`, { id: solo.id })).data!.rollout.waves[0]!;
+      return view.soakEndsAt ? view : undefined;
+    }, { what: 'the soak end known' });
+    const after = Date.now();
+    expect(wave.offlineClusters).toEqual([]);
+    const ends = new Date(wave.soakEndsAt!).getTime();
+    expect(ends).toBeGreaterThanOrEqual(before + 3_600_000 - 1_000);
+    expect(ends).toBeLessThanOrEqual(after + 3_600_000 + 1_000);
   });
 });

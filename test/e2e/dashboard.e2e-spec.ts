@@ -184,6 +184,8 @@ describe('the dashboard in a browser, against a hub with four sim agents in two 
     expect(await us.getAttribute('aria-current')).toBe('step');
     expect(await eu.getByText('Waiting', { exact: true }).count()).toBe(1);
     await shot('rollout-first-wave');
+    // Once both us clusters are healthy, the wave soaks for 8 s and the page counts it down.
+    await shown(us.getByText(/Soaking: \d s left of 8 s/));
 
     await shown(eu.getByText('Current wave'));
     expect(await eu.getAttribute('aria-current')).toBe('step');
@@ -191,6 +193,8 @@ describe('the dashboard in a browser, against a hub with four sim agents in two 
     await shown(us.getByText('Done', { exact: true }));
     await shown(eu.getByText('Needs approval'));
     await shown(page.getByTestId('rollout-reason').filter({ hasText: 'wave eu awaits approval' }));
+    const chart = page.getByRole('figure', { name: 'Targets by state per wave' });
+    await shown(chart.getByText('us: 2 of 2 healthy; eu: 0 of 2 healthy'));
     expect(await page.locator('body').getAttribute('data-loaded-once')).toBe('yes');
     await shot('rollout-awaiting-approval');
   });

@@ -122,6 +122,14 @@ export class WaveModel {
   @Field({ description: 'Whether the wave waits for approveWave.' }) approval: boolean;
   @Field({ description: 'Whether the wave was approved.' }) approved: boolean;
   @Field(() => RolloutCountsModel, { description: 'Counts of its (cluster, App) targets by state.' }) counts: RolloutCountsModel;
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When its soak ends: soakMs after its last target became healthy, once none is pending or progressing; null before that (and in a preview).',
+  })
+  soakEndsAt: Date | null;
+  @Field(() => [String], { description: 'Its clusters with Apps still to release or settle whose agent is not connected, by name (at most 20; see offlineClusterCount).' })
+  offlineClusters: string[];
+  @Field(() => Int, { description: 'How many of its clusters with Apps still to release or settle are offline.' }) offlineClusterCount: number;
 }
 
 @ObjectType('RolloutPreview', { description: 'What a rollout would do now, without doing it.' })

@@ -2,6 +2,8 @@ import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver, Subscri
 import { AppSetsService } from '../app-sets/app-sets.service';
 import { Clock } from '../clock';
 import type { PlannedWave } from '../core/rollout/plan-waves';
+import { ClustersService } from '../clusters/clusters.service';
+import type { WaveWaits } from './wave-waits';
 import { JsonObjectScalar } from '../graphql/json-object.scalar';
 import { PageArgs, checkPage } from '../graphql/page.args';
 import {
@@ -34,6 +36,7 @@ export class RolloutsResolver {
     private readonly appSets: AppSetsService,
     private readonly clock: Clock,
     private readonly authenticator: Authenticator,
+    private readonly clusters: ClustersService,
   ) {}
 
   // Nullable only so that a batch keeps its other fields: an unknown (or invisible) rollout is a NOT_FOUND error.
@@ -177,8 +180,8 @@ export class RolloutsResolver {
 
   @ResolveField(() => [WaveModel], { description: 'The planned waves, in order, with their counts.' })
   async waves(@Parent() rollout: RolloutModel): Promise<WaveModel[]> {
-    const counts = await this.rollouts.countsByWave(rollout.id);
-    return (rollout.entity.plan?.waves ?? []).map((w) => waveModel(w, rollout.entity.approvedWaves.includes(w.name), counts.get(w.name) ?? emptyCounts()));
+    const [counts, waits] = await Promise.all([this.rollouts.countsByWave(rollout.id), this.rollouts.waveWaits(rollout.id, this.clusters.connectedAfter(this.clock.now()))]);
+    return (rollout.entity.plan?.waves ?? []).map((w) => waveModel(w, rollout.entity.approvedWaves.includes(w.name), counts.get(w.name) ?? emptyCounts(), waits.get(w.name)));
   }
 
   @ResolveField(() => [RolloutTargetModel], { description: 'Targets by wave, cluster, then App.' })
@@ -214,6 +217,8 @@ function countsModel(c: RolloutCounts): RolloutCountsModel {
   return { total: c.total, pending: c.PENDING, progressing: c.PROGRESSING, healthy: c.HEALTHY, failed: c.FAILED, skipped: c.SKIPPED, superseded: c.SUPERSEDED };
 }
 
-function waveModel(w: PlannedWave, approved: boolean, counts: RolloutCounts): WaveModel {
-  return { ...w, clusters: [...w.clusters], approved, counts: countsModel(counts) };
+function waveModel(w: PlannedWave, approved: boolean, counts: RolloutCounts, waits?: WaveWaits): WaveModel {
+  const settled = counts.PENDING === 0 && counts.PROGRESSING === 0;
+  const soakEndsAt = waits?.lastHealthySince && settled && w.soakMs > 0 ? new Date(waits.lastHealthySince.getTime() + w.soakMs) : null;
+  return { ...w, clusters: [...w.clusters], approved, counts: countsModel(counts), soakEndsAt, offlineClusters: [...(waits?.offline ?? [])], offlineClusterCount: waits?.offlineCount ?? 0 };
 }

@@ -19,6 +19,7 @@ import { latestRollout, strategyOf } from './rollout-history';
 import { recordRolloutStep } from '../audit/audit.service';
 import { RolloutEntity, type RolloutPhase } from './rollout.entity';
 import { TARGETS_FROM_SQL, TARGET_STATE_SQL } from './target-state.sql';
+import { readWaveWaits, type WaveWaits } from './wave-waits';
 
 export interface RolloutTargetView {
   readonly clusterName: string;
@@ -278,6 +279,11 @@ export class RolloutsService {
       out.set(row.wave, counts);
     }
     return out;
+  }
+
+  /** What each wave waits on besides approval (see readWaveWaits). */
+  waveWaits(rolloutId: string, connectedAfter: Date): Promise<Map<string, WaveWaits>> {
+    return readWaveWaits(this.db, rolloutId, connectedAfter);
   }
 
   async counts(rolloutId: string): Promise<RolloutCounts> {

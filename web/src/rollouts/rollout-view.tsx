@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import {
@@ -14,10 +14,13 @@ import {
 import { ConfirmAction } from '../components/confirm-action';
 import { errorText, QueryState } from '../components/query-state';
 import { phaseTone, Status, targetTone, words } from '../components/status';
-import { duration, Time } from '../components/time';
+import { Time } from '../components/time';
 import { useNow } from '../components/use-interval';
 import { canOperate, useSession } from '../session/session';
-import { isActive, waveStates, type WaveState } from './wave-states';
+import { isActive, waveGates, waveStates, type WaveState } from './wave-states';
+
+// The chart library is loaded with the rollout page only, not with the rest of the dashboard.
+const WaveChart = lazy(() => import('./wave-chart'));
 
 const WAVE_STATE_TEXT: Record<WaveState, string> = { done: 'Done', current: 'Current wave', waiting: 'Waiting', stopped: 'Stopped' };
 
@@ -34,7 +37,7 @@ export function RolloutView() {
   useEffect(() => {
     if (subscription.data?.rolloutProgress) setLatest(subscription.data.rolloutProgress);
   }, [subscription.data]);
-  const now = useNow(5_000);
+  const now = useNow(1_000);
 
   if (!latest) {
     return (
@@ -70,7 +73,7 @@ export function RolloutView() {
       </p>
       {rollout.startReason && <p>Started because: {rollout.startReason}</p>}
       <RolloutActions rollout={rollout} onChanged={setLatest} />
-      <WavePipeline rollout={rollout} />
+      <WavePipeline rollout={rollout} now={now} />
       <Targets rollout={rollout} />
       <h2>Events</h2>
       <ol className="events">
@@ -87,7 +90,7 @@ export function RolloutView() {
   );
 }
 
-function WavePipeline({ rollout }: { rollout: RolloutLiveFragment }) {
+function WavePipeline({ rollout, now }: { rollout: RolloutLiveFragment; now: number }) {
   const states = waveStates(rollout);
   return (
     <>
@@ -104,16 +107,22 @@ function WavePipeline({ rollout }: { rollout: RolloutLiveFragment }) {
               <p>
                 {wave.counts.healthy}/{wave.counts.total} healthy · {wave.counts.progressing} progressing · {wave.counts.pending} pending · {wave.counts.failed} failed
               </p>
-              <ul className="gates">
-                <li>{wave.clusters.length} clusters, {wave.maxConcurrency} at a time</li>
-                {wave.approval && <li>{wave.approved ? 'Approved' : 'Needs approval'}</li>}
-                {wave.soakMs > 0 && <li>Soak {duration(wave.soakMs)}</li>}
-                <li>Failure budget {wave.maxFailures}</li>
+              <ul className="gates" aria-label={`Gates of wave ${wave.name}`}>
+                {waveGates(wave, state, now).map((gate) => (
+                  <li key={gate.text} className={gate.holding ? 'gate-holding' : undefined}>
+                    {gate.holding ? <Status tone="warn" text={gate.text} /> : gate.text}
+                  </li>
+                ))}
               </ul>
             </li>
           );
         })}
       </ol>
+      {rollout.waves.length > 0 && (
+        <Suspense fallback={<p className="muted">Loading the chart…</p>}>
+          <WaveChart waves={rollout.waves} />
+        </Suspense>
+      )}
     </>
   );
 }

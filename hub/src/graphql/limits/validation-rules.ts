@@ -84,7 +84,15 @@ export function limitRules(limits: GraphqlLimitsConfig, variables: Record<string
     createError: (max, actual) =>
       limitError({ code: 'QUERY_TOO_COMPLEX', status: 400, message: `The query's estimated cost is ${actual}; at most ${max} is allowed.`, details: { cost: actual, limit: max } }),
   });
-  const rules: ValidationRule[] = [shapeRule, guarded(costRule)];
+  // Mercurius validates with these rules what comes over HTTP only (graphql-ws subscriptions go through
+  // checkDocument): a subscription sent over HTTP would otherwise fail with a null-field error.
+  const subscriptionRule: ValidationRule = (context) => ({
+    OperationDefinition(node) {
+      if (node.operation !== 'subscription' || (operationName && node.name?.value !== operationName)) return;
+      context.reportError(new GraphQLError('A subscription runs over WebSocket (graphql-ws) at /graphql, not over an HTTP request.', { nodes: node, extensions: { code: 'SUBSCRIPTION_NEEDS_WEBSOCKET' } }));
+    },
+  });
+  const rules: ValidationRule[] = [shapeRule, guarded(costRule), subscriptionRule];
   if (limits.introspection) {
     rules.push((context) => {
       const schema = context.getSchema();

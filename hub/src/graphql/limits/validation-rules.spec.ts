@@ -23,7 +23,7 @@ function codesOf(source: string, introspection: boolean): string[] {
   return errors.map((error) => String(error.extensions['code'] ?? error.message));
 }
 
-describe('introspection under the request limits', () => {
+describe('the request limits on introspection and subscriptions', () => {
   it.each([
     { case: 'the standard introspection query (what GraphiQL and code generators send) is allowed', source: STANDARD, on: [] },
     { case: 'a small introspection query is allowed', source: '{ __schema { queryType { name } } }', on: [] },
@@ -61,5 +61,9 @@ describe('introspection under the request limits', () => {
     const deep = `{ ${'clusters { '.repeat(13)}name${' }'.repeat(13)} }`;
     expect(codesOf(deep, true)).toContain('QUERY_TOO_DEEP');
     expect(codesOf('{ clusters(first: 1000) { apps(first: 1000) { name } } }', true)).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
+  it('refuses a subscription sent as an HTTP request, saying it runs over WebSocket', () => {
+    expect(codesOf('subscription { rolloutProgress(id: "00000000-0000-0000-0000-000000000000") { id } }', false)).toEqual(['SUBSCRIPTION_NEEDS_WEBSOCKET']);
   });
 });
