@@ -1,12 +1,9 @@
 import { Health, LIMITS, SyncStatus, type DesiredApp } from '@flotilla/proto';
 import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHubConfig } from '../src/config/hub-config';
-import { startHub, type RunningHub } from '../src/hub';
-import { FakeAgent } from './support/fake-agent';
-import { TEST_ADMIN_TOKEN } from './support/admin-token';
-import { eventually, graphqlClient } from './support/graphql-client';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { describe, expect, it } from 'vitest';
+import type { FakeAgent } from './support/fake-agent';
+import { eventually } from './support/graphql-client';
+import { useReleasedApp } from './support/released-app';
 
 // The values of drifted fields, from an agent's report over real gRPC, stored with the App's status and read through GraphQL.
 
@@ -61,40 +58,7 @@ const APP_DRIFT = `query($cluster: String!) {
 }`;
 
 describe('drifted field values, from an agent report to GraphQL', () => {
-  let db: TestDatabase;
-  let hub: RunningHub;
-  let gql: ReturnType<typeof graphqlClient>;
-  const agents: FakeAgent[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    hub = await startHub(loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_OUTBOX_SCAN_MS: '200', FLOTILLA_LOG_LEVEL: 'error', FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN }));
-    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
-    const applied = await gql<{ applyAppSet: { issues: unknown[] } }>(`mutation($y: String!) { applyAppSet(yaml: $y) { issues { code message } } }`, { y: appSetYaml });
-    expect(applied.data?.applyAppSet.issues).toEqual([]);
-  });
-
-  afterAll(async () => {
-    for (const agent of agents) agent.close();
-    await hub?.stop();
-    await db?.drop();
-  });
-
-  async function releasedTo(cluster: string): Promise<{ agent: FakeAgent; desired: DesiredApp }> {
-    const registered = await gql<{ registerCluster: { bootstrapToken: string } }>(
-      `mutation($name: String!) { registerCluster(input: { name: $name, labels: { env: "drift-values" } }) { bootstrapToken } }`,
-      { name: cluster },
-    );
-    expect(registered.errors).toBeUndefined();
-    const agent = new FakeAgent(hub, cluster, registered.data!.registerCluster.bootstrapToken);
-    agents.push(agent);
-    agent.connect();
-    await eventually(async () => agent.welcomeCredential(), { what: `${cluster} welcome` });
-    const started = await gql(`mutation { startRollout(appSet: "shop") { id } }`);
-    expect(started.errors).toBeUndefined();
-    const desired = await eventually(async () => agent.desired()[0], { what: `DesiredApp on ${cluster}` });
-    return { agent, desired };
-  }
+  const { gql, releasedTo, databaseUrl } = useReleasedApp({ appSetYaml, appSet: 'shop', label: 'drift-values' });
 
   function report(agent: FakeAgent, desired: DesiredApp, resources: SentResource[]): void {
     agent.send({ case: 'ack', value: { appName: desired.appName, revision: desired.revision, generation: desired.generation, accepted: true, error: '' } });
@@ -185,7 +149,7 @@ describe('drifted field values, from an agent report to GraphQL', () => {
     expect(driftOf('ConfigMap')).toEqual([{ path: 'data.url', expected: null, live: null, redacted: true, valuesKnown: true }]);
     expect(driftOf('Secret')).toEqual([{ path: 'data.password', expected: null, live: null, redacted: true, valuesKnown: true }]);
     for (const secret of ['aHVudGVyMg==', 'c2VjcmV0', 'hunter2']) expect(text).not.toContain(secret);
-    const pg = new Client({ connectionString: db.url });
+    const pg = new Client({ connectionString: databaseUrl() });
     await pg.connect();
     try {
       const stored = await pg.query(`SELECT resources::text AS resources FROM app_statuses WHERE cluster_id = (SELECT id FROM clusters WHERE name = 'values-3')`);
@@ -223,7 +187,7 @@ describe('drifted field values, from an agent report to GraphQL', () => {
     const { agent, desired } = await releasedTo('values-5');
     report(agent, desired, [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'web-config', driftedFields: ['data.color'], driftedValues: [{ path: 'data.color', expected: '"blue"', live: '"red"', redacted: false }] }]);
     await resourcesOn('values-5', 1);
-    const pg = new Client({ connectionString: db.url });
+    const pg = new Client({ connectionString: databaseUrl() });
     await pg.connect();
     try {
       const updated = await pg.query(

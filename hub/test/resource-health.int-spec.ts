@@ -1,12 +1,9 @@
 import { Health, LIMITS, SyncStatus, type DesiredApp } from '@flotilla/proto';
 import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHubConfig } from '../src/config/hub-config';
-import { startHub, type RunningHub } from '../src/hub';
-import { FakeAgent } from './support/fake-agent';
-import { TEST_ADMIN_TOKEN } from './support/admin-token';
-import { eventually, graphqlClient } from './support/graphql-client';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { describe, expect, it } from 'vitest';
+import type { FakeAgent } from './support/fake-agent';
+import { eventually } from './support/graphql-client';
+import { useReleasedApp } from './support/released-app';
 
 const appSetYaml = `
 apiVersion: flotilla.dev/v1alpha1
@@ -51,41 +48,7 @@ const APP_RESOURCES = `query($cluster: String!) {
 }`;
 
 describe('resource health and drifted fields, from an agent report over real gRPC to GraphQL', () => {
-  let db: TestDatabase;
-  let hub: RunningHub;
-  let gql: ReturnType<typeof graphqlClient>;
-  const agents: FakeAgent[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    hub = await startHub(loadHubConfig({ DATABASE_URL: db.url, PORT: '0', FLOTILLA_GRPC_PORT: '0', FLOTILLA_OUTBOX_SCAN_MS: '200', FLOTILLA_LOG_LEVEL: 'error', FLOTILLA_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN }));
-    gql = graphqlClient(hub.graphqlUrl, TEST_ADMIN_TOKEN);
-    const applied = await gql<{ applyAppSet: { issues: unknown[] } }>(`mutation($y: String!) { applyAppSet(yaml: $y) { issues { code message } } }`, { y: appSetYaml });
-    expect(applied.data?.applyAppSet.issues).toEqual([]);
-  });
-
-  afterAll(async () => {
-    for (const agent of agents) agent.close();
-    await hub?.stop();
-    await db?.drop();
-  });
-
-  /** Registers a cluster, connects a fake agent to it, rolls `shop` out and returns the DesiredApp it got. */
-  async function releasedTo(cluster: string): Promise<{ agent: FakeAgent; desired: DesiredApp }> {
-    const registered = await gql<{ registerCluster: { bootstrapToken: string } }>(
-      `mutation($name: String!) { registerCluster(input: { name: $name, labels: { env: "drift" } }) { bootstrapToken } }`,
-      { name: cluster },
-    );
-    expect(registered.errors).toBeUndefined();
-    const agent = new FakeAgent(hub, cluster, registered.data!.registerCluster.bootstrapToken);
-    agents.push(agent);
-    agent.connect();
-    await eventually(async () => agent.welcomeCredential(), { what: `${cluster} welcome` });
-    const started = await gql(`mutation { startRollout(appSet: "shop") { id } }`);
-    expect(started.errors).toBeUndefined();
-    const desired = await eventually(async () => agent.desired()[0], { what: `DesiredApp on ${cluster}` });
-    return { agent, desired };
-  }
+  const { gql, releasedTo, databaseUrl } = useReleasedApp({ appSetYaml, appSet: 'shop', label: 'drift' });
 
   function report(agent: FakeAgent, desired: DesiredApp, health: Health, resources: Omit<ResourceStatus, 'health'>[], healths: Health[]): void {
     agent.send({ case: 'ack', value: { appName: desired.appName, revision: desired.revision, generation: desired.generation, accepted: true, error: '' } });
@@ -196,7 +159,7 @@ describe('resource health and drifted fields, from an agent report over real gRP
     await appOn('drift-4', (a) => a.resources.length > 0);
 
     // Rewrite the stored row the way an older hub wrote it: resources without the driftedFields key.
-    const pg = new Client({ connectionString: db.url });
+    const pg = new Client({ connectionString: databaseUrl() });
     await pg.connect();
     try {
       const updated = await pg.query(

@@ -1,10 +1,8 @@
 import { DriftPolicy, Health, SyncMode } from '@flotilla/proto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../agent/src/clock.js';
-import { GrpcHubLink } from '../../agent/src/hub-link/grpc-hub-link.js';
 import type { HubLink } from '../../agent/src/hub-link/hub-link.js';
-import { NatsHubLink } from '../../agent/src/hub-link/nats-hub-link.js';
 import { createLogger } from '../../agent/src/log.js';
+import { contractHubLink, type ContractCredential } from './support/contract-link.js';
 import { createTestDatabase, type TestDatabase } from '../harness/database.js';
 import { eventually } from '../harness/eventually.js';
 import { graphqlClient } from '../harness/graphql.js';
@@ -46,8 +44,7 @@ describe.each(['grpc', 'nats'] as const)('the agent link contract over %s', (tra
   let hub: HubProcess;
   let proxy: TcpBalancer;
   let api: ReturnType<typeof graphqlClient>;
-  let bootstrapToken = '';
-  let credential: string | undefined;
+  const credential: ContractCredential = { bootstrapToken: '', issued: undefined };
   const links: HubLink[] = [];
   const logLines: string[] = [];
 
@@ -80,42 +77,15 @@ describe.each(['grpc', 'nats'] as const)('the agent link contract over %s', (tra
   };
 
   function connect(agent: TestAgent): HubLink {
-    const log = createLogger({ level: 'debug', write: (line) => logLines.push(line) });
-    const reconnect = { baseMs: 100, maxMs: 1000 };
-    const link =
-      transport === 'grpc'
-        ? new GrpcHubLink({
-            address: proxy.address,
-            // Through the TCP proxy the TLS session is still end to end with the hub (127.0.0.1 is in its certificate).
-            security: { kind: 'tls', caPem: hub.caBundle },
-            clusterName: CLUSTER,
-            agentVersion: 'contract',
-            storedCredential: credential,
-            bootstrapToken,
-            credentials: {
-              write: async (issued) => {
-                credential = issued;
-              },
-            },
-            handler: agent,
-            clock: systemClock,
-            random01: Math.random,
-            log,
-            reconnect,
-            welcomeTimeoutMs: 5000,
-          })
-        : new NatsHubLink({
-            servers: [`nats://${proxy.address}`],
-            auth: { kind: 'password', user: CLUSTER, password: NATS_PASSWORDS[CLUSTER] },
-            kvBucket: 'flotilla-desired',
-            clusterName: CLUSTER,
-            agentVersion: 'contract',
-            handler: agent,
-            clock: systemClock,
-            random01: Math.random,
-            log,
-            reconnect,
-          });
+    const link = contractHubLink({
+      transport,
+      // Through the TCP proxy the TLS session is still end to end with the hub (127.0.0.1 is in its certificate).
+      endpoints: { grpcAddress: proxy.address, caPem: hub.caBundle, natsAddress: proxy.address },
+      cluster: CLUSTER,
+      credential,
+      handler: agent,
+      log: createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
+    });
     links.push(link);
     link.start();
     return link;
@@ -138,7 +108,7 @@ describe.each(['grpc', 'nats'] as const)('the agent link contract over %s', (tra
       `mutation($n: String!) { registerCluster(input: { name: $n, labels: { tier: "contract" } }) { bootstrapToken } }`,
       { n: CLUSTER },
     );
-    bootstrapToken = registered.registerCluster.bootstrapToken;
+    credential.bootstrapToken = registered.registerCluster.bootstrapToken;
   });
 
   afterEach(async () => {
@@ -151,7 +121,7 @@ describe.each(['grpc', 'nats'] as const)('the agent link contract over %s', (tra
     await nats?.dispose();
     await db?.drop();
     // Whatever happened, no secret reached the agent's log.
-    const secrets = [bootstrapToken, credential, ...Object.values(NATS_PASSWORDS)].filter((s): s is string => !!s);
+    const secrets = [credential.bootstrapToken, credential.issued, ...Object.values(NATS_PASSWORDS)].filter((s): s is string => !!s);
     for (const secret of secrets) expect(logLines.join('\n')).not.toContain(secret);
   });
 

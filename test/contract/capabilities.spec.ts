@@ -1,14 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../agent/src/clock.js';
 import type { DriverCapabilities } from '../../agent/src/driver/cluster-driver.js';
-import { GrpcHubLink } from '../../agent/src/hub-link/grpc-hub-link.js';
 import type { HubLink } from '../../agent/src/hub-link/hub-link.js';
-import { NatsHubLink } from '../../agent/src/hub-link/nats-hub-link.js';
 import { createLogger } from '../../agent/src/log.js';
+import { contractHubLink, type ContractCredential } from './support/contract-link.js';
 import { createTestDatabase, type TestDatabase } from '../harness/database.js';
 import { eventually } from '../harness/eventually.js';
 import { graphqlClient } from '../harness/graphql.js';
-import { NATS_PASSWORDS, natsHubEnv, startDocumentedNatsServer, type NatsServerProcess } from '../harness/nats.js';
+import { natsHubEnv, startDocumentedNatsServer, type NatsServerProcess } from '../harness/nats.js';
 import { startHub, type HubProcess } from '../harness/processes.js';
 import { TestAgent } from './support/test-agent.js';
 
@@ -31,38 +29,22 @@ describe.each(['grpc', 'nats'] as const)('cluster capabilities in Hello over %s'
   let nats: NatsServerProcess;
   let hub: HubProcess;
   let api: ReturnType<typeof graphqlClient>;
-  let bootstrapToken = '';
-  let credential: string | undefined;
+  const credential: ContractCredential = { bootstrapToken: '', issued: undefined };
   const links: HubLink[] = [];
 
   const cluster = async () =>
     (await api.must<{ cluster: CapabilitiesView }>(`{ cluster(name: "${CLUSTER}") { connected kubernetesVersion apiVersions capabilitiesProblem } }`)).cluster;
 
   function connect(capabilities: DriverCapabilities): HubLink {
-    const log = createLogger({ level: 'error', write: () => undefined });
-    const reconnect = { baseMs: 100, maxMs: 1000 };
-    const common = { clusterName: CLUSTER, agentVersion: 'contract', capabilities: () => capabilities, handler: new TestAgent(), clock: systemClock, random01: Math.random, log, reconnect };
-    const link =
-      transport === 'grpc'
-        ? new GrpcHubLink({
-            ...common,
-            address: hub.grpcAddress,
-            security: { kind: 'tls', caPem: hub.caBundle },
-            storedCredential: credential,
-            bootstrapToken,
-            credentials: {
-              write: async (issued) => {
-                credential = issued;
-              },
-            },
-            welcomeTimeoutMs: 5000,
-          })
-        : new NatsHubLink({
-            ...common,
-            servers: [`nats://127.0.0.1:${nats.port}`],
-            auth: { kind: 'password', user: CLUSTER, password: NATS_PASSWORDS[CLUSTER] },
-            kvBucket: 'flotilla-desired',
-          });
+    const link = contractHubLink({
+      transport,
+      endpoints: { grpcAddress: hub.grpcAddress, caPem: hub.caBundle, natsAddress: `127.0.0.1:${nats.port}` },
+      cluster: CLUSTER,
+      credential,
+      handler: new TestAgent(),
+      log: createLogger({ level: 'error', write: () => undefined }),
+      capabilities: () => capabilities,
+    });
     links.push(link);
     link.start();
     return link;
@@ -74,7 +56,7 @@ describe.each(['grpc', 'nats'] as const)('cluster capabilities in Hello over %s'
     hub = await startHub({ databaseUrl: db.url, env: natsHubEnv(nats) });
     api = graphqlClient(hub.graphqlUrl, hub.adminToken);
     const registered = await api.must<{ registerCluster: { bootstrapToken: string } }>(`mutation($n: String!) { registerCluster(input: { name: $n }) { bootstrapToken } }`, { n: CLUSTER });
-    bootstrapToken = registered.registerCluster.bootstrapToken;
+    credential.bootstrapToken = registered.registerCluster.bootstrapToken;
   });
 
   afterEach(async () => {

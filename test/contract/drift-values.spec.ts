@@ -1,14 +1,12 @@
 import { Health, SyncStatus } from '@flotilla/proto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../agent/src/clock.js';
-import { GrpcHubLink } from '../../agent/src/hub-link/grpc-hub-link.js';
 import type { HubLink } from '../../agent/src/hub-link/hub-link.js';
-import { NatsHubLink } from '../../agent/src/hub-link/nats-hub-link.js';
 import { createLogger } from '../../agent/src/log.js';
+import { contractHubLink, type ContractCredential } from './support/contract-link.js';
 import { createTestDatabase, type TestDatabase } from '../harness/database.js';
 import { eventually } from '../harness/eventually.js';
 import { graphqlClient } from '../harness/graphql.js';
-import { NATS_PASSWORDS, natsHubEnv, startDocumentedNatsServer, type NatsServerProcess } from '../harness/nats.js';
+import { natsHubEnv, startDocumentedNatsServer, type NatsServerProcess } from '../harness/nats.js';
 import { startHub, type HubProcess } from '../harness/processes.js';
 import { smallAppSet } from './support/app-sets.js';
 import { TestAgent, type ReportContent } from './support/test-agent.js';
@@ -40,8 +38,7 @@ describe.each(['grpc', 'nats'] as const)('drifted field values across the agent 
   let nats: NatsServerProcess;
   let hub: HubProcess;
   let api: ReturnType<typeof graphqlClient>;
-  let bootstrapToken = '';
-  let credential: string | undefined;
+  const credential: ContractCredential = { bootstrapToken: '', issued: undefined };
   const links: HubLink[] = [];
 
   const resources = async (app: string) =>
@@ -52,41 +49,14 @@ describe.each(['grpc', 'nats'] as const)('drifted field values across the agent 
     ).cluster.apps.find((a) => a.name === app)?.resources ?? [];
 
   function connect(agent: TestAgent): HubLink {
-    const log = createLogger({ level: 'error', write: () => undefined });
-    const reconnect = { baseMs: 100, maxMs: 1000 };
-    const link =
-      transport === 'grpc'
-        ? new GrpcHubLink({
-            address: hub.grpcAddress,
-            security: { kind: 'tls', caPem: hub.caBundle },
-            clusterName: CLUSTER,
-            agentVersion: 'contract',
-            storedCredential: credential,
-            bootstrapToken,
-            credentials: {
-              write: async (issued) => {
-                credential = issued;
-              },
-            },
-            handler: agent,
-            clock: systemClock,
-            random01: Math.random,
-            log,
-            reconnect,
-            welcomeTimeoutMs: 5000,
-          })
-        : new NatsHubLink({
-            servers: [`nats://127.0.0.1:${nats.port}`],
-            auth: { kind: 'password', user: CLUSTER, password: NATS_PASSWORDS[CLUSTER] },
-            kvBucket: 'flotilla-desired',
-            clusterName: CLUSTER,
-            agentVersion: 'contract',
-            handler: agent,
-            clock: systemClock,
-            random01: Math.random,
-            log,
-            reconnect,
-          });
+    const link = contractHubLink({
+      transport,
+      endpoints: { grpcAddress: hub.grpcAddress, caPem: hub.caBundle, natsAddress: `127.0.0.1:${nats.port}` },
+      cluster: CLUSTER,
+      credential,
+      handler: agent,
+      log: createLogger({ level: 'error', write: () => undefined }),
+    });
     links.push(link);
     link.start();
     return link;
@@ -114,7 +84,7 @@ describe.each(['grpc', 'nats'] as const)('drifted field values across the agent 
       `mutation($n: String!) { registerCluster(input: { name: $n, labels: { tier: "contract" } }) { bootstrapToken } }`,
       { n: CLUSTER },
     );
-    bootstrapToken = registered.registerCluster.bootstrapToken;
+    credential.bootstrapToken = registered.registerCluster.bootstrapToken;
     const agent = new TestAgent();
     const link = connect(agent);
     await eventually(() => link.isConnected(), { what: 'the link welcomed' });

@@ -132,13 +132,18 @@ describe('a hub whose dashboard is not built', () => {
     await db?.drop();
   });
 
-  it('answers / with how to build the dashboard, and keeps serving the API', async () => {
+  it.each([
+    { page: '/', what: 'the dashboard' },
+    { page: '/graphiql', what: 'GraphiQL' },
+  ])('answers $page with how to build $what, and keeps serving the API', async ({ page: path }) => {
     const origin = new URL(hub.graphqlUrl).origin;
-    const page = await fetch(`${origin}/`);
+    const page = await fetch(`${origin}${path}`);
     expect(page.status).toBe(404);
     expect(page.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await page.text()).toContain('npm run build -w web');
     expect((await fetch(`${origin}/healthz`)).status).toBe(200);
+    const api = await fetch(hub.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${hub.adminToken}` }, body: JSON.stringify({ query: '{ me { actor } }' }) });
+    expect(api.status).toBe(200);
     expect(hub.tail()).toContain('holds no built dashboard');
   });
 });

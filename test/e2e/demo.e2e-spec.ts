@@ -5,6 +5,7 @@ import { TEST_ADMIN_TOKEN } from '../harness/auth.js';
 import { createTestDatabase, type TestDatabase } from '../harness/database.js';
 import { eventually } from '../harness/eventually.js';
 import { graphqlClient } from '../harness/graphql.js';
+import { openBrowserPage } from '../harness/browser.js';
 import { ADMIN_TOKEN_FILE, startHub, type HubProcess } from '../harness/processes.js';
 
 interface ClusterView {
@@ -79,6 +80,25 @@ describe('the demo (npm start)', () => {
     expect(clusters.every((c) => c.apps[0]!.name === 'guestbook')).toBe(true);
     // The demo agents keep their state inside the data folder.
     for (const cluster of clusters) expect(statSync(join(hub.dataDir, 'demo-agents', cluster.name, 'client-identity.json')).isFile()).toBe(true);
+  });
+
+  it('shows the demo fleet on the dashboard to whoever signs in with the generated token', async () => {
+    const browser = await openBrowserPage();
+    try {
+      const { page } = browser;
+      await page.goto(new URL('/', hub!.graphqlUrl).href);
+      await page.getByLabel('API token').fill(hub!.adminToken);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await browser.shown(page.getByRole('heading', { name: 'Fleet', level: 1 }));
+      for (const [region, cluster] of [['eu-west', 'demo-eu-west'], ['us-east', 'demo-us-east'], ['ap-south', 'demo-ap-south']]) {
+        const group = page.getByRole('region', { name: `region=${region}` });
+        const row = group.getByRole('row').filter({ has: page.getByRole('rowheader', { name: cluster, exact: true }) });
+        await browser.shown(row.getByText('Connected'));
+      }
+      await browser.shot('demo-fleet');
+    } finally {
+      await browser.close();
+    }
   });
 });
 

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowserPage, SHOWN_MS, type BrowserPage } from '../harness/browser.js';
@@ -162,30 +159,5 @@ describe('GraphiQL in a browser, served by the hub at /graphiql', () => {
       expect(elsewhere).toEqual([]);
       expect(visited.pageErrors.filter((text) => /Content Security Policy|Refused to/i.test(text))).toEqual([]);
     }
-  });
-});
-
-describe('a hub whose GraphiQL page is not built', () => {
-  let db: TestDatabase;
-  let hub: HubProcess;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    hub = await startHub({ databaseUrl: db.url, env: { FLOTILLA_WEB_DIR: mkdtempSync(join(tmpdir(), 'flotilla-web-empty-')) } });
-  });
-
-  afterAll(async () => {
-    await hub?.stop();
-    await db?.drop();
-  });
-
-  it('answers /graphiql with how to build it, and keeps serving the API', async () => {
-    const origin = new URL(hub.graphqlUrl).origin;
-    const page = await fetch(`${origin}/graphiql`);
-    expect(page.status).toBe(404);
-    expect(page.headers.get('content-type')).toBe('text/plain; charset=utf-8');
-    expect(await page.text()).toContain('npm run build -w web');
-    const api = await fetch(hub.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${hub.adminToken}` }, body: JSON.stringify({ query: ME }) });
-    expect(api.status).toBe(200);
   });
 });

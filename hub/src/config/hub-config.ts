@@ -17,6 +17,7 @@ import { loadLogConfig, type LogConfig } from './log-config';
 import { loadWebConfig, type WebConfig } from './web-config';
 import { loadOidcWebConfig, type OidcWebConfig } from './oidc-web-config';
 import { NATS_PRESENCE, loadNatsConfig, type NatsConfig } from './nats-config';
+import { boundedIntegerReader } from './env-reading';
 
 export { DEFAULT_NATS_USER_JWT_TTL_SECONDS, NATS_PRESENCE, parseNatsServers, type NatsAuth, type NatsConfig, type NatsOperatorAuth } from './nats-config';
 
@@ -133,16 +134,7 @@ export class HubConfigError extends Error {
  */
 export function loadHubConfig(env: Record<string, string | undefined>, argv: readonly string[] = []): HubConfig {
   const problems: string[] = [];
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-      return fallback;
-    }
-    return value;
-  };
+  const int = boundedIntegerReader(env, problems);
   const bool = (name: string, fallback: boolean): boolean => {
     const raw = env[name]?.toLowerCase();
     if (raw === undefined || raw === '') return fallback;

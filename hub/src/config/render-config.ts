@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { boundedIntegerReader } from './env-reading';
 
 /** Limits of the render pool: the worker threads that expand AppSets and compute previews (see render-pool/). */
 export interface RenderConfig {
@@ -37,16 +38,7 @@ const MAX_DEFAULT_WORKERS = 4;
  * the event loop (agents, GraphQL, /healthz): parallelism − 1, at least 1, at most 4.
  */
 export function loadRenderConfig(env: Record<string, string | undefined>, problems: string[], parallelism: number = availableParallelism()): RenderConfig {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw.slice(0, 20)}")`);
-      return fallback;
-    }
-    return value;
-  };
+  const int = boundedIntegerReader(env, problems);
   const defaultWorkers = Math.max(1, Math.min(MAX_DEFAULT_WORKERS, Math.floor(parallelism) - 1));
   return {
     timeoutMs: int('FLOTILLA_RENDER_TIMEOUT_MS', DEFAULT_RENDER_TIMEOUT_MS, 100, 10 * 60_000),
