@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { hostname } from 'node:os';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer } from '../harness/auth.js';
 import { createTestDatabase, type TestDatabase } from '../harness/database.js';
 import { graphqlClient } from '../harness/graphql.js';
 import { startHub, type HubProcess } from '../harness/processes.js';
+import { send, upgrade, type RawRequest } from '../harness/raw-requests.js';
 
 /**
  * RELIABILITY.md row 21: cross-site requests are refused before any resolver runs. A real hub process
@@ -19,99 +19,6 @@ import { startHub, type HubProcess } from '../harness/processes.js';
 
 const CONFIGURED_HOST = 'fleet.example.test';
 const ALLOWED_ORIGIN = 'https://dash.example.test';
-
-interface Answer {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-  /** `extensions.code` of each GraphQL error, when the body is GraphQL JSON. */
-  readonly codes: (string | undefined)[];
-  readonly data: unknown;
-}
-
-interface Send {
-  readonly method: string;
-  readonly path: string;
-  readonly headers?: Record<string, string>;
-  readonly body?: string;
-}
-
-/** One HTTP request to 127.0.0.1:`port` on a fresh connection, headers exactly as given (`host` included). */
-function send(port: number, { method, path, headers = {}, body }: Send): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, method, path, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, agent: false, timeout: 10_000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: { data?: unknown; errors?: { extensions?: { code?: string } }[] } | undefined;
-          try {
-            json = JSON.parse(text) as typeof json;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, codes: (json?.errors ?? []).map((e) => e.extensions?.code), data: json?.data });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} got no answer within 10 s`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-interface Upgrade {
-  /** 101 when the upgrade happened; otherwise the HTTP status the hub refused it with. */
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly codes: (string | undefined)[];
-  /** The hub answered `connection_init` (with the admin token) with `connection_ack`. */
-  readonly acked: boolean;
-}
-
-/** A graphql-transport-ws upgrade of /graphql with the given Origin/Host, then `connection_init` with the admin token. */
-function upgrade(port: number, token: string, options: { origin?: string; host?: string }): Promise<Upgrade> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws', {
-      ...(options.origin !== undefined ? { origin: options.origin } : {}),
-      headers: options.host !== undefined ? { host: options.host } : {},
-    });
-    let settled = false;
-    const settle = (answer: Upgrade) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.terminate();
-      resolve(answer);
-    };
-    const timer = setTimeout(() => settle({ status: 0, headers: {}, codes: [], acked: false }), 10_000);
-    socket.on('unexpected-response', (_req, res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        let codes: (string | undefined)[] = [];
-        try {
-          codes = ((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { errors?: { extensions?: { code?: string } }[] }).errors ?? []).map((e) => e.extensions?.code);
-        } catch {
-          codes = [];
-        }
-        settle({ status: res.statusCode ?? 0, headers: res.headers, codes, acked: false });
-      });
-    });
-    let upgradeHeaders: IncomingHttpHeaders = {};
-    socket.on('upgrade', (res) => (upgradeHeaders = res.headers));
-    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: bearer(token) } })));
-    socket.on('message', (data: WebSocket.RawData) => {
-      const message = JSON.parse(data.toString()) as { type: string };
-      settle({ status: 101, headers: upgradeHeaders, codes: [], acked: message.type === 'connection_ack' });
-    });
-    socket.on('close', () => settle({ status: 101, headers: upgradeHeaders, codes: [], acked: false }));
-    socket.on('error', () => settle({ status: 0, headers: {}, codes: [], acked: false }));
-  });
-}
 
 /** An AppSet with no cluster to land on: applying it stores it (and audits it) and nothing else. */
 const appSetYaml = (name: string) => `
@@ -181,7 +88,7 @@ describe('cross-site requests against a real hub (row 21)', () => {
   const name = () => `xs-${randomBytes(4).toString('hex')}`;
 
   describe('refused before any resolver runs', () => {
-    const REFUSED: { case: string; request: (name: string) => Send; status: number; code: string }[] = [
+    const REFUSED: { case: string; request: (name: string) => RawRequest; status: number; code: string }[] = [
       {
         case: 'a form-encoded POST of applyAppSet with a valid admin token',
         request: (n) => ({ method: 'POST', path: '/graphql', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form(n) }),
@@ -345,7 +252,7 @@ describe('cross-site requests against a real hub (row 21)', () => {
     it('are on every kind of response: success, probes, metrics, 400, 401, 403, 404, 405, 415, 421, and refused upgrades', async () => {
       const host = { host: self() };
       const post = (headers: Record<string, string>, body: string) => ({ method: 'POST', path: '/graphql', headers: { ...host, 'content-type': 'application/json', ...headers }, body });
-      const responses: [string, Send, number][] = [
+      const responses: [string, RawRequest, number][] = [
         ['a query', post(authorization, JSON.stringify({ query: '{ me { actor } }' })), 200],
         ['/healthz', { method: 'GET', path: '/healthz', headers: host }, 200],
         ['/metrics', { method: 'GET', path: '/metrics', headers: host }, 200],

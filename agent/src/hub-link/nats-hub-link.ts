@@ -1,7 +1,7 @@
 import type { DriverCapabilities } from '../driver/cluster-driver.js';
 import type { Clock, Timer } from '../clock.js';
 import { nextBackoffMs, type BackoffOptions } from '../core/backoff.js';
-import type { NatsAuthConfig } from '../core/config.js';
+import type { NatsAuthConfig } from '../core/transport-config.js';
 import type { Logger } from '../log.js';
 import type { HubLink, HubLinkHandler } from './hub-link.js';
 import type { NatsIdentity } from './nats-identity.js';

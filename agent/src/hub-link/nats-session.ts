@@ -12,7 +12,7 @@ import {
 import { DeliverPolicy, jetstream, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, credsAuthenticator, jwtAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { Clock, Timer } from '../clock.js';
-import type { NatsAuthConfig } from '../core/config.js';
+import type { NatsAuthConfig } from '../core/transport-config.js';
 import type { AckContent } from '../core/desired-state.js';
 import { ackMessage, heartbeatMessage, helloMessage, inventoryMessage, reportMessage, type RequestMessage } from './agent-messages.js';
 import type { ReportContent } from '../core/health/index.js';
