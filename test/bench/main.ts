@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --full] [--only S2[,S5]]`: runs the benchmark scenarios of BENCH.md (../shared/BENCH.md from the repository root)
- * (S1 to S6), each group of cases in a child process of its own (so that peak RSS and a
+ * (S1 to S7), each group of cases in a child process of its own (so that peak RSS and a
  * crash belong to one case), prints a Markdown table per scenario, writes JSON and Markdown under
  * test/bench/results/<run>/ and appends the ratios to test/bench/history.jsonl. It reports; it
  * asserts nothing about speed. Exit code 1 only when a scenario crashed.

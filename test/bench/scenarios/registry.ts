@@ -5,6 +5,7 @@ import { S3 } from './s3-memory.js';
 import { S4 } from './s4-reconnect.js';
 import { S5 } from './s5-drift.js';
 import { S6 } from './s6-waves.js';
+import { S7 } from './s7-fleet-page.js';
 
 export type Profile = 'quick' | 'full';
 
@@ -20,4 +21,4 @@ export interface Scenario {
   runGroup(group: string, profile: Profile): Promise<CaseResult[]>;
 }
 
-export const SCENARIOS: readonly Scenario[] = [S1, S2, S3, S4, S5, S6];
+export const SCENARIOS: readonly Scenario[] = [S1, S2, S3, S4, S5, S6, S7];
