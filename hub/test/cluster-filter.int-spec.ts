@@ -214,6 +214,27 @@ describe('the clusters query filters, groups and pages in the database', () => {
     expect(await names({ apps: 'NOT_HEALTHY' }, viewerB)).toEqual([]);
   });
 
+  it.each([
+    { args: 'first: 5, offset: 0' },
+    { args: 'first: 1, offset: 0' },
+    { args: 'first: 5, offset: 1' },
+  ])('lists the Apps of every cluster of a page ($args) as one cluster alone lists them, and only the caller\'s projects\' Apps', async ({ args }) => {
+    const fields = `apps(${args}) { name appSet health syncStatus revision }`;
+    for (const caller of [admin, viewerB]) {
+      const listed = await caller<{ clusterPage: { nodes: { name: string; apps: unknown[] }[] }; clusters: { name: string; apps: unknown[] }[] }>(
+        `{ clusterPage(first: 100) { nodes { name ${fields} } } clusters(first: 100) { name ${fields} } }`,
+      );
+      expect(listed.errors).toBeUndefined();
+      expect(listed.data!.clusters).toEqual(listed.data!.clusterPage.nodes);
+      for (const node of listed.data!.clusterPage.nodes) {
+        const alone = await caller<{ cluster: { name: string; apps: unknown[] } }>(`query($n: String!) { cluster(name: $n) { name ${fields} } }`, { n: node.name });
+        expect(alone.data!.cluster).toEqual(node);
+      }
+    }
+    const withApps = await admin<{ clusterPage: { nodes: { name: string; apps: unknown[] }[] } }>(`{ clusterPage(first: 100) { nodes { name apps { name } } } }`);
+    expect(withApps.data!.clusterPage.nodes.filter((n) => n.apps.length > 0).map((n) => n.name)).toEqual(['eu-1', 'us-1']);
+  });
+
   it('without a filter the clusters list is unchanged: every cluster by name, paged by offset', async () => {
     const res = await admin<{ clusters: { name: string }[] }>(`{ clusters(first: 2, offset: 1) { name } }`);
     expect(res.data!.clusters.map((c) => c.name)).toEqual(['eu-1', 'eu-2']);

@@ -1,3 +1,4 @@
+import type { ClusterBatch } from './cluster-batch';
 import { Field, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { IssueModel } from '../graphql/issue.model';
 import { JsonObjectScalar } from '../graphql/json-object.scalar';
@@ -51,6 +52,9 @@ export class ClusterModel {
 
   /** Internal id, used by field resolvers; not exposed. */
   id: string;
+
+  /** Internal: the other clusters of the same list answer, for fields read for all of them at once. */
+  batch?: ClusterBatch;
 
   static from(entity: ClusterEntity, connected: boolean): ClusterModel {
     return Object.assign(new ClusterModel(), {

@@ -1,3 +1,4 @@
+import { ClusterBatch } from './cluster-batch';
 import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { AppSetsService } from '../app-sets/app-sets.service';
 import { Clock } from '../clock';
@@ -36,7 +37,7 @@ export class ClustersResolver {
     const { first, offset } = checkPage(page);
     const now = this.clock.now();
     const found = filter ? (await this.access.search(caller, filter, null, first, offset, now)).clusters : await this.access.list(caller, first, offset);
-    return found.map((c) => ClusterModel.from(c, this.clusterService.isConnected(c, now)));
+    return inOneBatch(found.map((c) => ClusterModel.from(c, this.clusterService.isConnected(c, now))));
   }
 
   @Query(() => ClusterPage, {
@@ -48,7 +49,7 @@ export class ClustersResolver {
     const now = this.clock.now();
     const found = await this.access.search(caller, args.filter ?? {}, args.groupBy, first, offset, now);
     return {
-      nodes: found.clusters.map((c) => ClusterModel.from(c, this.clusterService.isConnected(c, now))),
+      nodes: inOneBatch(found.clusters.map((c) => ClusterModel.from(c, this.clusterService.isConnected(c, now)))),
       totalCount: found.total,
       connectedCount: found.connected,
       groups: found.groups,
@@ -67,7 +68,10 @@ export class ClustersResolver {
   async apps(@Caller() caller: Principal, @Parent() cluster: ClusterModel, @Args() page: PageArgs): Promise<AppModel[]> {
     const { first, offset } = checkPage(page);
     // A cluster may be shared by several projects: only the Apps of the caller's projects are listed.
-    return (await this.views.ofCluster(cluster.id, readableProjects(caller), first, offset)).map(AppModel.from);
+    const projects = readableProjects(caller);
+    if (!cluster.batch) return (await this.views.ofCluster(cluster.id, projects, first, offset)).map(AppModel.from);
+    const all = await cluster.batch.forAll(`apps:${first}:${offset}`, (ids) => this.views.ofClusters(ids, projects, first, offset));
+    return (all.get(cluster.name) ?? []).map(AppModel.from);
   }
 
   @ResolveField(() => AppModel, { nullable: true, description: "The App of that name on this cluster; null when there is none in the caller's projects." })
@@ -133,4 +137,11 @@ export class ClustersResolver {
     await this.appSetService.restageAll();
     return ClusterModel.from(cluster, this.clusterService.isConnected(cluster, this.clock.now()));
   }
+}
+
+/** The clusters of one list answer, each knowing the others (see ClusterBatch). */
+function inOneBatch(clusters: ClusterModel[]): ClusterModel[] {
+  const batch = new ClusterBatch(clusters.map((c) => c.id));
+  for (const cluster of clusters) cluster.batch = batch;
+  return clusters;
 }

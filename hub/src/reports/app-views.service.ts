@@ -49,6 +49,28 @@ export class AppViewsService {
     return this.query(`${SELECT} WHERE a.cluster_id = $1 AND s.project = ANY($4) ORDER BY a.name LIMIT $2 OFFSET $3`, [clusterId, first, offset, [...projects]]);
   }
 
+  /**
+   * {@link ofCluster} for several clusters in one query: per cluster, its Apps ordered by name, from
+   * `offset`, at most `first`; by cluster name (a cluster without Apps is absent).
+   */
+  async ofClusters(clusterIds: readonly string[], projects: 'all' | readonly string[], first: number, offset: number): Promise<ReadonlyMap<string, AppView[]>> {
+    const byCluster = new Map<string, AppView[]>();
+    if (clusterIds.length === 0 || first <= 0) return byCluster;
+    const scope = projects === 'all' ? '' : ' AND s.project = ANY($4)';
+    const rows = await this.query(
+      `SELECT * FROM (${SELECT.replace('SELECT ', 'SELECT row_number() OVER (PARTITION BY a.cluster_id ORDER BY a.name) AS place, ')}
+         WHERE a.cluster_id = ANY($1)${scope}) ranked
+       WHERE place > $2 AND place <= $2 + $3 ORDER BY cluster_name, place`,
+      projects === 'all' ? [[...clusterIds], offset, first] : [[...clusterIds], offset, first, [...projects]],
+    );
+    for (const row of rows) {
+      const list = byCluster.get(row.clusterName) ?? [];
+      list.push(row);
+      byCluster.set(row.clusterName, list);
+    }
+    return byCluster;
+  }
+
   /** The App of that name on the cluster, when it belongs to one of `projects`; null otherwise. */
   async oneOfCluster(clusterId: string, projects: 'all' | readonly string[], name: string): Promise<AppView | null> {
     const found =
