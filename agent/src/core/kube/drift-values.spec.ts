@@ -1,7 +1,7 @@
 import { LIMITS } from '@flotilla/proto';
 import { describe, expect, it } from 'vitest';
-import { describeDriftValues, isSecretField } from './drift-values.js';
-import { driftedFields } from './field-diff.js';
+import { describeDriftValues, isSecretField, redactSecretPaths } from './drift-values.js';
+import { driftedFields, formatPath, type DriftedField, type PathSegment } from './field-diff.js';
 import { parseFieldPath } from './field-values.js';
 
 const configMap = { apiVersion: 'v1', kind: 'ConfigMap' };
@@ -111,5 +111,30 @@ describe('isSecretField', () => {
     { name: 'a field the declared object lacks while it holds no reference', ref: configMap, declared: { data: { url: 'plain' } }, path: 'data.other', want: false },
   ])('$name: $want', ({ ref, declared, path: text, want }) => {
     expect(isSecretField(ref, declared, path(text))).toBe(want);
+  });
+});
+
+describe('redactSecretPaths', () => {
+  const field = (...segments: PathSegment[]): DriftedField => ({ segments, path: formatPath(segments) });
+  const key = (k: string): PathSegment => ({ kind: 'key', key: k });
+  const item = (name: string): PathSegment => ({ kind: 'item', name });
+  it.each([
+    { case: 'an item named by a secret value shows (secret) instead', secrets: ['db-pass'], name: 'db-pass', path: 'spec.template.spec.containers[name=(secret)].image' },
+    { case: 'an item whose name holds a secret of four or more characters too', secrets: ['hunter2'], name: 'sidecar-hunter2', path: 'spec.template.spec.containers[name=(secret)].image' },
+    { case: 'a short secret only when it is the whole name', secrets: ['ab'], name: 'cable', path: 'spec.template.spec.containers[name=cable].image' },
+    { case: 'a short secret that is the whole name', secrets: ['ab'], name: 'ab', path: 'spec.template.spec.containers[name=(secret)].image' },
+    { case: 'names without secrets are kept', secrets: ['hunter2'], name: 'web', path: 'spec.template.spec.containers[name=web].image' },
+    { case: 'nothing changes without secret values', secrets: [], name: 'hunter2', path: 'spec.template.spec.containers[name=hunter2].image' },
+  ])('$case', ({ secrets, name, path }) => {
+    const drifted = field(key('spec'), key('template'), key('spec'), key('containers'), item(name), key('image'));
+    const [shown] = redactSecretPaths([drifted], secrets);
+    expect(shown!.path).toBe(path);
+  });
+
+  it('keeps the order and the fields that need nothing, and changes no input', () => {
+    const fields = [field(key('data'), key('color')), field(key('spec'), key('containers'), item('s3cr3t-name'), key('image'))];
+    const copy = JSON.parse(JSON.stringify(fields)) as unknown;
+    expect(redactSecretPaths(fields, ['s3cr3t-name']).map((f) => f.path)).toEqual(['data.color', 'spec.containers[name=(secret)].image']);
+    expect(fields).toEqual(copy);
   });
 });

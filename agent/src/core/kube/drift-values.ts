@@ -1,5 +1,5 @@
 import { LIMITS, SECRET_REFERENCE_OPENING, truncateText } from '@flotilla/proto';
-import type { DriftedField, PathSegment } from './field-diff.js';
+import { formatPath, type DriftedField, type PathSegment } from './field-diff.js';
 import { valueAt } from './field-values.js';
 import { isRecord } from './object-ref.js';
 
@@ -90,4 +90,24 @@ function holdsReference(node: unknown): boolean {
   if (Array.isArray(node)) return node.some(holdsReference);
   if (isRecord(node)) return Object.values(node).some(holdsReference);
   return false;
+}
+
+/** What a drifted path shows instead of a list item's name that holds a secret value. */
+export const SECRET_ITEM_NAME = '(secret)';
+
+/**
+ * The fields with the names of list items that hold a resolved secret value (the value itself, or one
+ * of four or more characters inside it) replaced by {@link SECRET_ITEM_NAME}: a path is reported,
+ * logged and shown in messages, and an item named from a secret reference would otherwise carry the
+ * secret in its `[name=…]`. Other fields are returned as they are; the order is kept.
+ */
+export function redactSecretPaths(fields: readonly DriftedField[], secretValues: readonly string[] = []): DriftedField[] {
+  const secrets = secretValues.filter((value) => value !== '');
+  if (secrets.length === 0) return [...fields];
+  const holdsSecret = (name: string) => secrets.some((secret) => name === secret || (secret.length >= 4 && name.includes(secret)));
+  return fields.map((field) => {
+    if (!field.segments.some((segment) => segment.kind === 'item' && holdsSecret(segment.name))) return field;
+    const segments = field.segments.map((segment): PathSegment => (segment.kind === 'item' && holdsSecret(segment.name) ? { kind: 'item', name: SECRET_ITEM_NAME } : segment));
+    return { segments, path: formatPath(segments) };
+  });
 }

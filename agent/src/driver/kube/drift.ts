@@ -1,6 +1,6 @@
 import { DriftPolicy, SyncMode } from '@flotilla/proto';
 import { nextBackoffMs } from '../../core/backoff.js';
-import { describeDriftValues, type DriftedValue } from '../../core/kube/drift-values.js';
+import { describeDriftValues, redactSecretPaths, type DriftedValue } from '../../core/kube/drift-values.js';
 import { driftedFields, type DriftedField } from '../../core/kube/field-diff.js';
 import { ownersOf } from '../../core/kube/field-owners.js';
 import { decideHeal, describeFight, recordHeal } from '../../core/kube/heal.js';
@@ -32,7 +32,7 @@ export function observeLive(ctx: DriverContext, app: TrackedApp, tracked: Tracke
   if (!isWatched(ctx, app, tracked) || tracked.expected === undefined) return;
   if (tracked.live !== undefined) {
     const fields = driftedFields(tracked.desired.body, tracked.expected, tracked.live);
-    const paths = fields.map((field) => field.path);
+    const paths = redactSecretPaths(fields, app.secretValues).map((field) => field.path);
     if (paths.length === 0) {
       if (tracked.drift !== undefined) {
         tracked.drift = undefined;
@@ -120,7 +120,8 @@ async function check(ctx: DriverContext, app: TrackedApp, tracked: TrackedObject
         tracked.expected = dryRun;
       } else {
         const managers = [...new Set(fields.flatMap((field) => ownersOf(fresh, field.segments)))].sort();
-        drift = { fields, values: valuesOf(app, tracked, fields, dryRun, fresh), managers, deleted: false, note: undefined };
+        // Paths are reported, logged and shown: an item named from a secret reference shows (secret).
+        drift = { fields: redactSecretPaths(fields, app.secretValues), values: valuesOf(app, tracked, fields, dryRun, fresh), managers, deleted: false, note: undefined };
       }
     }
     tracked.failures = 0;
@@ -216,8 +217,13 @@ function retryLater(ctx: DriverContext, app: TrackedApp, tracked: TrackedObject,
   scheduleCheck(ctx, app, tracked, delayMs);
 }
 
+/** The values of the drifted fields (read at their real paths), each under the path as reported (see redactSecretPaths). */
 function valuesOf(app: TrackedApp, tracked: TrackedObject, fields: readonly DriftedField[], expected: unknown, live: unknown): DriftedValue[] {
-  return describeDriftValues({ ref: tracked.desired.ref, fields, declared: tracked.desired.declared, expected, live, secretValues: app.secretValues });
+  const shown = redactSecretPaths(fields, app.secretValues);
+  return describeDriftValues({ ref: tracked.desired.ref, fields, declared: tracked.desired.declared, expected, live, secretValues: app.secretValues }).map((value, index) => ({
+    ...value,
+    path: shown[index]!.path,
+  }));
 }
 
 // The live side only: the expected side of a recorded drift comes from a dry run, which the watch
