@@ -281,6 +281,13 @@ describe('the dashboard in a browser, against a hub with four sim agents in two 
     await shown(page.getByRole('status').filter({ hasText: 'Your session ended' }));
     await shown(page.getByLabel('API token'));
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
+
+    // A tab reloaded with a token the hub no longer accepts says the session ended, and forgets it.
+    await page.evaluate(`sessionStorage.setItem('flotilla.token', ${JSON.stringify(createApiToken.token)})`);
+    await page.reload();
+    await shown(page.getByRole('status').filter({ hasText: 'Your session ended' }));
+    await shown(page.getByLabel('API token'));
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
   });
 
   it('asked no host but the hub, and the page broke no Content-Security-Policy rule', () => {

@@ -27,6 +27,9 @@ interface Signed {
 }
 
 /** The dashboard: the sign-in page, or the signed-in views. */
+const TOKEN_REFUSED = 'The hub refused this token.';
+const SESSION_ENDED = 'Your session ended: the hub no longer accepts this token (expired or revoked). Sign in again.';
+
 export function App() {
   const [signed, setSigned] = useState<Signed | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
@@ -47,14 +50,14 @@ export function App() {
       let established = false;
       const hub = createHubClient(token, () => {
         refused = true;
-        if (established) signOut('Your session ended: the hub no longer accepts this token (expired or revoked). Sign in again.');
+        if (established) signOut(SESSION_ENDED);
       });
       const result = await hub.client.query(MeDocument, {}, { requestPolicy: 'network-only' }).toPromise();
       if (result.error || !result.data) {
         hub.dispose();
         if (refused || result.error?.response?.status === 401) {
           forgetToken();
-          return 'The hub refused this token.';
+          return TOKEN_REFUSED;
         }
         return result.error ? errorText(result.error) : 'No answer from the hub.';
       }
@@ -72,7 +75,8 @@ export function App() {
     const token = readToken();
     if (!token) return;
     void signIn(token).then((failure) => {
-      if (failure) signOut(failure);
+      // A kept token the hub refuses now expired or was revoked while the tab was closed or reloading.
+      if (failure) signOut(failure === TOKEN_REFUSED ? SESSION_ENDED : failure);
       setRestoring(false);
     });
   }, [signIn, signOut]);
