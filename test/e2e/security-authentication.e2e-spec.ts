@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { parse, validate } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, TEST_ADMIN_TOKEN } from '../harness/auth.js';
 import { forgeToken, type ForgedTokenKind } from '../harness/oidc.js';
 import { getGraphql, openGraphqlSocket, postGraphql, probeAgentStream } from '../harness/probes.js';
 import { rootFieldOperations, schemaOf } from '../harness/root-operations.js';
-import { answerOf, scrub, summary, titled } from '../harness/security-answers.js';
-import { AUDIENCE, SecurityWorld, TEAM_A_GROUP, type Who, type World } from '../harness/security-world.js';
+import { answerOf, summary, titled } from '../harness/security-answers.js';
+import { describeSecurityWorlds } from '../harness/security-suite.js';
+import { AUDIENCE, TEAM_A_GROUP, type World } from '../harness/security-world.js';
 
 /**
  * RELIABILITY.md row 14 (anonymous and bad credentials on every entry point), once with one hub and
@@ -20,30 +21,12 @@ import { AUDIENCE, SecurityWorld, TEAM_A_GROUP, type Who, type World } from '../
 const SDL = readFileSync(new URL('../../hub/schema.gql', import.meta.url), 'utf8');
 const ROOT_FIELDS = rootFieldOperations(SDL);
 
-/** Row 19: what each table row saw, per replica count; the last test compares the two runs. */
-const transcripts = new Map<number, Map<string, unknown>>();
-
-describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authentication with $replicas hub replica(s)', ({ replicas }) => {
-  const world = new SecurityWorld(replicas);
+describeSecurityWorlds((suite) => {
   let w: World;
-  const transcript = new Map<string, unknown>();
-  transcripts.set(replicas, transcript);
-  const record = (key: string, value: unknown) => transcript.set(key, scrub(value));
+  const { ask, must, record } = suite;
 
-  const ask = async (who: Who, query: string, variables: Record<string, unknown> = {}) => answerOf(await postGraphql(w.url, w.authorization[who], query, variables));
-  /** `data` of an answer that must have no errors. */
-  const must = async <T>(who: Who, query: string, variables: Record<string, unknown> = {}): Promise<T> => {
-    const answer = await ask(who, query, variables);
-    if (answer.errors.length > 0 || answer.status !== 200) throw new Error(`${who}: ${query}\n${JSON.stringify(answer)}`);
-    return answer.data as T;
-  };
-
-  beforeAll(async () => {
-    w = await world.start();
-  });
-
-  afterAll(async () => {
-    await world.stop();
+  beforeAll(() => {
+    w = suite.world();
   });
 
   describe('row 14: anonymous and bad credentials on every entry point', () => {
@@ -167,14 +150,5 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
       expect(outcome).toEqual({ refusal: 'UNAUTHENTICATED', welcomed: false, status: grpc.status.UNAUTHENTICATED });
       record(`row 14: agent path, ${row.case}`, outcome);
     });
-  });
-});
-
-describe('row 19: one hub and three replicas', () => {
-  it('answered every table row identically', () => {
-    const one = transcripts.get(1);
-    const three = transcripts.get(3);
-    expect(one?.size).toBeGreaterThan(0);
-    expect(Object.fromEntries(three ?? [])).toEqual(Object.fromEntries(one ?? []));
   });
 });

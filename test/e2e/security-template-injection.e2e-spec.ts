@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postGraphql } from '../harness/probes.js';
-import { answerOf, scrub, titled } from '../harness/security-answers.js';
-import { appSetYaml, CONFIG_MAP, listAppSet, SecurityWorld, type Who, type World } from '../harness/security-world.js';
+import { describe, expect, it } from 'vitest';
+import { titled } from '../harness/security-answers.js';
+import { describeSecurityWorlds } from '../harness/security-suite.js';
+import { appSetYaml, CONFIG_MAP, listAppSet } from '../harness/security-world.js';
 
 /**
  * RELIABILITY.md row 10 (template injection into project, namespace or scope), once with one hub and
@@ -10,31 +10,8 @@ import { appSetYaml, CONFIG_MAP, listAppSet, SecurityWorld, type Who, type World
  */
 
 
-/** Row 19: what each table row saw, per replica count; the last test compares the two runs. */
-const transcripts = new Map<number, Map<string, unknown>>();
-
-describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authentication with $replicas hub replica(s)', ({ replicas }) => {
-  const world = new SecurityWorld(replicas);
-  let w: World;
-  const transcript = new Map<string, unknown>();
-  transcripts.set(replicas, transcript);
-  const record = (key: string, value: unknown) => transcript.set(key, scrub(value));
-
-  const ask = async (who: Who, query: string, variables: Record<string, unknown> = {}) => answerOf(await postGraphql(w.url, w.authorization[who], query, variables));
-  /** `data` of an answer that must have no errors. */
-  const must = async <T>(who: Who, query: string, variables: Record<string, unknown> = {}): Promise<T> => {
-    const answer = await ask(who, query, variables);
-    if (answer.errors.length > 0 || answer.status !== 200) throw new Error(`${who}: ${query}\n${JSON.stringify(answer)}`);
-    return answer.data as T;
-  };
-
-  beforeAll(async () => {
-    w = await world.start();
-  });
-
-  afterAll(async () => {
-    await world.stop();
-  });
+describeSecurityWorlds((suite) => {
+  const { ask, must, record } = suite;
 
   describe('row 10: template injection into project, namespace or scope', () => {
     const INJECTIONS: { case: string; yaml: (name: string) => string; codes: string[] }[] = [
@@ -156,13 +133,4 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
     );
   });
 
-});
-
-describe('row 19: one hub and three replicas', () => {
-  it('answered every table row identically', () => {
-    const one = transcripts.get(1);
-    const three = transcripts.get(3);
-    expect(one?.size).toBeGreaterThan(0);
-    expect(Object.fromEntries(three ?? [])).toEqual(Object.fromEntries(one ?? []));
-  });
 });

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../harness/eventually.js';
 import { byId, byName, fails, issues, named, notFound, type LookalikeRow } from '../harness/lookalike-rows.js';
 import { openGraphqlSocket, postGraphql } from '../harness/probes.js';
 import { rootFieldOperations } from '../harness/root-operations.js';
 import { answerOf, scrub, summary, titled, type Answer } from '../harness/security-answers.js';
-import { appSetYaml, CONFIG_MAP, listAppSet, SecurityWorld, TEAM_A_MUTATIONS, type Who, type World } from '../harness/security-world.js';
+import { describeSecurityWorlds } from '../harness/security-suite.js';
+import { appSetYaml, CONFIG_MAP, listAppSet, TEAM_A_MUTATIONS, type Who, type World } from '../harness/security-world.js';
 
 /**
  * RELIABILITY.md row 12 (no cross-tenant read or write), roles within a project, and the audit trail
@@ -25,32 +26,14 @@ const REVOCATION_BOUND_MS = 1_000;
 /** How soon an open subscription of a revoked token must end. */
 const SUBSCRIPTION_END_BOUND_MS = 5_000;
 
-/** Row 19: what each table row saw, per replica count; the last test compares the two runs. */
-const transcripts = new Map<number, Map<string, unknown>>();
-
-describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authentication with $replicas hub replica(s)', ({ replicas }) => {
-  const world = new SecurityWorld(replicas);
+describeSecurityWorlds((suite) => {
   let w: World;
   /** The rollout operator-a starts (and leaves PAUSED) in the operator test; the revocation test watches it. */
   let operatorRollout = '';
-  const transcript = new Map<string, unknown>();
-  transcripts.set(replicas, transcript);
-  const record = (key: string, value: unknown) => transcript.set(key, scrub(value));
+  const { ask, must, record } = suite;
 
-  const ask = async (who: Who, query: string, variables: Record<string, unknown> = {}) => answerOf(await postGraphql(w.url, w.authorization[who], query, variables));
-  /** `data` of an answer that must have no errors. */
-  const must = async <T>(who: Who, query: string, variables: Record<string, unknown> = {}): Promise<T> => {
-    const answer = await ask(who, query, variables);
-    if (answer.errors.length > 0 || answer.status !== 200) throw new Error(`${who}: ${query}\n${JSON.stringify(answer)}`);
-    return answer.data as T;
-  };
-
-  beforeAll(async () => {
-    w = await world.start();
-  });
-
-  afterAll(async () => {
-    await world.stop();
+  beforeAll(() => {
+    w = suite.world();
   });
 
   describe('row 12: no cross-tenant read or write; out of scope answers like missing', () => {
@@ -373,14 +356,5 @@ describe.each([{ replicas: 1 }, { replicas: 3 }])('tenant isolation and authenti
       expect(summary(again)).toEqual({ acked: false, types: ['connection_error'], ended: 'closed' });
       record('revocation', { ended: [...new Set(outcomes.map((o) => o.ended))], again: summary(again) });
     });
-  });
-});
-
-describe('row 19: one hub and three replicas', () => {
-  it('answered every table row identically', () => {
-    const one = transcripts.get(1);
-    const three = transcripts.get(3);
-    expect(one?.size).toBeGreaterThan(0);
-    expect(Object.fromEntries(three ?? [])).toEqual(Object.fromEntries(one ?? []));
   });
 });

@@ -3,7 +3,7 @@ import { AppSetsService } from '../app-sets/app-sets.service';
 import { Clock } from '../clock';
 import type { PlannedWave } from '../core/rollout/plan-waves';
 import { ClustersService } from '../clusters/clusters.service';
-import type { WaveWaits } from './wave-waits';
+import type { WaveWaits } from './wave-reads';
 import { JsonObjectScalar } from '../graphql/json-object.scalar';
 import { PageArgs, checkPage } from '../graphql/page.args';
 import {
@@ -16,7 +16,8 @@ import {
   WaveModel,
 } from './rollout.model';
 import type { RolloutEntity } from './rollout.entity';
-import { RolloutsService, emptyCounts, type RolloutCounts } from './rollouts.service';
+import { RolloutsService } from './rollouts.service';
+import { emptyCounts, type RolloutCounts } from './wave-reads';
 import { Audit, Caller, type AuditNote } from '../auth/request-context';
 import { requireOperator } from '../auth/require';
 import { Authenticator } from '../auth/authenticator';

@@ -19,7 +19,7 @@ import { latestRollout, strategyOf } from './rollout-history';
 import { recordRolloutStep } from '../audit/audit.service';
 import { RolloutEntity, type RolloutPhase } from './rollout.entity';
 import { TARGETS_FROM_SQL, TARGET_STATE_SQL } from './target-state.sql';
-import { readWaveWaits, type WaveWaits } from './wave-waits';
+import { emptyCounts, readCountsByWave, readWaveWaits, type RolloutCounts, type WaveWaits } from './wave-reads';
 
 export interface RolloutTargetView {
   readonly clusterName: string;
@@ -31,8 +31,6 @@ export interface RolloutTargetView {
   readonly state: TargetState;
   readonly message: string | null;
 }
-
-export type RolloutCounts = Record<TargetState, number> & { total: number };
 
 /** A preview of a rollout: its waves and what changes, without writing anything. */
 export interface RolloutPreview {
@@ -266,19 +264,8 @@ export class RolloutsService {
   }
 
   /** Per-state counts of a rollout's targets, by wave, aggregated in the database. */
-  async countsByWave(rolloutId: string): Promise<Map<string, RolloutCounts>> {
-    const rows: { wave: string; state: TargetState; n: string }[] = await this.db.query(
-      `SELECT rc.wave, ${TARGET_STATE_SQL} AS state, count(*) AS n FROM ${TARGETS_FROM_SQL} GROUP BY 1, 2`,
-      [rolloutId],
-    );
-    const out = new Map<string, RolloutCounts>();
-    for (const row of rows) {
-      const counts = out.get(row.wave) ?? emptyCounts();
-      counts[row.state] += Number(row.n);
-      counts.total += Number(row.n);
-      out.set(row.wave, counts);
-    }
-    return out;
+  countsByWave(rolloutId: string): Promise<Map<string, RolloutCounts>> {
+    return readCountsByWave(this.db, rolloutId);
   }
 
   /** What each wave waits on besides approval (see readWaveWaits). */
@@ -389,10 +376,6 @@ function strategyOverride(input: unknown): RolloutStrategy | undefined {
   const parsed = parseStrategy(input);
   if (!parsed.ok) throw new FlotillaError('INVALID_ARGUMENT', `The rollout strategy is invalid: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   return parsed.value;
-}
-
-export function emptyCounts(): RolloutCounts {
-  return { PENDING: 0, PROGRESSING: 0, HEALTHY: 0, FAILED: 0, SKIPPED: 0, SUPERSEDED: 0, total: 0 };
 }
 
 function uniqueClusters(changes: readonly StagedChange[]): PlanCluster[] {

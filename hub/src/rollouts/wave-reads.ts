@@ -1,5 +1,30 @@
 import type { DataSource } from 'typeorm';
+import type { TargetState } from '../core/rollout/target-state';
 import { TARGETS_FROM_SQL, TARGET_STATE_SQL } from './target-state.sql';
+
+/** What the rollout pages read per wave, each in one aggregate query: counts by state, and what a wave waits on. */
+
+export type RolloutCounts = Record<TargetState, number> & { total: number };
+
+export function emptyCounts(): RolloutCounts {
+  return { PENDING: 0, PROGRESSING: 0, HEALTHY: 0, FAILED: 0, SKIPPED: 0, SUPERSEDED: 0, total: 0 };
+}
+
+/** Per-state counts of a rollout's targets, by wave, aggregated in the database. */
+export async function readCountsByWave(db: DataSource, rolloutId: string): Promise<Map<string, RolloutCounts>> {
+  const rows: { wave: string; state: TargetState; n: string }[] = await db.query(
+    `SELECT rc.wave, ${TARGET_STATE_SQL} AS state, count(*) AS n FROM ${TARGETS_FROM_SQL} GROUP BY 1, 2`,
+    [rolloutId],
+  );
+  const out = new Map<string, RolloutCounts>();
+  for (const row of rows) {
+    const counts = out.get(row.wave) ?? emptyCounts();
+    counts[row.state] += Number(row.n);
+    counts.total += Number(row.n);
+    out.set(row.wave, counts);
+  }
+  return out;
+}
 
 /** How many offline clusters {@link readWaveWaits} names per wave (the count is exact). */
 export const MAX_OFFLINE_NAMED = 20;
